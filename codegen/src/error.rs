@@ -1,0 +1,92 @@
+//! The one error type of the codegen library.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::lint::Diagnostic;
+
+/// Everything that can go wrong between reading the spec and writing files.
+///
+/// Each variant names the file and, where it can, the line and the JSON
+/// pointer, so the message can be followed straight to the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {action}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The spec is not valid YAML.
+    #[error("{file}:{line}:{column}: YAML syntax error: {message}")]
+    Syntax {
+        /// The spec file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The YAML is not an OpenAPI 3.0 document (wrong field type, missing field...).
+    #[error("{file}:{line}: {message} (at {pointer}{})", operation.as_ref().map(|op| format!(", operation {op}")).unwrap_or_default())]
+    Structure {
+        /// The spec file as given.
+        file: String,
+        /// 1-based line of the nearest node that has one.
+        line: usize,
+        /// JSON pointer of the offending node.
+        pointer: String,
+        /// The operation (`METHOD /path`) the node belongs to, if any.
+        operation: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The spec breaks one or more of the project's rules.
+    #[error("{file}: the spec breaks {} rule(s):\n{}", diagnostics.len(), DiagnosticList(file, diagnostics))]
+    Rules {
+        /// The spec file as given.
+        file: String,
+        /// The errors (warnings are not carried here).
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// progenitor refused the document or panicked on it.
+    #[error("{file}: the generator failed: {message}")]
+    Generator {
+        /// The spec file as given.
+        file: String,
+        /// progenitor's message.
+        message: String,
+    },
+    /// The generated tokens were not valid Rust (a bug in codegen, not in the spec).
+    #[error("generated code for {file} did not parse as Rust: {message}")]
+    Format {
+        /// The generated file.
+        file: String,
+        /// syn's message.
+        message: String,
+    },
+}
+
+struct DiagnosticList<'a>(&'a str, &'a [Diagnostic]);
+
+impl fmt::Display for DiagnosticList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.1.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  {}:{d}", self.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,646 @@
+//! The project's own rules on the spec.
+//!
+//! OpenAPI validators check that the document is well formed; these rules
+//! check what this project needs on top: every shape progenitor would panic
+//! on or silently mishandle, every piece of data the runtime reads from the
+//! spec (scopes, rate limits), and forward compatibility of responses.
+//! `cargo xtask lint` prints them; `cargo xtask generate` refuses to run while
+//! any error-level rule fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::spec::Spec;
+use crate::yaml::escape_segment;
+use crate::{METHODS, examples};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Generation is refused.
+    Error,
+    /// Reported, not fatal.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// One broken rule at one place.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// 1-based line in the spec file.
+    pub line: usize,
+    /// JSON pointer of the offending node.
+    pub pointer: String,
+    /// Stable rule id, e.g. `operation-rate-limit`.
+    pub rule: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The operation, as `operationId (METHOD /path)`, when the node is inside one.
+    pub operation: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}[{}] {}", self.line, self.severity, self.rule, self.message)?;
+        if let Some(op) = &self.operation {
+            write!(f, " (operation {op})")?;
+        }
+        write!(f, " at {}", if self.pointer.is_empty() { "/" } else { &self.pointer })
+    }
+}
+
+/// A rule's id, severity and one-line summary, for `--explain` and docs.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleInfo {
+    /// Stable id.
+    pub id: &'static str,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// What it checks and why.
+    pub summary: &'static str,
+}
+
+/// Every rule, in the order they are documented.
+pub const RULES: &[RuleInfo] = &[
+    RuleInfo { id: "openapi-version", severity: Severity::Error, summary: "`openapi` is 3.0.x: progenitor refuses 3.1." },
+    RuleInfo { id: "zoom-operations-present", severity: Severity::Error, summary: "All 18 billing operations of Zoom's master-account API are present (project spec only)." },
+    RuleInfo { id: "operation-id", severity: Severity::Error, summary: "Every operation has an operationId in snake_case; it names the Rust method." },
+    RuleInfo { id: "operation-id-unique", severity: Severity::Error, summary: "operationIds are unique." },
+    RuleInfo { id: "operation-summary", severity: Severity::Error, summary: "Every operation has a summary (the first line of the method's docs)." },
+    RuleInfo { id: "operation-tags", severity: Severity::Error, summary: "Every operation has at least one tag." },
+    RuleInfo { id: "operation-security", severity: Severity::Error, summary: "Every operation lists the OAuth scopes it needs." },
+    RuleInfo { id: "operation-rate-limit", severity: Severity::Error, summary: "Every operation has a well-formed `x-zoom-rate-limit` (label, min_interval, daily_limit, per); the runtime paces by it." },
+    RuleInfo { id: "path-parameters", severity: Severity::Error, summary: "Path template variables and declared path parameters match (progenitor panics otherwise)." },
+    RuleInfo { id: "response-example", severity: Severity::Error, summary: "Every JSON response has an example, and the example validates against the schema." },
+    RuleInfo { id: "response-single-success", severity: Severity::Error, summary: "One success response per operation (progenitor panics on two success types)." },
+    RuleInfo { id: "response-single-error-type", severity: Severity::Error, summary: "All error responses of an operation share one body type (progenitor panics otherwise)." },
+    RuleInfo { id: "response-no-default", severity: Severity::Error, summary: "No `default` responses: progenitor counts them as success and error at once." },
+    RuleInfo { id: "response-media-type", severity: Severity::Error, summary: "A JSON response has a schema; any other media type is `{type: string, format: binary}`." },
+    RuleInfo { id: "response-open-enum", severity: Severity::Error, summary: "No closed `enum` reachable from a response: a new server value would fail the whole response. Use `x-extensible-enum`." },
+    RuleInfo { id: "response-open-object", severity: Severity::Error, summary: "No `additionalProperties: false` reachable from a response: a new server field would fail the whole response." },
+    RuleInfo { id: "request-body-json", severity: Severity::Error, summary: "A request body has exactly one media type, `application/json`, with a schema." },
+    RuleInfo { id: "ref-resolves", severity: Severity::Error, summary: "Every `$ref` points at something that exists in this document." },
+    RuleInfo { id: "component-unused", severity: Severity::Error, summary: "Every component is referenced." },
+    RuleInfo { id: "extensible-enum", severity: Severity::Error, summary: "`x-extensible-enum` is a list of distinct strings on a `type: string` schema." },
+];
+
+/// The 18 operations this crate exists to cover, as `(METHOD, path)`.
+pub const ZOOM_OPERATIONS: &[(&str, &str)] = &[
+    ("GET", "/accounts/billing/invoice_reports/{invoiceReportId}"),
+    ("DELETE", "/accounts/billing/invoice_reports/{invoiceReportId}"),
+    ("GET", "/accounts/billing/invoice_reports"),
+    ("POST", "/accounts/billing/invoice_reports"),
+    ("GET", "/accounts/billing/renewals"),
+    ("GET", "/accounts/{accountId}/billing/invoices/{invoiceId}"),
+    ("GET", "/accounts/{accountId}/billing/invoices"),
+    ("GET", "/accounts/{accountId}/billing"),
+    ("PATCH", "/accounts/{accountId}/billing"),
+    ("PATCH", "/accounts/{accountId}/plans/addons/status"),
+    ("PUT", "/accounts/{accountId}/plans/addons"),
+    ("POST", "/accounts/{accountId}/plans/addons"),
+    ("PATCH", "/accounts/{accountId}/plans/base/status"),
+    ("PUT", "/accounts/{accountId}/plans/base"),
+    ("GET", "/accounts/{accountId}/plans/usage"),
+    ("GET", "/accounts/{accountId}/plans"),
+    ("POST", "/accounts/{accountId}/plans"),
+    ("GET", "/api/download/billing/invoices/{invoiceId}"),
+];
+
+/// Which rules apply.
+#[derive(Clone, Debug)]
+pub struct LintOptions {
+    /// Require exactly Zoom's 18 operations. Off for small fixture specs.
+    pub require_zoom_operations: bool,
+}
+
+impl LintOptions {
+    /// The rules for `spec/zoom-billing.yaml`.
+    pub fn project() -> Self {
+        LintOptions { require_zoom_operations: true }
+    }
+
+    /// The rules for any other spec (test fixtures).
+    pub fn generic() -> Self {
+        LintOptions { require_zoom_operations: false }
+    }
+}
+
+/// The rate-limit labels Zoom uses.
+pub const RATE_LIMIT_LABELS: &[&str] = &["Light", "Medium", "Heavy", "Resource-intensive"];
+
+struct Linter<'a> {
+    spec: &'a Spec,
+    root: &'a Value,
+    out: Vec<Diagnostic>,
+}
+
+/// Run every rule; findings come sorted by line.
+pub fn lint(spec: &Spec, options: &LintOptions) -> Vec<Diagnostic> {
+    let mut linter = Linter { spec, root: &spec.source.value, out: Vec::new() };
+    linter.run(options);
+    let mut out = linter.out;
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every operation in the document: `(pointer, METHOD, path, operation)`.
+pub fn operations(root: &Value) -> Vec<(String, String, String, &Value)> {
+    let mut ops = Vec::new();
+    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                if let Some(op) = item.get(*method) {
+                    let pointer = format!("/paths/{}/{method}", escape_segment(path));
+                    ops.push((pointer, method.to_ascii_uppercase(), path.clone(), op));
+                }
+            }
+        }
+    }
+    ops
+}
+
+fn is_snake_case(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.starts_with("application/json;")
+}
+
+impl<'a> Linter<'a> {
+    fn push(&mut self, rule: &'static str, pointer: &str, operation: Option<String>, message: String) {
+        let severity = RULES.iter().find(|r| r.id == rule).map(|r| r.severity).unwrap_or(Severity::Error);
+        self.out.push(Diagnostic {
+            line: self.spec.line_of(pointer),
+            pointer: pointer.to_owned(),
+            rule,
+            severity,
+            operation,
+            message,
+        });
+    }
+
+    fn resolve(&self, value: &'a Value) -> Option<&'a Value> {
+        let mut current = value;
+        for _ in 0..32 {
+            match current.get("$ref").and_then(Value::as_str) {
+                Some(r) => current = self.root.pointer(r.strip_prefix('#')?)?,
+                None => return Some(current),
+            }
+        }
+        None
+    }
+
+    fn run(&mut self, options: &LintOptions) {
+        let version = self.root.get("openapi").and_then(Value::as_str).unwrap_or("");
+        if !version.starts_with("3.0.") {
+            self.push("openapi-version", "/openapi", None, format!("`openapi: {version}` must be 3.0.x"));
+        }
+        let ops = operations(self.root);
+        if options.require_zoom_operations {
+            let present: BTreeSet<(String, String)> = ops.iter().map(|(_, m, p, _)| (m.clone(), p.clone())).collect();
+            for (method, path) in ZOOM_OPERATIONS {
+                if !present.contains(&(method.to_string(), path.to_string())) {
+                    self.push("zoom-operations-present", "/paths", None, format!("operation `{method} {path}` is missing"));
+                }
+            }
+            for (pointer, method, path, _) in &ops {
+                if !ZOOM_OPERATIONS.contains(&(method.as_str(), path.as_str())) {
+                    self.push("zoom-operations-present", pointer, None, format!("`{method} {path}` is not one of Zoom's 18 billing operations"));
+                }
+            }
+        }
+        let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+        for (pointer, method, path, op) in &ops {
+            let id = op.get("operationId").and_then(Value::as_str);
+            let label = format!("{} ({method} {path})", id.unwrap_or("?"));
+            match id {
+                None => self.push("operation-id", pointer, Some(label.clone()), "operation has no operationId".into()),
+                Some(id) if !is_snake_case(id) => self.push(
+                    "operation-id",
+                    &format!("{pointer}/operationId"),
+                    Some(label.clone()),
+                    format!("operationId `{id}` is not snake_case (it becomes the Rust method name)"),
+                ),
+                Some(id) => {
+                    if let Some(first) = seen_ids.insert(id.to_owned(), format!("{method} {path}")) {
+                        self.push(
+                            "operation-id-unique",
+                            &format!("{pointer}/operationId"),
+                            Some(label.clone()),
+                            format!("operationId `{id}` is already used by {first}"),
+                        );
+                    }
+                }
+            }
+            self.operation(pointer, path, op, &label);
+        }
+        self.refs_and_components();
+        self.extensible_enums();
+    }
+
+    fn operation(&mut self, pointer: &str, path: &str, op: &'a Value, label: &str) {
+        let label = || Some(label.to_owned());
+        if op.get("summary").and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+            self.push("operation-summary", pointer, label(), "operation has no summary".into());
+        }
+        if op.get("tags").and_then(Value::as_array).is_none_or(|t| t.is_empty()) {
+            self.push("operation-tags", pointer, label(), "operation has no tags".into());
+        }
+        let scopes = op
+            .get("security")
+            .and_then(Value::as_array)
+            .map(|reqs| reqs.iter().filter_map(Value::as_object).flat_map(|r| r.values()).filter_map(Value::as_array).map(Vec::len).sum::<usize>())
+            .unwrap_or(0);
+        if scopes == 0 {
+            self.push("operation-security", pointer, label(), "operation lists no security scopes".into());
+        }
+        self.rate_limit(pointer, path, op, label());
+        self.path_parameters(pointer, path, op, label());
+        self.request_body(pointer, op, label());
+        self.responses(pointer, op, label());
+    }
+
+    fn rate_limit(&mut self, pointer: &str, path: &str, op: &Value, label: Option<String>) {
+        let at = format!("{pointer}/x-zoom-rate-limit");
+        let Some(limit) = op.get("x-zoom-rate-limit") else {
+            self.push("operation-rate-limit", pointer, label, "operation has no `x-zoom-rate-limit`".into());
+            return;
+        };
+        let Some(map) = limit.as_object() else {
+            self.push("operation-rate-limit", &at, label, "`x-zoom-rate-limit` must be a mapping".into());
+            return;
+        };
+        for key in map.keys() {
+            if !["label", "min_interval", "daily_limit", "per"].contains(&key.as_str()) {
+                self.push("operation-rate-limit", &format!("{at}/{key}"), label.clone(), format!("unknown key `{key}` (known: label, min_interval, daily_limit, per)"));
+            }
+        }
+        match map.get("label").and_then(Value::as_str) {
+            Some(l) if RATE_LIMIT_LABELS.contains(&l) => {}
+            other => self.push(
+                "operation-rate-limit",
+                &format!("{at}/label"),
+                label.clone(),
+                format!("`label` is {}; expected one of {}", other.map(|o| format!("`{o}`")).unwrap_or("missing".into()), RATE_LIMIT_LABELS.join(", ")),
+            ),
+        }
+        if let Some(interval) = map.get("min_interval")
+            && crate::metadata::parse_interval(interval).is_none()
+        {
+            self.push("operation-rate-limit", &format!("{at}/min_interval"), label.clone(), format!("`min_interval` is `{interval}`; expected whole seconds like `180s`"));
+        }
+        if let Some(daily) = map.get("daily_limit")
+            && daily.as_u64().is_none_or(|d| d == 0)
+        {
+            self.push("operation-rate-limit", &format!("{at}/daily_limit"), label.clone(), format!("`daily_limit` is `{daily}`; expected a positive integer"));
+        }
+        match map.get("per").and_then(Value::as_str) {
+            Some("account") => {}
+            Some("account_id") if path.contains("{accountId}") => {}
+            Some("account_id") => self.push("operation-rate-limit", &format!("{at}/per"), label, "`per: account_id` needs an `{accountId}` path parameter".into()),
+            other => self.push(
+                "operation-rate-limit",
+                &format!("{at}/per"),
+                label,
+                format!("`per` is {}; expected `account` or `account_id`", other.map(|o| format!("`{o}`")).unwrap_or("missing".into())),
+            ),
+        }
+    }
+
+    fn path_parameters(&mut self, pointer: &str, path: &str, op: &'a Value, label: Option<String>) {
+        let template: BTreeSet<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+        let item_pointer = pointer.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        let mut declared = BTreeSet::new();
+        let shared = self.root.pointer(item_pointer).and_then(|i| i.get("parameters")).and_then(Value::as_array);
+        let own = op.get("parameters").and_then(Value::as_array);
+        for param in shared.into_iter().flatten().chain(own.into_iter().flatten()) {
+            if let Some(p) = self.resolve(param)
+                && p.get("in").and_then(Value::as_str) == Some("path")
+                && let Some(name) = p.get("name").and_then(Value::as_str)
+            {
+                declared.insert(name);
+            }
+        }
+        for missing in template.difference(&declared) {
+            self.push("path-parameters", pointer, label.clone(), format!("path variable `{{{missing}}}` has no `in: path` parameter"));
+        }
+        for extra in declared.difference(&template) {
+            self.push("path-parameters", pointer, label.clone(), format!("path parameter `{extra}` does not appear in the path template"));
+        }
+    }
+
+    fn request_body(&mut self, pointer: &str, op: &'a Value, label: Option<String>) {
+        let Some(body) = op.get("requestBody") else { return };
+        let at = format!("{pointer}/requestBody");
+        let Some(body) = self.resolve(body) else { return };
+        let content = body.get("content").and_then(Value::as_object);
+        let media: Vec<&String> = content.map(|c| c.keys().collect()).unwrap_or_default();
+        if media.len() != 1 || !is_json(media[0]) {
+            self.push("request-body-json", &format!("{at}/content"), label, format!("request body media types are {media:?}; exactly one, `application/json`, is supported"));
+        } else if content.and_then(|c| c.get(media[0].as_str())).and_then(|m| m.get("schema")).is_none() {
+            self.push("request-body-json", &format!("{at}/content/{}", escape_segment(media[0])), label, "JSON request body has no schema".into());
+        }
+    }
+
+    fn responses(&mut self, pointer: &str, op: &'a Value, label: Option<String>) {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else { return };
+        let mut success = Vec::new();
+        let mut error_kinds = BTreeSet::new();
+        for (status, response) in responses {
+            let at = format!("{pointer}/responses/{}", escape_segment(status));
+            if status == "default" {
+                self.push("response-no-default", &at, label.clone(), "`default` response; list the statuses instead".into());
+                continue;
+            }
+            let Some(resolved) = self.resolve(response) else { continue };
+            let kind = self.response(&at, resolved, label.clone());
+            if status.starts_with('2') || status == "101" {
+                success.push(status.clone());
+            } else {
+                error_kinds.insert(kind);
+            }
+        }
+        if success.len() > 1 {
+            self.push("response-single-success", &format!("{pointer}/responses"), label.clone(), format!("{} success responses ({}); keep exactly one", success.len(), success.join(", ")));
+        }
+        if error_kinds.len() > 1 {
+            self.push("response-single-error-type", &format!("{pointer}/responses"), label, format!("error responses have {} different body types ({}); use one shared error schema", error_kinds.len(), error_kinds.into_iter().collect::<Vec<_>>().join(", ")));
+        }
+    }
+
+    /// Checks one response and returns a name for its body kind.
+    fn response(&mut self, at: &str, response: &'a Value, label: Option<String>) -> String {
+        let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else {
+            return "no body".into();
+        };
+        let mut kind = String::new();
+        for (media, body) in content {
+            let media_at = format!("{at}/content/{}", escape_segment(media));
+            let schema = body.get("schema");
+            if is_json(media) {
+                let Some(schema) = schema else {
+                    self.push("response-media-type", &media_at, label.clone(), "JSON response has no schema".into());
+                    continue;
+                };
+                kind = schema.get("$ref").and_then(Value::as_str).map(|r| r.rsplit('/').next().unwrap_or(r).to_owned()).unwrap_or_else(|| "inline schema".into());
+                self.response_example(&media_at, body, schema, label.clone());
+                let mut seen = BTreeSet::new();
+                self.open_schema(&format!("{media_at}/schema"), schema, label.clone(), &mut seen);
+            } else {
+                let binary = schema.and_then(|s| self.resolve(s)).is_some_and(|s| {
+                    s.get("type").and_then(Value::as_str) == Some("string") && s.get("format").and_then(Value::as_str) == Some("binary")
+                });
+                if !binary {
+                    self.push("response-media-type", &media_at, label.clone(), format!("`{media}` response must have schema `{{type: string, format: binary}}`"));
+                }
+                kind = "binary".into();
+            }
+        }
+        kind
+    }
+
+    fn response_example(&mut self, media_at: &str, body: &Value, schema: &Value, label: Option<String>) {
+        let example = body.get("example").or_else(|| {
+            body.get("examples").and_then(Value::as_object).and_then(|e| e.values().next()).and_then(|e| self.resolve(e)).and_then(|e| e.get("value"))
+        });
+        let Some(example) = example else {
+            self.push("response-example", media_at, label, "JSON response has no example".into());
+            return;
+        };
+        let errors = examples::validate(example, schema, self.root);
+        for error in errors {
+            let (inner, message) = error.split_once(": ").unwrap_or(("", &error));
+            let inner = if inner == "/" { "" } else { inner };
+            self.push("response-example", &format!("{media_at}/example{inner}"), label.clone(), format!("example does not match the schema: {message}"));
+        }
+    }
+
+    /// Walks a response schema (through `$ref`s) looking for closed shapes.
+    fn open_schema(&mut self, at: &str, schema: &'a Value, label: Option<String>, seen: &mut BTreeSet<String>) {
+        let (at, schema) = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                if !seen.insert(reference.to_owned()) {
+                    return;
+                }
+                let Some(target) = reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) else { return };
+                (reference.trim_start_matches('#').to_owned(), target)
+            }
+            None => (at.to_owned(), schema),
+        };
+        if schema.get("enum").is_some() {
+            self.push("response-open-enum", &format!("{at}/enum"), label.clone(), "closed `enum` in a response; use `x-extensible-enum` so new values still decode".into());
+        }
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            self.push("response-open-object", &format!("{at}/additionalProperties"), label.clone(), "`additionalProperties: false` in a response; new fields would fail decoding".into());
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (name, prop) in props {
+                self.open_schema(&format!("{at}/properties/{}", escape_segment(name)), prop, label.clone(), seen);
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(sub) = schema.get(key).filter(|s| s.is_object()) {
+                self.open_schema(&format!("{at}/{key}"), sub, label.clone(), seen);
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for (i, sub) in schema.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                self.open_schema(&format!("{at}/{key}/{i}"), sub, label.clone(), seen);
+            }
+        }
+    }
+
+    fn refs_and_components(&mut self) {
+        let mut refs = Vec::new();
+        collect_refs(self.root, String::new(), &mut refs);
+        let mut used = BTreeSet::new();
+        for (pointer, reference) in &refs {
+            let target = reference.strip_prefix('#');
+            if target.and_then(|t| self.root.pointer(t)).is_none() {
+                let op = crate::spec::operation_of(pointer);
+                self.push("ref-resolves", pointer, op, format!("`$ref: {reference}` does not resolve"));
+                continue;
+            }
+            let target = target.unwrap_or_default();
+            // A component referring only to itself is not a use.
+            if !pointer.starts_with(&format!("{target}/")) {
+                used.insert(target.to_owned());
+            }
+        }
+        if let Some(components) = self.root.get("components").and_then(Value::as_object) {
+            for (kind, items) in components {
+                if kind == "securitySchemes" {
+                    continue;
+                }
+                for name in items.as_object().into_iter().flat_map(|m| m.keys()) {
+                    let pointer = format!("/components/{kind}/{}", escape_segment(name));
+                    if !used.contains(&pointer) {
+                        self.push("component-unused", &pointer, None, format!("component `{name}` is never referenced"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn extensible_enums(&mut self) {
+        let mut found = Vec::new();
+        collect_key(self.root, String::new(), "x-extensible-enum", &mut found);
+        for (pointer, values) in found {
+            let parent = pointer.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+            let schema = self.root.pointer(parent);
+            if schema.and_then(|s| s.get("type")).and_then(Value::as_str) != Some("string") {
+                self.push("extensible-enum", &pointer, None, "`x-extensible-enum` needs `type: string` beside it".into());
+            }
+            match values.as_array() {
+                Some(list) if !list.is_empty() && list.iter().all(Value::is_string) => {
+                    let distinct: BTreeSet<&str> = list.iter().filter_map(Value::as_str).collect();
+                    if distinct.len() != list.len() {
+                        self.push("extensible-enum", &pointer, None, "`x-extensible-enum` lists a value twice".into());
+                    }
+                }
+                _ => self.push("extensible-enum", &pointer, None, "`x-extensible-enum` must be a non-empty list of strings".into()),
+            }
+        }
+    }
+}
+
+fn collect_refs(value: &Value, pointer: String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref"
+                    && let Some(r) = v.as_str()
+                {
+                    out.push((pointer.clone(), r.to_owned()));
+                } else if !k.starts_with("x-") && k != "example" && k != "examples" {
+                    collect_refs(v, format!("{pointer}/{}", escape_segment(k)), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_refs(v, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_key<'v>(value: &'v Value, pointer: String, key: &str, out: &mut Vec<(String, &'v Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let child = format!("{pointer}/{}", escape_segment(k));
+                if k == key {
+                    out.push((child, v));
+                } else if k != "example" && k != "examples" {
+                    collect_key(v, child, key, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_key(v, format!("{pointer}/{i}"), key, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lint_text(text: &str) -> Vec<Diagnostic> {
+        lint(&Spec::parse("t.yaml", text).unwrap(), &LintOptions::generic())
+    }
+
+    const GOOD: &str = r##"openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a/{id}:
+    get:
+      operationId: get_a
+      summary: Get an a
+      tags: [A]
+      security: [{oauth: ["a:read"]}]
+      x-zoom-rate-limit: {label: Heavy, min_interval: 1s, per: account}
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/A"}
+              example: {status: new}
+components:
+  schemas:
+    A:
+      type: object
+      properties:
+        status: {$ref: "#/components/schemas/Status"}
+    Status:
+      type: string
+      x-extensible-enum: [old]
+"##;
+
+    #[test]
+    fn a_good_spec_is_clean() {
+        assert_eq!(lint_text(GOOD), vec![]);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_with_its_line() {
+        let bad = GOOD
+            .replace("operationId: get_a", "operationId: GetA")
+            .replace("x-zoom-rate-limit: {label: Heavy, min_interval: 1s, per: account}", "x-zoom-rate-limit: {label: Huge, min_interval: 3 minutes}")
+            .replace("example: {status: new}", "example: {status: 5}")
+            .replace("      x-extensible-enum: [old]", "      enum: [old]")
+            .replace("/a/{id}", "/a/{ident}");
+        let found = lint_text(&bad);
+        let rules: BTreeSet<&str> = found.iter().map(|d| d.rule).collect();
+        for rule in ["operation-id", "operation-rate-limit", "response-example", "response-open-enum", "path-parameters"] {
+            assert!(rules.contains(rule), "{rule} missing from {found:#?}");
+        }
+        let id = found.iter().find(|d| d.rule == "operation-id").unwrap();
+        assert_eq!(id.line, 6);
+        assert_eq!(id.pointer, "/paths/~1a~1{ident}/get/operationId");
+    }
+
+    #[test]
+    fn unused_components_and_dangling_refs() {
+        let bad = GOOD.replace("status: {$ref: \"#/components/schemas/Status\"}", "status: {$ref: \"#/components/schemas/Nope\"}");
+        let rules: Vec<&str> = lint_text(&bad).iter().map(|d| d.rule).collect();
+        assert!(rules.contains(&"ref-resolves"), "{rules:?}");
+        assert!(rules.contains(&"component-unused"), "{rules:?}");
+    }
+
+    #[test]
+    fn snake_case() {
+        assert!(is_snake_case("get_plan_usage"));
+        assert!(!is_snake_case("getPlanUsage"));
+        assert!(!is_snake_case("get__x"));
+        assert!(!is_snake_case("_x"));
+    }
+}
