@@ -66,7 +66,11 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, errors: &mut V
     if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
         let matching = options.iter().filter(|o| validate_at(value, o, root, path, depth).is_empty()).count();
         if matching != 1 {
-            errors.push(format!("{}: matches {matching} of the {} `oneOf` alternatives, expected exactly 1", at(path), options.len()));
+            errors.push(format!(
+                "{}: matches {matching} of the {} `oneOf` alternatives, expected exactly 1",
+                at(path),
+                options.len()
+            ));
         }
     }
     if let Some(options) = schema.get("anyOf").and_then(Value::as_array)
@@ -192,7 +196,10 @@ fn is_date(s: &str) -> bool {
 }
 
 fn is_date_time(s: &str) -> bool {
-    s.len() >= 20 && is_date(&s[..10]) && matches!(s.as_bytes()[10], b'T' | b't') && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+    s.len() >= 20
+        && is_date(&s[..10])
+        && matches!(s.as_bytes()[10], b'T' | b't')
+        && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
 }
 
 fn snippet(value: &Value) -> String {
@@ -217,7 +224,9 @@ mod tests {
             }}
         }}});
         let schema = json!({"$ref": "#/components/schemas/Inv"});
-        assert!(validate(&json!({"id": "a", "total": 2039, "date": "2020-08-07", "items": [1]}), &schema, &root).is_empty());
+        assert!(
+            validate(&json!({"id": "a", "total": 2039, "date": "2020-08-07", "items": [1]}), &schema, &root).is_empty()
+        );
         let errors = validate(&json!({"total": "x", "date": "2020-02-30", "items": [1.5], "extra": 1}), &schema, &root);
         assert_eq!(errors.len(), 5, "{errors:#?}");
         assert!(errors.iter().any(|e| e.starts_with("/: required property `id`")));

@@ -2,8 +2,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use proc_macro2::TokenStream;
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
 use crate::error::{Error, Result};
@@ -70,7 +70,11 @@ pub fn settings(spec: &Spec) -> GenerationSettings {
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
     if spec.get("/components/schemas/Money").is_some() {
-        settings.with_replacement("Money", "::rust_decimal::Decimal", [TypeImpl::FromStr, TypeImpl::Display].into_iter());
+        settings.with_replacement(
+            "Money",
+            "::rust_decimal::Decimal",
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
     }
     for open in values::collect(&spec.source.value) {
         let path = format!("crate::generated::values::{}", open.name);
@@ -90,7 +94,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let client = run_progenitor(spec)?;
     let ops = metadata::extract(&spec.source.value);
     let open = values::collect(&spec.source.value);
-    let values_tokens = values::render(&open).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+    let values_tokens =
+        values::render(&open).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
 
     let header = |what: &str| {
         format!(
@@ -108,12 +113,22 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     );
     let files = vec![
         GeneratedFile { path: format!("{dir}/mod.rs"), contents: mod_rs },
-        GeneratedFile { path: format!("{dir}/client.rs"), contents: format!("{}{}", header("the progenitor client"), format_tokens("client.rs", client)?) },
+        GeneratedFile {
+            path: format!("{dir}/client.rs"),
+            contents: format!("{}{}", header("the progenitor client"), format_tokens("client.rs", client)?),
+        },
         GeneratedFile {
             path: format!("{dir}/operations.rs"),
-            contents: format!("{}{}", header("the operation table"), format_tokens("operations.rs", metadata::render(&ops))?),
+            contents: format!(
+                "{}{}",
+                header("the operation table"),
+                format_tokens("operations.rs", metadata::render(&ops))?
+            ),
         },
-        GeneratedFile { path: format!("{dir}/values.rs"), contents: format!("{}{}", header("open string enums"), format_tokens("values.rs", values_tokens)?) },
+        GeneratedFile {
+            path: format!("{dir}/values.rs"),
+            contents: format!("{}{}", header("open string enums"), format_tokens("values.rs", values_tokens)?),
+        },
     ];
     let types = spec.openapi.components.as_ref().map(|c| c.schemas.len()).unwrap_or(0);
     Ok(Output { files, operations: ops.len(), types, warnings })
@@ -139,9 +154,11 @@ pub fn run_progenitor(spec: &Spec) -> Result<TokenStream> {
 
 /// prettyplease, blank lines between items, and `/// ` doc comments.
 pub fn format_tokens(file: &str, tokens: TokenStream) -> Result<String> {
-    let syntax = syn::parse2::<syn::File>(tokens).map_err(|e| Error::Format { file: file.to_owned(), message: e.to_string() })?;
+    let syntax = syn::parse2::<syn::File>(tokens)
+        .map_err(|e| Error::Format { file: file.to_owned(), message: e.to_string() })?;
     let text = prettyplease::unparse(&syntax);
-    let text = progenitor_impl::space_out_items(text).map_err(|e| Error::Format { file: file.to_owned(), message: e.to_string() })?;
+    let text = progenitor_impl::space_out_items(text)
+        .map_err(|e| Error::Format { file: file.to_owned(), message: e.to_string() })?;
     let mut out = String::with_capacity(text.len() + text.len() / 50);
     for line in text.lines() {
         let trimmed = line.trim_start();

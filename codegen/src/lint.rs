@@ -76,26 +76,94 @@ pub struct RuleInfo {
 
 /// Every rule, in the order they are documented.
 pub const RULES: &[RuleInfo] = &[
-    RuleInfo { id: "openapi-version", severity: Severity::Error, summary: "`openapi` is 3.0.x: progenitor refuses 3.1." },
-    RuleInfo { id: "zoom-operations-present", severity: Severity::Error, summary: "All 18 billing operations of Zoom's master-account API are present (project spec only)." },
-    RuleInfo { id: "operation-id", severity: Severity::Error, summary: "Every operation has an operationId in snake_case; it names the Rust method." },
+    RuleInfo {
+        id: "openapi-version",
+        severity: Severity::Error,
+        summary: "`openapi` is 3.0.x: progenitor refuses 3.1.",
+    },
+    RuleInfo {
+        id: "zoom-operations-present",
+        severity: Severity::Error,
+        summary: "All 18 billing operations of Zoom's master-account API are present (project spec only).",
+    },
+    RuleInfo {
+        id: "operation-id",
+        severity: Severity::Error,
+        summary: "Every operation has an operationId in snake_case; it names the Rust method.",
+    },
     RuleInfo { id: "operation-id-unique", severity: Severity::Error, summary: "operationIds are unique." },
-    RuleInfo { id: "operation-summary", severity: Severity::Error, summary: "Every operation has a summary (the first line of the method's docs)." },
+    RuleInfo {
+        id: "operation-summary",
+        severity: Severity::Error,
+        summary: "Every operation has a summary (the first line of the method's docs).",
+    },
     RuleInfo { id: "operation-tags", severity: Severity::Error, summary: "Every operation has at least one tag." },
-    RuleInfo { id: "operation-security", severity: Severity::Error, summary: "Every operation lists the OAuth scopes it needs." },
-    RuleInfo { id: "operation-rate-limit", severity: Severity::Error, summary: "Every operation has a well-formed `x-zoom-rate-limit` (label, min_interval, daily_limit, per); the runtime paces by it." },
-    RuleInfo { id: "path-parameters", severity: Severity::Error, summary: "Path template variables and declared path parameters match (progenitor panics otherwise)." },
-    RuleInfo { id: "response-example", severity: Severity::Error, summary: "Every JSON response has an example, and the example validates against the schema." },
-    RuleInfo { id: "response-single-success", severity: Severity::Error, summary: "One success response per operation (progenitor panics on two success types)." },
-    RuleInfo { id: "response-single-error-type", severity: Severity::Error, summary: "All error responses of an operation share one body type (progenitor panics otherwise)." },
-    RuleInfo { id: "response-no-default", severity: Severity::Error, summary: "No `default` responses: progenitor counts them as success and error at once." },
-    RuleInfo { id: "response-media-type", severity: Severity::Error, summary: "A JSON response has a schema; any other media type is `{type: string, format: binary}`." },
-    RuleInfo { id: "response-open-enum", severity: Severity::Error, summary: "No closed `enum` reachable from a response: a new server value would fail the whole response. Use `x-extensible-enum`." },
-    RuleInfo { id: "response-open-object", severity: Severity::Error, summary: "No `additionalProperties: false` reachable from a response: a new server field would fail the whole response." },
-    RuleInfo { id: "request-body-json", severity: Severity::Error, summary: "A request body has exactly one media type, `application/json`, with a schema." },
-    RuleInfo { id: "ref-resolves", severity: Severity::Error, summary: "Every `$ref` points at something that exists in this document." },
+    RuleInfo {
+        id: "operation-security",
+        severity: Severity::Error,
+        summary: "Every operation lists the OAuth scopes it needs.",
+    },
+    RuleInfo {
+        id: "operation-rate-limit",
+        severity: Severity::Error,
+        summary: "Every operation has a well-formed `x-zoom-rate-limit` (label, min_interval, daily_limit, per); the runtime paces by it.",
+    },
+    RuleInfo {
+        id: "path-parameters",
+        severity: Severity::Error,
+        summary: "Path template variables and declared path parameters match (progenitor panics otherwise).",
+    },
+    RuleInfo {
+        id: "response-example",
+        severity: Severity::Error,
+        summary: "Every JSON response has an example, and the example validates against the schema.",
+    },
+    RuleInfo {
+        id: "response-single-success",
+        severity: Severity::Error,
+        summary: "One success response per operation (progenitor panics on two success types).",
+    },
+    RuleInfo {
+        id: "response-single-error-type",
+        severity: Severity::Error,
+        summary: "All error responses of an operation share one body type (progenitor panics otherwise).",
+    },
+    RuleInfo {
+        id: "response-no-default",
+        severity: Severity::Error,
+        summary: "No `default` responses: progenitor counts them as success and error at once.",
+    },
+    RuleInfo {
+        id: "response-media-type",
+        severity: Severity::Error,
+        summary: "A JSON response has a schema; any other media type is `{type: string, format: binary}`.",
+    },
+    RuleInfo {
+        id: "response-open-enum",
+        severity: Severity::Error,
+        summary: "No closed `enum` reachable from a response: a new server value would fail the whole response. Use `x-extensible-enum`.",
+    },
+    RuleInfo {
+        id: "response-open-object",
+        severity: Severity::Error,
+        summary: "No `additionalProperties: false` reachable from a response: a new server field would fail the whole response.",
+    },
+    RuleInfo {
+        id: "request-body-json",
+        severity: Severity::Error,
+        summary: "A request body has exactly one media type, `application/json`, with a schema.",
+    },
+    RuleInfo {
+        id: "ref-resolves",
+        severity: Severity::Error,
+        summary: "Every `$ref` points at something that exists in this document.",
+    },
     RuleInfo { id: "component-unused", severity: Severity::Error, summary: "Every component is referenced." },
-    RuleInfo { id: "extensible-enum", severity: Severity::Error, summary: "`x-extensible-enum` is a list of distinct strings on a `type: string` schema." },
+    RuleInfo {
+        id: "extensible-enum",
+        severity: Severity::Error,
+        summary: "`x-extensible-enum` is a list of distinct strings on a `type: string` schema.",
+    },
 ];
 
 /// The 18 operations this crate exists to cover, as `(METHOD, path)`.
@@ -220,12 +288,22 @@ impl<'a> Linter<'a> {
             let present: BTreeSet<(String, String)> = ops.iter().map(|(_, m, p, _)| (m.clone(), p.clone())).collect();
             for (method, path) in ZOOM_OPERATIONS {
                 if !present.contains(&(method.to_string(), path.to_string())) {
-                    self.push("zoom-operations-present", "/paths", None, format!("operation `{method} {path}` is missing"));
+                    self.push(
+                        "zoom-operations-present",
+                        "/paths",
+                        None,
+                        format!("operation `{method} {path}` is missing"),
+                    );
                 }
             }
             for (pointer, method, path, _) in &ops {
                 if !ZOOM_OPERATIONS.contains(&(method.as_str(), path.as_str())) {
-                    self.push("zoom-operations-present", pointer, None, format!("`{method} {path}` is not one of Zoom's 18 billing operations"));
+                    self.push(
+                        "zoom-operations-present",
+                        pointer,
+                        None,
+                        format!("`{method} {path}` is not one of Zoom's 18 billing operations"),
+                    );
                 }
             }
         }
@@ -269,7 +347,14 @@ impl<'a> Linter<'a> {
         let scopes = op
             .get("security")
             .and_then(Value::as_array)
-            .map(|reqs| reqs.iter().filter_map(Value::as_object).flat_map(|r| r.values()).filter_map(Value::as_array).map(Vec::len).sum::<usize>())
+            .map(|reqs| {
+                reqs.iter()
+                    .filter_map(Value::as_object)
+                    .flat_map(|r| r.values())
+                    .filter_map(Value::as_array)
+                    .map(Vec::len)
+                    .sum::<usize>()
+            })
             .unwrap_or(0);
         if scopes == 0 {
             self.push("operation-security", pointer, label(), "operation lists no security scopes".into());
@@ -292,7 +377,12 @@ impl<'a> Linter<'a> {
         };
         for key in map.keys() {
             if !["label", "min_interval", "daily_limit", "per"].contains(&key.as_str()) {
-                self.push("operation-rate-limit", &format!("{at}/{key}"), label.clone(), format!("unknown key `{key}` (known: label, min_interval, daily_limit, per)"));
+                self.push(
+                    "operation-rate-limit",
+                    &format!("{at}/{key}"),
+                    label.clone(),
+                    format!("unknown key `{key}` (known: label, min_interval, daily_limit, per)"),
+                );
             }
         }
         match map.get("label").and_then(Value::as_str) {
@@ -301,28 +391,50 @@ impl<'a> Linter<'a> {
                 "operation-rate-limit",
                 &format!("{at}/label"),
                 label.clone(),
-                format!("`label` is {}; expected one of {}", other.map(|o| format!("`{o}`")).unwrap_or("missing".into()), RATE_LIMIT_LABELS.join(", ")),
+                format!(
+                    "`label` is {}; expected one of {}",
+                    other.map(|o| format!("`{o}`")).unwrap_or("missing".into()),
+                    RATE_LIMIT_LABELS.join(", ")
+                ),
             ),
         }
         if let Some(interval) = map.get("min_interval")
             && crate::metadata::parse_interval(interval).is_none()
         {
-            self.push("operation-rate-limit", &format!("{at}/min_interval"), label.clone(), format!("`min_interval` is `{interval}`; expected whole seconds like `180s`"));
+            self.push(
+                "operation-rate-limit",
+                &format!("{at}/min_interval"),
+                label.clone(),
+                format!("`min_interval` is `{interval}`; expected whole seconds like `180s`"),
+            );
         }
         if let Some(daily) = map.get("daily_limit")
             && daily.as_u64().is_none_or(|d| d == 0)
         {
-            self.push("operation-rate-limit", &format!("{at}/daily_limit"), label.clone(), format!("`daily_limit` is `{daily}`; expected a positive integer"));
+            self.push(
+                "operation-rate-limit",
+                &format!("{at}/daily_limit"),
+                label.clone(),
+                format!("`daily_limit` is `{daily}`; expected a positive integer"),
+            );
         }
         match map.get("per").and_then(Value::as_str) {
             Some("account") => {}
             Some("account_id") if path.contains("{accountId}") => {}
-            Some("account_id") => self.push("operation-rate-limit", &format!("{at}/per"), label, "`per: account_id` needs an `{accountId}` path parameter".into()),
+            Some("account_id") => self.push(
+                "operation-rate-limit",
+                &format!("{at}/per"),
+                label,
+                "`per: account_id` needs an `{accountId}` path parameter".into(),
+            ),
             other => self.push(
                 "operation-rate-limit",
                 &format!("{at}/per"),
                 label,
-                format!("`per` is {}; expected `account` or `account_id`", other.map(|o| format!("`{o}`")).unwrap_or("missing".into())),
+                format!(
+                    "`per` is {}; expected `account` or `account_id`",
+                    other.map(|o| format!("`{o}`")).unwrap_or("missing".into())
+                ),
             ),
         }
     }
@@ -342,10 +454,20 @@ impl<'a> Linter<'a> {
             }
         }
         for missing in template.difference(&declared) {
-            self.push("path-parameters", pointer, label.clone(), format!("path variable `{{{missing}}}` has no `in: path` parameter"));
+            self.push(
+                "path-parameters",
+                pointer,
+                label.clone(),
+                format!("path variable `{{{missing}}}` has no `in: path` parameter"),
+            );
         }
         for extra in declared.difference(&template) {
-            self.push("path-parameters", pointer, label.clone(), format!("path parameter `{extra}` does not appear in the path template"));
+            self.push(
+                "path-parameters",
+                pointer,
+                label.clone(),
+                format!("path parameter `{extra}` does not appear in the path template"),
+            );
         }
     }
 
@@ -356,9 +478,19 @@ impl<'a> Linter<'a> {
         let content = body.get("content").and_then(Value::as_object);
         let media: Vec<&String> = content.map(|c| c.keys().collect()).unwrap_or_default();
         if media.len() != 1 || !is_json(media[0]) {
-            self.push("request-body-json", &format!("{at}/content"), label, format!("request body media types are {media:?}; exactly one, `application/json`, is supported"));
+            self.push(
+                "request-body-json",
+                &format!("{at}/content"),
+                label,
+                format!("request body media types are {media:?}; exactly one, `application/json`, is supported"),
+            );
         } else if content.and_then(|c| c.get(media[0].as_str())).and_then(|m| m.get("schema")).is_none() {
-            self.push("request-body-json", &format!("{at}/content/{}", escape_segment(media[0])), label, "JSON request body has no schema".into());
+            self.push(
+                "request-body-json",
+                &format!("{at}/content/{}", escape_segment(media[0])),
+                label,
+                "JSON request body has no schema".into(),
+            );
         }
     }
 
@@ -369,7 +501,12 @@ impl<'a> Linter<'a> {
         for (status, response) in responses {
             let at = format!("{pointer}/responses/{}", escape_segment(status));
             if status == "default" {
-                self.push("response-no-default", &at, label.clone(), "`default` response; list the statuses instead".into());
+                self.push(
+                    "response-no-default",
+                    &at,
+                    label.clone(),
+                    "`default` response; list the statuses instead".into(),
+                );
                 continue;
             }
             let Some(resolved) = self.resolve(response) else { continue };
@@ -381,10 +518,24 @@ impl<'a> Linter<'a> {
             }
         }
         if success.len() > 1 {
-            self.push("response-single-success", &format!("{pointer}/responses"), label.clone(), format!("{} success responses ({}); keep exactly one", success.len(), success.join(", ")));
+            self.push(
+                "response-single-success",
+                &format!("{pointer}/responses"),
+                label.clone(),
+                format!("{} success responses ({}); keep exactly one", success.len(), success.join(", ")),
+            );
         }
         if error_kinds.len() > 1 {
-            self.push("response-single-error-type", &format!("{pointer}/responses"), label, format!("error responses have {} different body types ({}); use one shared error schema", error_kinds.len(), error_kinds.into_iter().collect::<Vec<_>>().join(", ")));
+            self.push(
+                "response-single-error-type",
+                &format!("{pointer}/responses"),
+                label,
+                format!(
+                    "error responses have {} different body types ({}); use one shared error schema",
+                    error_kinds.len(),
+                    error_kinds.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
         }
     }
 
@@ -402,16 +553,26 @@ impl<'a> Linter<'a> {
                     self.push("response-media-type", &media_at, label.clone(), "JSON response has no schema".into());
                     continue;
                 };
-                kind = schema.get("$ref").and_then(Value::as_str).map(|r| r.rsplit('/').next().unwrap_or(r).to_owned()).unwrap_or_else(|| "inline schema".into());
+                kind = schema
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
+                    .unwrap_or_else(|| "inline schema".into());
                 self.response_example(&media_at, body, schema, label.clone());
                 let mut seen = BTreeSet::new();
                 self.open_schema(&format!("{media_at}/schema"), schema, label.clone(), &mut seen);
             } else {
                 let binary = schema.and_then(|s| self.resolve(s)).is_some_and(|s| {
-                    s.get("type").and_then(Value::as_str) == Some("string") && s.get("format").and_then(Value::as_str) == Some("binary")
+                    s.get("type").and_then(Value::as_str) == Some("string")
+                        && s.get("format").and_then(Value::as_str) == Some("binary")
                 });
                 if !binary {
-                    self.push("response-media-type", &media_at, label.clone(), format!("`{media}` response must have schema `{{type: string, format: binary}}`"));
+                    self.push(
+                        "response-media-type",
+                        &media_at,
+                        label.clone(),
+                        format!("`{media}` response must have schema `{{type: string, format: binary}}`"),
+                    );
                 }
                 kind = "binary".into();
             }
@@ -421,7 +582,11 @@ impl<'a> Linter<'a> {
 
     fn response_example(&mut self, media_at: &str, body: &Value, schema: &Value, label: Option<String>) {
         let example = body.get("example").or_else(|| {
-            body.get("examples").and_then(Value::as_object).and_then(|e| e.values().next()).and_then(|e| self.resolve(e)).and_then(|e| e.get("value"))
+            body.get("examples")
+                .and_then(Value::as_object)
+                .and_then(|e| e.values().next())
+                .and_then(|e| self.resolve(e))
+                .and_then(|e| e.get("value"))
         });
         let Some(example) = example else {
             self.push("response-example", media_at, label, "JSON response has no example".into());
@@ -431,7 +596,12 @@ impl<'a> Linter<'a> {
         for error in errors {
             let (inner, message) = error.split_once(": ").unwrap_or(("", &error));
             let inner = if inner == "/" { "" } else { inner };
-            self.push("response-example", &format!("{media_at}/example{inner}"), label.clone(), format!("example does not match the schema: {message}"));
+            self.push(
+                "response-example",
+                &format!("{media_at}/example{inner}"),
+                label.clone(),
+                format!("example does not match the schema: {message}"),
+            );
         }
     }
 
@@ -448,10 +618,20 @@ impl<'a> Linter<'a> {
             None => (at.to_owned(), schema),
         };
         if schema.get("enum").is_some() {
-            self.push("response-open-enum", &format!("{at}/enum"), label.clone(), "closed `enum` in a response; use `x-extensible-enum` so new values still decode".into());
+            self.push(
+                "response-open-enum",
+                &format!("{at}/enum"),
+                label.clone(),
+                "closed `enum` in a response; use `x-extensible-enum` so new values still decode".into(),
+            );
         }
         if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
-            self.push("response-open-object", &format!("{at}/additionalProperties"), label.clone(), "`additionalProperties: false` in a response; new fields would fail decoding".into());
+            self.push(
+                "response-open-object",
+                &format!("{at}/additionalProperties"),
+                label.clone(),
+                "`additionalProperties: false` in a response; new fields would fail decoding".into(),
+            );
         }
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, prop) in props {
@@ -495,7 +675,12 @@ impl<'a> Linter<'a> {
                 for name in items.as_object().into_iter().flat_map(|m| m.keys()) {
                     let pointer = format!("/components/{kind}/{}", escape_segment(name));
                     if !used.contains(&pointer) {
-                        self.push("component-unused", &pointer, None, format!("component `{name}` is never referenced"));
+                        self.push(
+                            "component-unused",
+                            &pointer,
+                            None,
+                            format!("component `{name}` is never referenced"),
+                        );
                     }
                 }
             }
@@ -509,7 +694,12 @@ impl<'a> Linter<'a> {
             let parent = pointer.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
             let schema = self.root.pointer(parent);
             if schema.and_then(|s| s.get("type")).and_then(Value::as_str) != Some("string") {
-                self.push("extensible-enum", &pointer, None, "`x-extensible-enum` needs `type: string` beside it".into());
+                self.push(
+                    "extensible-enum",
+                    &pointer,
+                    None,
+                    "`x-extensible-enum` needs `type: string` beside it".into(),
+                );
             }
             match values.as_array() {
                 Some(list) if !list.is_empty() && list.iter().all(Value::is_string) => {
@@ -518,7 +708,12 @@ impl<'a> Linter<'a> {
                         self.push("extensible-enum", &pointer, None, "`x-extensible-enum` lists a value twice".into());
                     }
                 }
-                _ => self.push("extensible-enum", &pointer, None, "`x-extensible-enum` must be a non-empty list of strings".into()),
+                _ => self.push(
+                    "extensible-enum",
+                    &pointer,
+                    None,
+                    "`x-extensible-enum` must be a non-empty list of strings".into(),
+                ),
             }
         }
     }
@@ -614,13 +809,18 @@ components:
     fn every_broken_rule_is_reported_with_its_line() {
         let bad = GOOD
             .replace("operationId: get_a", "operationId: GetA")
-            .replace("x-zoom-rate-limit: {label: Heavy, min_interval: 1s, per: account}", "x-zoom-rate-limit: {label: Huge, min_interval: 3 minutes}")
+            .replace(
+                "x-zoom-rate-limit: {label: Heavy, min_interval: 1s, per: account}",
+                "x-zoom-rate-limit: {label: Huge, min_interval: 3 minutes}",
+            )
             .replace("example: {status: new}", "example: {status: 5}")
             .replace("      x-extensible-enum: [old]", "      enum: [old]")
             .replace("/a/{id}", "/a/{ident}");
         let found = lint_text(&bad);
         let rules: BTreeSet<&str> = found.iter().map(|d| d.rule).collect();
-        for rule in ["operation-id", "operation-rate-limit", "response-example", "response-open-enum", "path-parameters"] {
+        for rule in
+            ["operation-id", "operation-rate-limit", "response-example", "response-open-enum", "path-parameters"]
+        {
             assert!(rules.contains(rule), "{rule} missing from {found:#?}");
         }
         let id = found.iter().find(|d| d.rule == "operation-id").unwrap();
@@ -630,7 +830,10 @@ components:
 
     #[test]
     fn unused_components_and_dangling_refs() {
-        let bad = GOOD.replace("status: {$ref: \"#/components/schemas/Status\"}", "status: {$ref: \"#/components/schemas/Nope\"}");
+        let bad = GOOD.replace(
+            "status: {$ref: \"#/components/schemas/Status\"}",
+            "status: {$ref: \"#/components/schemas/Nope\"}",
+        );
         let rules: Vec<&str> = lint_text(&bad).iter().map(|d| d.rule).collect();
         assert!(rules.contains(&"ref-resolves"), "{rules:?}");
         assert!(rules.contains(&"component-unused"), "{rules:?}");

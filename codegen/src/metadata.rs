@@ -83,8 +83,10 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
 /// Rust tokens for `generated/operations.rs`: an `Operation` enum and the table.
 pub fn render(ops: &[OperationMeta]) -> TokenStream {
     let count = ops.len();
-    let variants: Vec<_> = ops.iter().map(|op| format_ident!("{}", heck::AsUpperCamelCase(&op.operation_id).to_string())).collect();
-    let variant_docs: Vec<String> = ops.iter().map(|op| format!("`{} {}`: {}.", op.method, op.path, op.summary.trim_end_matches('.'))).collect();
+    let variants: Vec<_> =
+        ops.iter().map(|op| format_ident!("{}", heck::AsUpperCamelCase(&op.operation_id).to_string())).collect();
+    let variant_docs: Vec<String> =
+        ops.iter().map(|op| format!("`{} {}`: {}.", op.method, op.path, op.summary.trim_end_matches('.'))).collect();
     let ids: Vec<&str> = ops.iter().map(|op| op.operation_id.as_str()).collect();
     let entries = ops.iter().zip(&variants).map(|(op, variant)| {
         let OperationMeta { operation_id, method, path, summary, .. } = op;
@@ -98,7 +100,8 @@ pub fn render(ops: &[OperationMeta]) -> TokenStream {
             Some(d) => quote!(Some(#d)),
             None => quote!(None),
         };
-        let per = if op.per == "account_id" { quote!(RateLimitScope::AccountId) } else { quote!(RateLimitScope::Account) };
+        let per =
+            if op.per == "account_id" { quote!(RateLimitScope::AccountId) } else { quote!(RateLimitScope::Account) };
         let scopes = op.scopes.iter().map(|set| quote!(&[#(#set),*]));
         let idempotent = op.idempotent;
         quote! {

@@ -52,7 +52,9 @@ pub fn variant_name(value: &str) -> String {
     for (i, c) in chars.iter().enumerate() {
         match c {
             '+' => spelled.push_str(" plus "),
-            '-' if i > 0 && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(char::is_ascii_digit) => spelled.push_str(" to "),
+            '-' if i > 0 && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(char::is_ascii_digit) => {
+                spelled.push_str(" to ")
+            }
             c if c.is_alphanumeric() => spelled.push(*c),
             _ => spelled.push(' '),
         }
@@ -72,7 +74,10 @@ pub fn render(enums: &[OpenEnum]) -> Result<TokenStream, String> {
         for value in &e.values {
             let variant = variant_name(value);
             if variant == "Other" || !seen.insert(variant.clone()) {
-                return Err(format!("x-extensible-enum of `{}`: value `{value}` gives the variant name `{variant}` twice or clashes with `Other`", e.name));
+                return Err(format!(
+                    "x-extensible-enum of `{}`: value `{value}` gives the variant name `{variant}` twice or clashes with `Other`",
+                    e.name
+                ));
             }
             variants.push(format_ident!("{}", variant));
         }

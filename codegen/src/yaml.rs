@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
-use yaml_rust2::Yaml;
 
 /// A line and column in the source text, both 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,11 +165,7 @@ impl MarkedEventReceiver for Builder {
                 self.push_value(value);
             }
             Event::Alias(_) => self.fail(mark, "YAML aliases are not allowed in the spec; write the value out"),
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
         }
     }
 }
@@ -208,10 +204,7 @@ mod tests {
     #[test]
     fn scalars_and_locations() {
         let doc = parse("a:\n  b: 1\n  c: 'x'\n  d: [true, null, 1.5]\n  '200': ok\n").unwrap();
-        assert_eq!(
-            doc.value,
-            serde_json::json!({"a": {"b": 1, "c": "x", "d": [true, null, 1.5], "200": "ok"}})
-        );
+        assert_eq!(doc.value, serde_json::json!({"a": {"b": 1, "c": "x", "d": [true, null, 1.5], "200": "ok"}}));
         assert_eq!(doc.locations["/a/b"], Location { line: 2, column: 6 });
         assert_eq!(doc.locations["/a/d/2"].line, 4);
         assert_eq!(doc.locate("/a/b/nothing/here").unwrap().line, 2);

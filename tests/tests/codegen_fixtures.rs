@@ -2,9 +2,9 @@
 //! construct the crate relies on. A progenitor upgrade or a codegen change
 //! that alters any of them shows up here as a reviewable diff.
 
+use zoom_billing_codegen::Spec;
 use zoom_billing_codegen::generate::{self, Options};
 use zoom_billing_codegen::lint::LintOptions;
-use zoom_billing_codegen::Spec;
 
 fn generate_fixture(name: &str) -> String {
     let path = format!("{}/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR"));

@@ -132,7 +132,12 @@ fn generate(root: &std::path::Path, spec: Option<PathBuf>, check: bool) -> zoom_
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_lint(root: &std::path::Path, spec: Option<PathBuf>, format: Format, explain: Option<String>) -> zoom_billing_codegen::Result<ExitCode> {
+fn run_lint(
+    root: &std::path::Path,
+    spec: Option<PathBuf>,
+    format: Format,
+    explain: Option<String>,
+) -> zoom_billing_codegen::Result<ExitCode> {
     if let Some(rule) = explain {
         return Ok(match RULES.iter().find(|r| r.id == rule) {
             Some(info) => {
@@ -140,7 +145,10 @@ fn run_lint(root: &std::path::Path, spec: Option<PathBuf>, format: Format, expla
                 ExitCode::SUCCESS
             }
             None => {
-                eprintln!("error: no rule `{rule}`; rules: {}", RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", "));
+                eprintln!(
+                    "error: no rule `{rule}`; rules: {}",
+                    RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+                );
                 ExitCode::from(2)
             }
         });
@@ -153,10 +161,17 @@ fn run_lint(root: &std::path::Path, spec: Option<PathBuf>, format: Format, expla
             for d in &findings {
                 println!("{}:{d}", spec.file);
             }
-            println!("{}: {} error(s), {} warning(s) from {} rules", spec.file, errors, findings.len() - errors, RULES.len());
+            println!(
+                "{}: {} error(s), {} warning(s) from {} rules",
+                spec.file,
+                errors,
+                findings.len() - errors,
+                RULES.len()
+            );
         }
         Format::Json => {
-            let report = LintReport { file: &spec.file, errors, warnings: findings.len() - errors, findings: &findings };
+            let report =
+                LintReport { file: &spec.file, errors, warnings: findings.len() - errors, findings: &findings };
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         }
     }

@@ -13,8 +13,9 @@ impl ClientHooks<ClientState> for Client {
         request.headers_mut().remove("api-version");
         match &self.inner().inner.credentials {
             Credentials::Bearer(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| Error::InvalidRequest("the access token contains characters not allowed in a header".into()))?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::InvalidRequest("the access token contains characters not allowed in a header".into())
+                })?;
                 value.set_sensitive(true);
                 request.headers_mut().insert(AUTHORIZATION, value);
             }

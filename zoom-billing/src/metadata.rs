@@ -115,7 +115,10 @@ mod tests {
     fn requests_map_to_operations() {
         assert_eq!(Operation::from_request("GET", "/accounts/me/plans/usage"), Some(Operation::GetPlanUsage));
         assert_eq!(Operation::from_request("get", "/accounts/me/plans"), Some(Operation::GetAccountPlans));
-        assert_eq!(Operation::from_request("GET", "/accounts/billing/invoice_reports?next_page_token=x"), Some(Operation::ListInvoiceReports));
+        assert_eq!(
+            Operation::from_request("GET", "/accounts/billing/invoice_reports?next_page_token=x"),
+            Some(Operation::ListInvoiceReports)
+        );
         assert_eq!(Operation::from_request("DELETE", "/accounts/me/plans"), None);
     }
 
