@@ -1,10 +1,15 @@
-//! Building a [`Client`]: base URL, credentials, timeouts, HTTP client.
+//! Building a [`Client`]: base URL, credentials, timeouts, policies, HTTP client.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 use crate::Client;
+use crate::auth::{DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, FixedToken, ServerToServer, TokenProvider};
+use crate::pacing::{Clock, Pacer, RateLimitPolicy};
+use crate::retry::RetryPolicy;
 use crate::state::{ClientState, Runtime};
 
 /// Zoom's API base URL.
@@ -13,31 +18,30 @@ pub const DEFAULT_BASE_URL: &str = "https://api.zoom.us/v2";
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("zoom-billing/", env!("CARGO_PKG_VERSION"));
 
-/// A secret string whose `Debug` and `Display` never show it.
-#[derive(Clone)]
-pub(crate) struct Secret(Arc<str>);
-
-impl Secret {
-    pub(crate) fn new(value: impl Into<String>) -> Self {
-        Secret(Arc::from(value.into()))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 /// How requests are authorised.
-#[derive(Clone, Debug)]
-pub(crate) enum Credentials {
+#[derive(Clone)]
+enum Credentials {
     /// A fixed OAuth access token.
-    Bearer(Secret),
+    Bearer(SecretString),
+    /// Server-to-Server OAuth app credentials.
+    ServerToServer { account_id: String, client_id: String, client_secret: SecretString },
+    /// A user-supplied provider.
+    Provider(Arc<dyn TokenProvider>),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Bearer(_) => f.write_str("Bearer([REDACTED])"),
+            Credentials::ServerToServer { account_id, client_id, .. } => f
+                .debug_struct("ServerToServer")
+                .field("account_id", account_id)
+                .field("client_id", client_id)
+                .field("client_secret", &"[REDACTED]")
+                .finish(),
+            Credentials::Provider(_) => f.write_str("Provider(..)"),
+        }
+    }
 }
 
 /// Why a [`ClientBuilder`] could not build a client.
@@ -45,8 +49,13 @@ pub(crate) enum Credentials {
 #[non_exhaustive]
 pub enum BuildError {
     /// No credentials were given.
-    #[error("no credentials: call `bearer_token(..)`")]
+    #[error(
+        "no credentials: call `bearer_token(..)`, `server_to_server(..)` or `token_provider(..)`, or set ZOOM_ACCESS_TOKEN or ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET"
+    )]
     MissingCredentials,
+    /// Some but not all Server-to-Server variables are set.
+    #[error("incomplete Server-to-Server OAuth credentials: {0} is not set")]
+    MissingVariable(&'static str),
     /// The base URL is not an absolute http(s) URL.
     #[error("invalid base URL `{url}`: {reason}")]
     InvalidBaseUrl {
@@ -65,9 +74,13 @@ pub enum BuildError {
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
+    oauth_host: Option<String>,
     credentials: Option<Credentials>,
+    refresh_margin: Option<Duration>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    retry: RetryPolicy,
+    rate_limits: RateLimitPolicy,
     http: Option<reqwest::Client>,
 }
 
@@ -76,18 +89,86 @@ impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
+
+    /// A client configured from the environment: `ZOOM_ACCESS_TOKEN`, or
+    /// `ZOOM_ACCOUNT_ID`, `ZOOM_CLIENT_ID` and `ZOOM_CLIENT_SECRET`; and
+    /// optionally `ZOOM_BASE_URL` and `ZOOM_OAUTH_HOST`.
+    pub fn from_env() -> Result<Client, BuildError> {
+        ClientBuilder::from_env()?.build()
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl ClientBuilder {
+    /// A builder with what the environment gives (see [`Client::from_env`]),
+    /// to adjust further.
+    pub fn from_env() -> Result<Self, BuildError> {
+        let mut builder = ClientBuilder::default();
+        if let Some(url) = env("ZOOM_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        if let Some(host) = env("ZOOM_OAUTH_HOST") {
+            builder = builder.oauth_host(host);
+        }
+        if let Some(token) = env("ZOOM_ACCESS_TOKEN") {
+            return Ok(builder.bearer_token(token));
+        }
+        let vars = [env("ZOOM_ACCOUNT_ID"), env("ZOOM_CLIENT_ID"), env("ZOOM_CLIENT_SECRET")];
+        match vars {
+            [None, None, None] => Err(BuildError::MissingCredentials),
+            [Some(account), Some(id), Some(secret)] => Ok(builder.server_to_server(account, id, secret)),
+            [None, ..] => Err(BuildError::MissingVariable("ZOOM_ACCOUNT_ID")),
+            [_, None, _] => Err(BuildError::MissingVariable("ZOOM_CLIENT_ID")),
+            [_, _, None] => Err(BuildError::MissingVariable("ZOOM_CLIENT_SECRET")),
+        }
+    }
+
     /// The API base URL, default [`DEFAULT_BASE_URL`]. A trailing `/` is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// Authorise every request with this OAuth access token.
+    /// The OAuth host of the token endpoint, default `https://zoom.us`.
+    pub fn oauth_host(mut self, url: impl Into<String>) -> Self {
+        self.oauth_host = Some(url.into());
+        self
+    }
+
+    /// Authorise every request with this OAuth access token (not renewed).
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::Bearer(Secret::new(token)));
+        self.credentials = Some(Credentials::Bearer(SecretString::from(token.into())));
+        self
+    }
+
+    /// Use Server-to-Server OAuth with these app credentials: tokens are
+    /// requested, cached and renewed by the client.
+    pub fn server_to_server(
+        mut self,
+        account_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::ServerToServer {
+            account_id: account_id.into(),
+            client_id: client_id.into(),
+            client_secret: SecretString::from(client_secret.into()),
+        });
+        self
+    }
+
+    /// Get tokens from your own provider.
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.credentials = Some(Credentials::Provider(Arc::new(provider)));
+        self
+    }
+
+    /// Renew S2S tokens this long before they expire (default 60 s).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = Some(margin);
         self
     }
 
@@ -97,16 +178,28 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for a whole request, body included (default 60 s).
-    /// Streaming downloads are not cut off by this: it applies until the
-    /// response headers arrive and to JSON bodies.
+    /// Time allowed for one attempt (default 60 s): until the response
+    /// headers, and for JSON answers until the whole body is read. Streaming
+    /// downloads are not cut off once their headers have arrived.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Use this `reqwest::Client` (its own timeouts, proxy, TLS settings and
-    /// user agent apply; the builder's timeouts are then ignored).
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The pacing and budget policy (default [`RateLimitPolicy::default`]).
+    pub fn rate_limit_policy(mut self, policy: RateLimitPolicy) -> Self {
+        self.rate_limits = policy;
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own proxy, TLS settings and user
+    /// agent apply; the connect timeout is then its own).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -116,16 +209,42 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, BuildError> {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let base_url = normalise_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let oauth_host = normalise_base_url(self.oauth_host.as_deref().unwrap_or(DEFAULT_OAUTH_HOST))?;
+        let timeout = self.timeout.unwrap_or(Duration::from_secs(60));
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .read_timeout(self.timeout.unwrap_or(Duration::from_secs(60)))
                 .build()
                 .map_err(BuildError::Http)?,
         };
-        let state = ClientState { inner: Arc::new(Runtime { credentials }) };
+        let (auth, auth_kind): (Arc<dyn TokenProvider>, _) = match credentials {
+            Credentials::Bearer(token) => (Arc::new(FixedToken::from_secret(token)), "fixed token"),
+            Credentials::ServerToServer { account_id, client_id, client_secret } => (
+                Arc::new(ServerToServer::new(
+                    account_id,
+                    client_id,
+                    client_secret,
+                    &oauth_host,
+                    self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
+                    timeout,
+                    http.clone(),
+                )),
+                "server-to-server OAuth",
+            ),
+            Credentials::Provider(provider) => (provider, "token provider"),
+        };
+        let base_path = reqwest::Url::parse(&base_url).map(|u| u.path().trim_end_matches('/').to_owned());
+        let runtime = Runtime {
+            auth,
+            auth_kind,
+            pacer: Pacer::new(self.rate_limits, Clock::new()),
+            retry: self.retry,
+            timeout,
+            base_path: base_path.unwrap_or_default(),
+        };
+        let state = ClientState { inner: Arc::new(runtime) };
         Ok(Client::new_with_client(&base_url, http, state))
     }
 }
@@ -148,11 +267,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_never_shows_the_token() {
+    fn debug_never_shows_secrets() {
         let client = Client::builder().bearer_token("super-secret-token").build().unwrap();
-        let debug = format!("{client:?}");
+        let builder = Client::builder().server_to_server("acct", "cid", "client-secret-value");
+        let debug = format!("{client:?} {builder:?} {:?}", Client::builder().bearer_token("super-secret-token"));
         assert!(!debug.contains("super-secret-token"), "{debug}");
-        assert!(debug.contains("[redacted]"), "{debug}");
+        assert!(!debug.contains("client-secret-value"), "{debug}");
+        assert!(debug.contains("REDACTED"), "{debug}");
     }
 
     #[test]

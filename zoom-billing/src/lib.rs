@@ -41,13 +41,27 @@
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
+pub mod auth;
 mod config;
+pub mod download;
+pub mod error;
 mod hooks;
 pub mod metadata;
+mod observe;
+pub mod pacing;
+pub mod paginate;
+pub mod retry;
 mod state;
 
+pub use auth::{AuthError, TokenProvider};
 pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
-pub use generated::client::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
+pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, ResponseExt, Result};
+/// The error type of the generated `send()` methods; convert it with `?` or
+/// `From` into [`Error`].
+pub use generated::client::Error as GeneratedError;
+pub use generated::client::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use pacing::{Plan, RateLimitPolicy};
+pub use retry::RetryPolicy;
 pub use state::ClientState;
 
 /// Open string enums: known values plus `Other(String)` for values this
