@@ -173,3 +173,28 @@ fn public_api_summary() {
     let summary = api_summary::summarize(&texts).unwrap();
     insta::assert_snapshot!(summary.to_string());
 }
+
+#[test]
+fn the_project_spec_passes_every_rule() {
+    let findings =
+        zoom_billing_codegen::lint::lint(&project_spec(), &zoom_billing_codegen::lint::LintOptions::project());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn every_example_is_validated_against_its_schema() {
+    // Break one field of the invoice list example: the lint must point at it.
+    let text = std::fs::read_to_string(workspace_root().join(SPEC_PATH)).unwrap();
+    let spec = Spec::parse(SPEC_PATH, &text).unwrap();
+    let mut value = spec.source.value.clone();
+    let example = value
+        .pointer_mut("/paths/~1accounts~1{accountId}~1billing~1invoices/get/responses/200/content/application~1json/example/invoices/0/due_date")
+        .expect("the invoice list example has a due_date");
+    *example = serde_json::json!("31/01/2026");
+    let broken = Spec { source: zoom_billing_codegen::yaml::LocatedValue { value, ..spec.source.clone() }, ..spec };
+    let findings = zoom_billing_codegen::lint::lint(&broken, &zoom_billing_codegen::lint::LintOptions::project());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "response-example");
+    assert!(findings[0].pointer.ends_with("/example/invoices/0/due_date"), "{}", findings[0].pointer);
+    assert!(findings[0].message.contains("not a yyyy-mm-dd date"), "{}", findings[0].message);
+}
