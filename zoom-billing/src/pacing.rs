@@ -96,6 +96,24 @@ impl RateLimitPolicy {
         RateLimitPolicy { pace_operations: false, pace_labels: false, daily_budgets: false, ..Self::default() }
     }
 
+    /// Turn the per-operation minimum intervals on or off.
+    pub fn with_operation_pacing(mut self, on: bool) -> Self {
+        self.pace_operations = on;
+        self
+    }
+
+    /// Turn the per-label rates on or off.
+    pub fn with_label_pacing(mut self, on: bool) -> Self {
+        self.pace_labels = on;
+        self
+    }
+
+    /// Turn the client-side daily budgets on or off.
+    pub fn with_daily_budgets(mut self, on: bool) -> Self {
+        self.daily_budgets = on;
+        self
+    }
+
     /// Set the account's plan.
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.plan = plan;

@@ -1,1 +1,229 @@
-//! x
+//! Lazy streams over the two paginated lists, following `next_page_token`.
+//!
+//! ```no_run
+//! # async fn run(client: zoom_billing::Client) -> zoom_billing::Result<()> {
+//! use futures::TryStreamExt;
+//!
+//! let mut reports = client.invoice_reports_stream();
+//! while let Some(report) = reports.try_next().await? {
+//!     println!("{:?} {:?}", report.id, report.status);
+//!     let _checkpoint = reports.cursor(); // resume later with invoice_reports_from(cursor)
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Pages are fetched only when the previous one is consumed. Zoom's page
+//! tokens expire 15 minutes after they are issued: a token that old, or one
+//! Zoom rejects, ends the stream with [`Error::PageTokenExpired`] (never a
+//! silent stop). Each page request goes through the client's pacing.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+
+use crate::{Client, Error, types};
+
+/// How long Zoom keeps a `next_page_token`.
+pub const PAGE_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Where a listing stands: resume it with `*_from(cursor)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageCursor {
+    /// The token of the page being read (`None`: the first page).
+    pub page_token: Option<String>,
+    /// Items of that page already yielded.
+    pub skip: usize,
+    /// When Zoom issued `page_token`.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Items yielded so far over the whole listing.
+    pub items_seen: u64,
+}
+
+type Fetch<T> =
+    Arc<dyn Fn(Client, Option<String>) -> BoxFuture<'static, Result<(Vec<T>, Option<String>), Error>> + Send + Sync>;
+
+/// A lazy stream of the items of a paginated list.
+pub struct Pages<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+    cursor: Arc<Mutex<PageCursor>>,
+}
+
+impl<T> std::fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").field("cursor", &self.cursor()).finish_non_exhaustive()
+    }
+}
+
+impl<T> Pages<T> {
+    /// The position after the last item yielded.
+    pub fn cursor(&self) -> PageCursor {
+        self.cursor.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+impl<T> Stream for Pages<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+struct State<T> {
+    client: Client,
+    operation: &'static str,
+    fetch: Fetch<T>,
+    cursor: Arc<Mutex<PageCursor>>,
+    buffer: VecDeque<T>,
+    /// The token of the page after the buffered one, and when it was issued.
+    next: Option<(String, DateTime<Utc>)>,
+    started: bool,
+    done: bool,
+}
+
+fn lock(cursor: &Mutex<PageCursor>) -> std::sync::MutexGuard<'_, PageCursor> {
+    cursor.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<T: Send + 'static> State<T> {
+    async fn step(mut self) -> Option<(Result<T, Error>, Self)> {
+        loop {
+            if let Some(item) = self.buffer.pop_front() {
+                let mut c = lock(&self.cursor);
+                c.skip += 1;
+                c.items_seen += 1;
+                drop(c);
+                return Some((Ok(item), self));
+            }
+            if self.done {
+                return None;
+            }
+            let (token, issued, skip) = if self.started {
+                match self.next.take() {
+                    Some((t, at)) => (Some(t), Some(at), 0),
+                    None => return None,
+                }
+            } else {
+                let c = lock(&self.cursor).clone();
+                (c.page_token, c.issued_at, c.skip)
+            };
+            self.started = true;
+            let now = self.client.inner.inner.pacer.clock().now();
+            if let (Some(_), Some(at)) = (&token, issued)
+                && (now - at).to_std().unwrap_or(Duration::ZERO) >= PAGE_TOKEN_LIFETIME
+            {
+                return Some((Err(self.expired()), self.finish()));
+            }
+            match (self.fetch)(self.client.clone(), token.clone()).await {
+                Ok((items, next)) => {
+                    let fetched_at = self.client.inner.inner.pacer.clock().now();
+                    {
+                        let mut c = lock(&self.cursor);
+                        c.page_token = token;
+                        c.issued_at = issued;
+                        c.skip = skip.min(items.len());
+                    }
+                    self.buffer = items.into_iter().skip(skip).collect();
+                    self.next = next.filter(|t| !t.is_empty()).map(|t| (t, fetched_at));
+                    if self.next.is_none() {
+                        self.done = true;
+                    }
+                }
+                Err(e) if token.is_some() && is_token_rejection(&e) => {
+                    return Some((Err(self.expired()), self.finish()));
+                }
+                Err(e) => return Some((Err(e), self.finish())),
+            }
+        }
+    }
+
+    fn expired(&self) -> Error {
+        Error::PageTokenExpired { operation: self.operation, items_seen: lock(&self.cursor).items_seen }
+    }
+
+    fn finish(mut self) -> Self {
+        self.done = true;
+        self.buffer.clear();
+        self.next = None;
+        self
+    }
+}
+
+/// Zoom rejects an expired or unknown page token with 400 (code 300) or 404.
+fn is_token_rejection(error: &Error) -> bool {
+    match error {
+        Error::Api(e) => {
+            matches!(e.status.as_u16(), 400 | 404)
+                && (e.code == Some(300) || e.message.to_ascii_lowercase().contains("token"))
+        }
+        _ => false,
+    }
+}
+
+fn pages<T: Send + 'static>(client: &Client, operation: &'static str, cursor: PageCursor, fetch: Fetch<T>) -> Pages<T> {
+    let cursor = Arc::new(Mutex::new(cursor));
+    let state = State {
+        client: client.clone(),
+        operation,
+        fetch,
+        cursor: cursor.clone(),
+        buffer: VecDeque::new(),
+        next: None,
+        started: false,
+        done: false,
+    };
+    let inner = futures::stream::unfold(state, State::step).boxed();
+    Pages { inner, cursor }
+}
+
+impl Client {
+    /// All invoice reports, page by page, as a lazy stream.
+    pub fn invoice_reports_stream(&self) -> Pages<types::InvoiceReport> {
+        self.invoice_reports_from(PageCursor::default())
+    }
+
+    /// Resume an invoice-report listing from a [`PageCursor`].
+    pub fn invoice_reports_from(&self, cursor: PageCursor) -> Pages<types::InvoiceReport> {
+        let fetch: Fetch<types::InvoiceReport> = Arc::new(|client: Client, token: Option<String>| {
+            Box::pin(async move {
+                let mut request = client.list_invoice_reports();
+                if let Some(token) = token {
+                    request = request.next_page_token(token);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((page.invoice_reports, page.next_page_token))
+            })
+        });
+        pages(self, "list_invoice_reports", cursor, fetch)
+    }
+
+    /// All upcoming renewals, `page_size` per page (Zoom's default when
+    /// `None`), as a lazy stream.
+    pub fn upcoming_renewals_stream(&self, page_size: Option<u32>) -> Pages<types::RenewalAccount> {
+        self.upcoming_renewals_from(page_size, PageCursor::default())
+    }
+
+    /// Resume a renewals listing from a [`PageCursor`].
+    pub fn upcoming_renewals_from(&self, page_size: Option<u32>, cursor: PageCursor) -> Pages<types::RenewalAccount> {
+        let fetch: Fetch<types::RenewalAccount> = Arc::new(move |client: Client, token: Option<String>| {
+            Box::pin(async move {
+                let mut request = client.list_upcoming_renewals();
+                if let Some(size) = page_size {
+                    request = request.page_size(i64::from(size));
+                }
+                if let Some(token) = token {
+                    request = request.next_page_token(token);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((page.results, page.next_page_token))
+            })
+        });
+        pages(self, "list_upcoming_renewals", cursor, fetch)
+    }
+}
