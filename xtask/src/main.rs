@@ -3,6 +3,9 @@
 //! - `cargo xtask generate` regenerates `zoom-billing/src/generated/` from the spec.
 //! - `cargo xtask generate --check` fails with a diff when those files are stale.
 //! - `cargo xtask lint` reports the project's rules on the spec.
+//! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
+
+mod spec_diff;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +46,8 @@ enum Command {
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
     },
+    /// Compare two versions of the spec: findings by rule and severity, and the Rust API impact.
+    SpecDiff(spec_diff::SpecDiffArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate { check, spec } => generate(&root, spec, check),
         Command::Lint { format, spec, explain } => run_lint(&root, spec, format, explain),
+        Command::SpecDiff(args) => Ok(spec_diff::run(&root, args)),
     };
     match result {
         Ok(code) => code,
