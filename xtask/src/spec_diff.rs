@@ -85,17 +85,15 @@ pub fn run(root: &Path, args: SpecDiffArgs) -> ExitCode {
         waivers: args.waivers,
         rust_impact: !args.no_rust_impact,
     };
-    match command::run(root, &request) {
+    let result = command::run(root, &request);
+    match &result {
         Ok(outcome) => {
             print!("{}", outcome.output);
             for note in &outcome.notes {
                 eprintln!("{note}");
             }
-            ExitCode::from(outcome.exit)
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(2)
-        }
+        Err(err) => eprintln!("error: {err}"),
     }
+    ExitCode::from(command::exit_code(&result))
 }

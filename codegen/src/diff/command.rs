@@ -140,3 +140,11 @@ pub fn run(root: &Path, args: &Args) -> Result<Outcome, InputError> {
     let failing = threshold.is_some_and(|t| report.changes.iter().any(|c| c.waived.is_none() && c.severity <= t));
     Ok(Outcome { output, notes, exit: u8::from(failing), report })
 }
+
+/// The process exit code for a run: 0 clean, 1 failing findings, 2 bad input.
+pub fn exit_code(result: &Result<Outcome, InputError>) -> u8 {
+    match result {
+        Ok(outcome) => outcome.exit,
+        Err(_) => 2,
+    }
+}

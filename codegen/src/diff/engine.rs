@@ -1098,6 +1098,9 @@ fn finish(raw: Vec<Raw>) -> Vec<Change> {
                 c.operation_id = None;
                 c.location.area = Area::Component;
                 c.location.pointer = c.location.defined_at.clone();
+                if let Some(name) = c.location.defined_at.split('/').nth(3) {
+                    c.message = format!("`{}`: {}", name.replace("~1", "/").replace("~0", "~"), c.message);
+                }
                 c
             });
             entry.severity = entry.severity.min(change.severity);

@@ -127,9 +127,20 @@ impl Report {
         text
     }
 
+    /// The changes a reader sees: a change inside a shared component once
+    /// (as the component), not again at every operation that uses it.
+    pub fn distinct(&self) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| !(c.is_operation() && c.location.defined_at.starts_with("/components/")))
+            .collect()
+    }
+
+    /// `1 breaking · 2 warning · 3 info (1 waived)` over the distinct changes.
     fn counts(&self) -> String {
-        let s = self.summary();
-        let waived = self.changes.iter().filter(|c| c.waived.is_some()).count();
+        let distinct: Vec<Change> = self.distinct().into_iter().cloned().collect();
+        let s = Summary::of(&distinct);
+        let waived = distinct.iter().filter(|c| c.waived.is_some()).count();
         let mut text = format!("{} breaking · {} warning · {} info", s.breaking, s.warning, s.info);
         if waived > 0 {
             text.push_str(&format!(" ({waived} waived)"));
@@ -145,7 +156,7 @@ impl Report {
             out.push_str("no API changes\n");
             return out;
         }
-        for c in &self.changes {
+        for c in self.distinct() {
             let _ = write!(
                 out,
                 "{:<8} {} {}: {}\n         at {} {} ({} line {})",
@@ -192,11 +203,7 @@ impl Report {
         let _ = writeln!(out, "### Spec diff: `{}` → `{}`\n", self.base, self.head);
         let _ = writeln!(out, "**{}** · {}\n", self.counts(), self.version_line());
         // Component changes are shown once, with the operations that use them.
-        let shown: Vec<&Change> = self
-            .changes
-            .iter()
-            .filter(|c| !(c.is_operation() && c.location.defined_at.starts_with("/components/")))
-            .collect();
+        let shown = self.distinct();
         let is_doc = |c: &&Change| c.rule == "documentation-changed";
         let sections: [(&str, Vec<&Change>); 3] = [
             ("Breaking changes", shown.iter().copied().filter(|c| c.severity == Severity::Breaking).collect()),
