@@ -88,8 +88,10 @@ pub fn render(enums: &[OpenEnum]) -> Result<TokenStream, String> {
             #[doc = #doc]
             ///
             /// Open: a value this version of the crate does not know decodes as
-            /// [`Self::Other`] instead of failing the response.
+            /// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+            /// value added to the spec later is not a breaking change for `match`es.
             #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[non_exhaustive]
             pub enum #name {
                 #(#[doc = #variant_docs] #variants,)*
                 /// A value the spec did not list, kept exactly as received.

@@ -6,8 +6,10 @@
 accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum BillingCycle {
     /// `"Annual"`
     Annual,
@@ -92,8 +94,10 @@ impl<'de> ::serde::Deserialize<'de> for BillingCycle {
 values exist and unknown values must be accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ChargeType {
     /// `"Recurring"`
     Recurring,
@@ -170,8 +174,10 @@ impl<'de> ::serde::Deserialize<'de> for ChargeType {
 values (including an empty string when not set) must be accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EmployeeCount {
     /// `"Just Me"`
     JustMe,
@@ -295,8 +301,10 @@ impl<'de> ::serde::Deserialize<'de> for EmployeeCount {
 `x-extensible-enum`; unknown values must be accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum InvoiceReportStatus {
     /// `"Completed"`
     Completed,
@@ -377,8 +385,10 @@ impl<'de> ::serde::Deserialize<'de> for InvoiceReportStatus {
 exist and unknown values must be accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum InvoiceStatus {
     /// `"Draft"`
     Draft,
@@ -455,8 +465,10 @@ impl<'de> ::serde::Deserialize<'de> for InvoiceStatus {
 unknown values must be accepted.*/
 ///
 /// Open: a value this version of the crate does not know decodes as
-/// [`Self::Other`] instead of failing the response.
+/// [`Self::Other`] instead of failing the response. Non-exhaustive, so a
+/// value added to the spec later is not a breaking change for `match`es.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PlanStatus {
     /// `"active"`
     Active,
