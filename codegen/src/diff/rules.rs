@@ -212,7 +212,7 @@ pub const RULES: &[DiffRule] = &[
         "extensible-enum-value-added",
         Warning,
         "An `x-extensible-enum` gained a value (policy: see the docs).",
-        "Released clients decode it as `Other(..)`, so the wire is fine; but the open enums are not `#[non_exhaustive]`, so exhaustive matches stop compiling, and code matching `Other(\"value\")` silently stops matching.",
+        "Released clients decode it as `Other(..)`, so the wire is fine, and the open enums are `#[non_exhaustive]`, so matches keep compiling; but code matching `Other(\"value\")` silently stops matching once the value gets its own variant.",
     ),
     rule(
         "extensible-enum-value-removed",
