@@ -1,0 +1,226 @@
+//! The runtime against the fake Zoom on loopback: pagination, downloads, the
+//! invoice-report helper, and secrets kept out of Debug output and logs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fake_zoom::{FakeZoom, Fault, FaultKind};
+use futures::{StreamExt, TryStreamExt};
+use zoom_billing::download::ReportWait;
+use zoom_billing::{Client, Error, RateLimitPolicy, types};
+
+fn bearer(fake: &FakeZoom) -> Client {
+    Client::builder().base_url(fake.base_url()).bearer_token(fake_zoom::FIXED_TOKEN).build().unwrap()
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zoom-billing-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+// ---- pagination -----------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn invoice_reports_stream_across_three_pages_and_resume_from_a_cursor() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.seed_reports(25);
+    fake.set_report_page_size(10);
+    let client = bearer(&fake);
+    let all: Vec<types::InvoiceReport> = client.invoice_reports_stream().try_collect().await.unwrap();
+    assert_eq!(all.len(), 25);
+    let calls = fake.requests_to("/invoice_reports");
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[0].query, None);
+    assert!(calls[1].query.as_deref().is_some_and(|q| q.starts_with("next_page_token=")));
+
+    // Lazy: taking 12 items reads 2 pages; the cursor resumes at item 13.
+    let mut stream = client.invoice_reports_stream();
+    let first: Vec<_> = stream.by_ref().take(12).try_collect().await.unwrap();
+    let cursor = stream.cursor();
+    assert_eq!((cursor.items_seen, cursor.skip), (12, 2));
+    assert_eq!(fake.requests_to("/invoice_reports").len(), 3 + 2);
+    let rest: Vec<_> = client.invoice_reports_from(cursor).try_collect().await.unwrap();
+    let ids: Vec<_> = first.iter().chain(&rest).map(|r| r.id.clone()).collect();
+    assert_eq!(ids, all.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_page_token_is_a_typed_error_not_a_silent_stop() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.seed_reports(25);
+    fake.set_report_page_size(10);
+    let client = bearer(&fake);
+
+    // Zoom rejects the token.
+    let mut stream = client.invoice_reports_stream();
+    let first: Vec<_> = stream.by_ref().take(10).try_collect().await.unwrap();
+    assert_eq!(first.len(), 10);
+    fake.inject(Fault::new(FaultKind::ExpirePageToken).path("/invoice_reports"));
+    let err = stream.try_next().await.unwrap_err();
+    assert!(matches!(err, Error::PageTokenExpired { items_seen: 10, .. }), "{err:?}");
+    assert!(stream.next().await.is_none());
+
+    // The token is older than 15 minutes: not even sent.
+    let mut stream = client.invoice_reports_stream();
+    let _: Vec<_> = stream.by_ref().take(10).try_collect().await.unwrap();
+    let sent = fake.requests_to("/invoice_reports").len();
+    tokio::time::advance(Duration::from_secs(15 * 60 + 1)).await;
+    let err = stream.try_next().await.unwrap_err();
+    assert!(matches!(err, Error::PageTokenExpired { operation: "list_invoice_reports", .. }), "{err:?}");
+    assert_eq!(fake.requests_to("/invoice_reports").len(), sent);
+}
+
+#[tokio::test(start_paused = true)]
+async fn renewals_stream_honours_page_size() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.set_renewals(7);
+    let client = bearer(&fake);
+    let all: Vec<_> = client.upcoming_renewals_stream(Some(3)).try_collect().await.unwrap();
+    assert_eq!(all.len(), 7);
+    let calls = fake.requests_to("/renewals");
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|c| c.query.as_deref().is_some_and(|q| q.contains("page_size=3"))));
+}
+
+// ---- downloads ------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_64_mib_download_is_written_atomically() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.set_download_size(64 * 1024 * 1024);
+    let client = bearer(&fake);
+    let dir = scratch("download");
+    let target = dir.join("invoice.pdf");
+    let bytes = client.download_invoice_pdf_to_path("inv-1", &target).await.unwrap();
+    assert_eq!(bytes, 64 * 1024 * 1024);
+    assert_eq!(std::fs::metadata(&target).unwrap().len(), bytes);
+    assert_eq!(entries(&dir), ["invoice.pdf"], "no temporary file left");
+    let mut head = [0u8; 8];
+    std::io::Read::read_exact(&mut std::fs::File::open(&target).unwrap(), &mut head).unwrap();
+    assert_eq!(&head, b"%PDF-1.7");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_mid_download_leaves_no_file() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.set_download_size(4 * 1024 * 1024);
+    // Invoice PDFs are paced at one per 30 minutes: this test turns pacing off.
+    let client = Client::builder()
+        .base_url(fake.base_url())
+        .bearer_token(fake_zoom::FIXED_TOKEN)
+        .rate_limit_policy(RateLimitPolicy::off())
+        .build()
+        .unwrap();
+    let dir = scratch("broken");
+    let target = dir.join("invoice.pdf");
+    fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download/"));
+    let err = client.download_invoice_pdf_to_path("inv-1", &target).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+
+    // Streaming to any AsyncWrite works too.
+    let mut sink = Vec::new();
+    let n = client.download_invoice_pdf_to("inv-1", &mut sink).await.unwrap();
+    assert_eq!((n, sink.len()), (4 * 1024 * 1024, 4 * 1024 * 1024));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_report_helper_generates_waits_and_downloads_and_can_resume() {
+    let fake = FakeZoom::start().await.unwrap();
+    let client = bearer(&fake);
+    let dir = scratch("report");
+    let request = types::GenerateInvoiceReportRequest::builder().account_ids(vec!["sub-1".to_owned()]);
+    let wait = ReportWait::default().with_poll_interval(Duration::from_secs(2));
+    let done = client
+        .generate_and_download_invoice_report(request.try_into().unwrap(), dir.join("report.csv"), wait)
+        .await
+        .unwrap();
+    assert!(done.bytes > 0);
+    assert_eq!(entries(&dir), ["report.csv"]);
+    assert_eq!(fake.requests_to("/invoice_reports").iter().filter(|r| r.method == "GET").count(), 3, "polled twice");
+
+    // Resume from the id without generating again.
+    let again = client.wait_and_download_invoice_report(&done.report_id, dir.join("again.csv"), wait).await.unwrap();
+    assert_eq!(again.bytes, done.bytes);
+    assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 1);
+    let err = client.wait_and_download_invoice_report("rpt-missing", dir.join("x.csv"), wait).await.unwrap_err();
+    assert!(matches!(err, Error::ReportFailed { .. }), "{err:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ---- secrets and tracing -----------------------------------------------------------
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn debug_output_and_logs_contain_no_secret() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let fake = FakeZoom::start().await.unwrap();
+    let builder = Client::builder()
+        .base_url(fake.base_url())
+        .oauth_host(fake.oauth_host())
+        .server_to_server(fake_zoom::ACCOUNT_ID, fake_zoom::CLIENT_ID, fake_zoom::CLIENT_SECRET)
+        .rate_limit_policy(RateLimitPolicy::default());
+    let builder_debug = format!("{builder:?}");
+    let client = builder.build().unwrap();
+    client.get_plan_usage().account_id("sub-9").send().await.unwrap();
+    fake.revoke_tokens();
+    fake.inject(Fault::status(503).path("/plans/usage"));
+    client.get_plan_usage().account_id("sub-9").send().await.unwrap();
+    fake.inject(Fault::status(403).path("/plans/usage"));
+    let err: Error = client.get_plan_usage().account_id("sub-9").send().await.unwrap_err().into();
+
+    let tokens: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_owned))
+        .collect();
+    assert!(tokens.len() >= 2);
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let everything = format!("{logs}\n{builder_debug}\n{client:?}\n{err:?}\n{err}");
+    assert!(!everything.contains(fake_zoom::CLIENT_SECRET), "client secret leaked");
+    for token in &tokens {
+        assert!(!everything.contains(token.as_str()), "token leaked: {everything}");
+    }
+    // The span carries what an operator needs.
+    assert!(logs.contains("zoom_billing.call"), "{logs}");
+    assert!(logs.contains("operation=\"get_plan_usage\""), "{logs}");
+    assert!(logs.contains("account_id=\"sub-9\""), "{logs}");
+    assert!(logs.contains("attempt=2"), "{logs}");
+    assert!(logs.contains("status=503"), "{logs}");
+    assert!(logs.contains("tracking_id=\"fake-track-"), "{logs}");
+    assert!(logs.contains("duration_ms="), "{logs}");
+}
