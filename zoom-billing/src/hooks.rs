@@ -252,23 +252,21 @@ impl Runtime {
                         }
                     } else {
                         let headers = response.headers().clone();
-                        let body =
-                            match tokio::time::timeout_at(deadline, read_body(response, Some(MAX_ERROR_BODY))).await {
-                                Err(_) => Failure::Timeout,
-                                Ok(Err(e)) => Failure::Broken(e),
-                                Ok(Ok(body)) => {
-                                    match self.error_status(operation, account_id, status, headers, body, renewed) {
-                                        Verdict::Return(result) => return result,
-                                        Verdict::Renew => {
-                                            self.auth.invalidate(&token);
-                                            renewed = true;
-                                            continue;
-                                        }
-                                        Verdict::Retry(failure) => failure,
+                        match tokio::time::timeout_at(deadline, read_body(response, Some(MAX_ERROR_BODY))).await {
+                            Err(_) => Failure::Timeout,
+                            Ok(Err(e)) => Failure::Broken(e),
+                            Ok(Ok(body)) => {
+                                match self.error_status(operation, account_id, status, headers, body, renewed) {
+                                    Verdict::Return(result) => return result,
+                                    Verdict::Renew => {
+                                        self.auth.invalidate(&token);
+                                        renewed = true;
+                                        continue;
                                     }
+                                    Verdict::Retry(failure) => failure,
                                 }
-                            };
-                        body
+                            }
+                        }
                     }
                 }
             };

@@ -9,7 +9,7 @@
 //!   spaced by its per-second rate for the account's plan ([`Plan`]).
 //! - Each operation with a daily limit has a budget per account that resets
 //!   at 00:00 UTC. A spent budget fails at once with
-//!   [`Error::BudgetExhausted`](crate::Error::BudgetExhausted), without
+//!   [`Error::BudgetExhausted`], without
 //!   sending. A daily 429 from Zoom also marks the budget spent until the
 //!   reset time Zoom names.
 //!
