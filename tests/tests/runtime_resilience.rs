@@ -171,6 +171,21 @@ async fn pacing_spaces_calls_by_the_operations_interval() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn max_wait_turns_a_long_pacing_wait_into_an_error() {
+    let fake = FakeZoom::start().await.unwrap();
+    let policy = RateLimitPolicy::default().with_max_wait(Duration::from_secs(10));
+    let client = bearer(&fake).rate_limit_policy(policy).build().unwrap();
+    client.get_invoice_details().account_id("me").invoice_id("inv-1").send().await.unwrap();
+    let start = Instant::now();
+    let err: Error = client.get_invoice_details().account_id("me").invoice_id("inv-1").send().await.unwrap_err().into();
+    assert!(start.elapsed() < Duration::from_secs(1), "failed fast");
+    let Error::PacingWouldWait { operation: "get_invoice_details", wait, .. } = &err else { panic!("{err:?}") };
+    assert!(*wait > Duration::from_secs(29 * 60), "{wait:?}");
+    assert!(err.to_string().contains("not sent"), "{err}");
+    assert_eq!(api_requests(&fake, "/billing/invoices/"), 1, "the refused call was not sent");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_spent_daily_budget_fails_without_sending() {
     let fake = FakeZoom::start().await.unwrap();
     let policy = RateLimitPolicy::default().with_operation_pacing(false);

@@ -62,6 +62,20 @@ pub enum Error {
         /// When the budget resets (00:00 UTC, or the time Zoom named).
         resets_at: DateTime<Utc>,
     },
+    /// Pacing would have held the request longer than the policy's
+    /// [`max_wait`](crate::RateLimitPolicy::max_wait): it was not sent and
+    /// takes no turn. Try again at `next_at` (or raise `max_wait`).
+    #[error(
+        "{operation}: the spec's rate limit allows the next request in {wait:?} (at {next_at}), longer than max_wait; not sent"
+    )]
+    PacingWouldWait {
+        /// The operation id.
+        operation: &'static str,
+        /// How long pacing would have waited.
+        wait: Duration,
+        /// When the operation's next turn is.
+        next_at: DateTime<Utc>,
+    },
     /// No valid access token could be obtained, or Zoom rejected it.
     #[error(transparent)]
     Auth(#[from] AuthError),

@@ -75,6 +75,11 @@ pub struct RateLimitPolicy {
     pub plan: Plan,
     /// Per-label rate overrides (requests per second).
     pub label_rates: Vec<(RateLimitLabel, f64)>,
+    /// The longest a request may be held for its turn. `None` (the default)
+    /// waits as long as the spec's interval requires: a second invoice-PDF
+    /// download in the same process waits up to 30 minutes. With a limit, a
+    /// longer wait fails at once with [`Error::PacingWouldWait`] instead.
+    pub max_wait: Option<Duration>,
 }
 
 impl Default for RateLimitPolicy {
@@ -85,6 +90,7 @@ impl Default for RateLimitPolicy {
             daily_budgets: true,
             plan: Plan::default(),
             label_rates: Vec::new(),
+            max_wait: None,
         }
     }
 }
@@ -117,6 +123,13 @@ impl RateLimitPolicy {
     /// Set the account's plan.
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
+        self
+    }
+
+    /// Fail with [`Error::PacingWouldWait`] instead of holding a request
+    /// longer than `limit` for its turn.
+    pub fn with_max_wait(mut self, limit: Duration) -> Self {
+        self.max_wait = Some(limit);
         self
     }
 
@@ -208,16 +221,34 @@ impl Pacer {
         if slots.is_empty() {
             return Ok(());
         }
-        let start = {
+        let (start, wait) = {
             let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             let start = slots.iter().map(|(k, _)| next_free.get(k).copied().unwrap_or(now).max(now)).max();
             let start = start.unwrap_or(now);
+            let wait = start - now;
+            if let Some(max_wait) = self.policy.max_wait
+                && wait > max_wait
+            {
+                // Not sent, so it takes no turn; give the budget unit back.
+                drop(next_free);
+                self.return_budget(operation, &Self::scope_key(operation, account_id));
+                let next_at = self.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
+                return Err(Error::PacingWouldWait { operation: operation.operation_id(), wait, next_at });
+            }
             for (k, interval) in slots {
                 next_free.insert(k, start + interval);
             }
-            start
+            (start, wait)
         };
+        if wait >= Duration::from_secs(1) {
+            // A long, silent wait looks like a hang; say why.
+            tracing::info!(
+                operation = operation.operation_id(),
+                wait_secs = wait.as_secs_f64(),
+                "waiting for the operation's rate limit (x-zoom-rate-limit)"
+            );
+        }
         tokio::time::sleep_until(start).await;
         Ok(())
     }
@@ -258,6 +289,16 @@ impl Pacer {
         Ok(())
     }
 
+    fn return_budget(&self, operation: Operation, key: &str) {
+        if !self.policy.daily_budgets || operation.meta().rate_limit.daily_limit.is_none() {
+            return;
+        }
+        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(budget) = budgets.get_mut(&(operation, key.to_owned())) {
+            budget.used = budget.used.saturating_sub(1);
+        }
+    }
+
     /// Zoom said the daily limit is reached: block until `reset_at`.
     pub(crate) fn block_until(&self, operation: Operation, account_id: Option<&str>, reset_at: DateTime<Utc>) {
         let key = Self::scope_key(operation, account_id);
@@ -290,6 +331,27 @@ mod tests {
         pacer.acquire(op, Some("other-account")).await.unwrap();
         tokio::time::advance(crate::retry::until(resets_at, pacer.clock().now()) + Duration::from_secs(1)).await;
         pacer.acquire(op, Some("a")).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn max_wait_fails_fast_without_taking_a_turn() {
+        let policy = RateLimitPolicy::default().with_label_pacing(false).with_max_wait(Duration::from_secs(60));
+        let pacer = Pacer::new(policy, Clock::new());
+        let op = Operation::GetInvoiceDetails; // one every 30 minutes, 100 a day
+        pacer.acquire(op, Some("me")).await.unwrap();
+        let start = Instant::now();
+        let Err(Error::PacingWouldWait { wait, next_at, .. }) = pacer.acquire(op, Some("me")).await else {
+            panic!("expected PacingWouldWait")
+        };
+        assert_eq!(start.elapsed(), Duration::ZERO, "must not wait");
+        assert_eq!(wait, Duration::from_secs(1800));
+        assert_eq!(next_at, pacer.clock().now() + chrono::TimeDelta::seconds(1800));
+        // The refused call took neither the turn nor a unit of the budget.
+        tokio::time::advance(Duration::from_secs(1800)).await;
+        pacer.acquire(op, Some("me")).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(1800));
+        let budgets = pacer.budgets.lock().unwrap();
+        assert_eq!(budgets[&(op, String::new())].used, 2);
     }
 
     #[tokio::test(start_paused = true)]
