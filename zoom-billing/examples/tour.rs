@@ -18,17 +18,25 @@ use std::fmt::Display;
 
 use zoom_billing::{Client, Error, RateLimitPolicy, types};
 
-fn line<T, E: Display>(operation: &str, result: Result<T, E>, detail: impl FnOnce(&T) -> String) -> Option<T> {
-    match result {
-        Ok(value) => {
-            println!("ok {operation} {}", detail(&value));
-            Some(value)
-        }
-        Err(e) => {
-            println!("error {operation}: {e}");
-            None
-        }
-    }
+/// Print and record one operation's line.
+fn line<T, E: Display>(
+    out: &mut Vec<String>,
+    operation: &str,
+    result: Result<T, E>,
+    detail: impl FnOnce(&T) -> String,
+) -> Option<T> {
+    let (text, value) = match result {
+        Ok(value) => (format!("ok {operation} {}", detail(&value)), Some(value)),
+        Err(e) => (format!("error {operation}: {e}"), None),
+    };
+    println!("{text}");
+    out.push(text);
+    value
+}
+
+/// An optional value for the tour's output: the value, or `-`.
+fn opt<T: Display>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -50,8 +58,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let account = std::env::var("TOUR_ACCOUNT_ID").unwrap_or_else(|_| "sub-1".to_owned());
-    let account = account.as_str();
-    let c = &client;
+    let lines = tour(&client, &account).await?;
+    if lines.iter().any(|l| !l.starts_with("ok ")) {
+        return Err("some operations failed".into());
+    }
+    Ok(())
+}
+
+/// Call all 18 operations; one line each.
+async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
 
     // Plans: subscribe, read, change, add an add-on, usage, cancel.
     let subscribe: types::SubscribePlanRequest = serde_json::from_value(serde_json::json!({
@@ -61,9 +77,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "plan_base": {"type": "monthly", "hosts": 10}
     }))?;
     let r = c.subscribe_plan().account_id(account).body(subscribe).send().await.map_err(Error::from);
-    line("subscribe_plan", r, |v| format!("base {:?}", v.plan_base.as_ref().map(|b| &b.type_)));
+    line(&mut out, "subscribe_plan", r, |v| {
+        format!("base plan {}", v.plan_base.as_ref().map_or("-".into(), |b| opt(&b.type_)))
+    });
     let r = c.get_account_plans().account_id(account).send().await.map_err(Error::from);
-    line("get_account_plans", r, |v| format!("base {:?}", v.plan_base.as_ref().map(|b| (&b.type_, b.hosts))));
+    line(&mut out, "get_account_plans", r, |v| match &v.plan_base {
+        Some(b) => format!("base plan {} with {} hosts", opt(&b.type_), opt(&b.hosts)),
+        None => "no base plan".to_owned(),
+    });
     let r = c
         .update_base_plan()
         .account_id(account)
@@ -71,11 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await
         .map_err(Error::from);
-    line("update_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
+    line(&mut out, "update_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
     let addon = types::AddonPlanSubscription::builder().type_("webinar500_monthly").hosts(2);
     let addon: types::AddonPlanSubscription = addon.try_into()?;
     let r = c.subscribe_addon_plan().account_id(account).body(addon).send().await.map_err(Error::from);
-    line("subscribe_addon_plan", r, |v| format!("{} webinar add-on(s)", v.plan_webinar.len()));
+    line(&mut out, "subscribe_addon_plan", r, |v| format!("{} webinar add-on(s)", v.plan_webinar.len()));
     let r = c
         .update_addon_plan()
         .account_id(account)
@@ -83,28 +104,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await
         .map_err(Error::from);
-    line("update_addon_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
+    line(&mut out, "update_addon_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
     let r = c.get_plan_usage().account_id(account).send().await.map_err(Error::from);
-    line("get_plan_usage", r, |v| {
-        format!(
-            "base {:?}, {} webinar plan(s)",
-            v.plan_base.as_ref().map(|b| (&b.type_, b.hosts)),
-            v.plan_webinar.len()
-        )
+    line(&mut out, "get_plan_usage", r, |v| {
+        let base = v.plan_base.as_ref().map_or("-".into(), |b| format!("{} ({} hosts)", opt(&b.type_), opt(&b.hosts)));
+        format!("base plan {base}, {} webinar plan(s)", v.plan_webinar.len())
     });
     let cancel: types::CancelAddonPlansRequest = serde_json::from_value(
         serde_json::json!({"action": "cancel", "type": "webinar500_monthly", "reason": 4, "comment": "tour"}),
     )?;
     let r = c.cancel_addon_plans().account_id(account).body(cancel).send().await.map_err(Error::from);
-    line("cancel_addon_plans", r, |v| format!("HTTP {}", v.status().as_u16()));
+    line(&mut out, "cancel_addon_plans", r, |v| format!("HTTP {}", v.status().as_u16()));
     let cancel: types::CancelBasePlanRequest =
         serde_json::from_value(serde_json::json!({"action": "cancel", "reason": 3, "comment": "tour"}))?;
     let r = c.cancel_base_plan().account_id(account).body(cancel).send().await.map_err(Error::from);
-    line("cancel_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
+    line(&mut out, "cancel_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
 
     // Billing contact and invoices.
     let r = c.get_billing_information().account_id(account).send().await.map_err(Error::from);
-    line("get_billing_information", r, |v| format!("{:?} {:?}", v.first_name, v.email));
+    line(&mut out, "get_billing_information", r, |v| format!("contact {} <{}>", opt(&v.first_name), opt(&v.email)));
     let r = c
         .update_billing_information()
         .account_id(account)
@@ -112,40 +130,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await
         .map_err(Error::from);
-    line("update_billing_information", r, |v| format!("HTTP {}", v.status().as_u16()));
+    line(&mut out, "update_billing_information", r, |v| format!("HTTP {}", v.status().as_u16()));
     let r = c.list_billing_invoices().account_id(account).send().await.map_err(Error::from);
-    let invoices = line("list_billing_invoices", r, |v| format!("{} invoice(s)", v.invoices.len()));
+    let invoices = line(&mut out, "list_billing_invoices", r, |v| format!("{} invoice(s)", v.invoices.len()));
     let invoice_id = invoices.and_then(|v| v.into_inner().invoices.into_iter().find_map(|i| i.id));
     let invoice_id = invoice_id.unwrap_or_else(|| "inv-1".to_owned());
     let r = c.get_invoice_details().account_id(account).invoice_id(&invoice_id).send().await.map_err(Error::from);
-    line("get_invoice_details", r, |v| format!("{:?} total {:?} {:?}", v.id, v.total_amount, v.currency));
+    line(&mut out, "get_invoice_details", r, |v| {
+        format!("{} total {} {}", opt(&v.id), opt(&v.total_amount), opt(&v.currency))
+    });
     let mut pdf = Vec::new();
     let r = c.download_invoice_pdf_to(&invoice_id, &mut pdf).await;
-    line("download_invoice_pdf", r, |n| format!("{n} bytes"));
+    line(&mut out, "download_invoice_pdf", r, |n| format!("{n} bytes"));
 
     // Renewals and invoice reports.
     use futures::TryStreamExt;
     let r: Result<Vec<_>, _> = c.upcoming_renewals_stream(Some(2)).try_collect().await;
-    line("list_upcoming_renewals", r, |v| format!("{} account(s)", v.len()));
+    line(&mut out, "list_upcoming_renewals", r, |v| format!("{} account(s)", v.len()));
     let request = types::GenerateInvoiceReportRequest::builder()
         .account_ids(vec![account.to_owned()])
         .start_date(Some("2024-01-01".parse()?))
         .end_date(Some("2024-01-31".parse()?));
     let r = c.generate_invoice_report().body(request).send().await.map_err(Error::from);
-    let report = line("generate_invoice_report", r, |v| format!("{:?} {:?}", v.id, v.status));
+    let report = line(&mut out, "generate_invoice_report", r, |v| format!("report {} {}", opt(&v.id), opt(&v.status)));
     let report_id = report.and_then(|r| r.into_inner().id).unwrap_or_default();
     let r = c.list_invoice_reports().send().await.map_err(Error::from);
-    line("list_invoice_reports", r, |v| {
+    line(&mut out, "list_invoice_reports", r, |v| {
         let status = v.invoice_reports.iter().find(|r| r.id.as_deref() == Some(report_id.as_str()));
-        format!("{} report(s); {report_id}: {:?}", v.invoice_reports.len(), status.and_then(|r| r.status.as_ref()))
+        let status = status.and_then(|r| r.status.as_ref()).map_or("-".into(), ToString::to_string);
+        format!("{} report(s); {report_id}: {status}", v.invoice_reports.len())
     });
     let dir = std::env::temp_dir().join(format!("zoom-billing-tour-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let wait = zoom_billing::download::ReportWait::default().with_poll_interval(std::time::Duration::from_millis(50));
     let r = c.wait_and_download_invoice_report(&report_id, dir.join("report.csv"), wait).await;
-    line("download_invoice_report", r, |v| format!("{} bytes", v.bytes));
+    line(&mut out, "download_invoice_report", r, |v| format!("{} bytes", v.bytes));
     let _ = std::fs::remove_dir_all(&dir);
     let r = c.delete_invoice_report().invoice_report_id(&report_id).send().await.map_err(Error::from);
-    line("delete_invoice_report", r, |v| format!("HTTP {}", v.status().as_u16()));
-    Ok(())
+    line(&mut out, "delete_invoice_report", r, |v| format!("HTTP {}", v.status().as_u16()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo test` runs the tour against the fake: every operation, once, ok.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_tour_runs_all_18_operations_against_the_fake() {
+        let fake = fake_zoom::FakeZoom::start().await.unwrap();
+        fake.seed_reports(1);
+        let client = Client::builder()
+            .base_url(fake.base_url())
+            .oauth_host(fake.oauth_host())
+            .server_to_server(fake_zoom::ACCOUNT_ID, fake_zoom::CLIENT_ID, fake_zoom::CLIENT_SECRET)
+            .rate_limit_policy(RateLimitPolicy::off())
+            .build()
+            .unwrap();
+        let lines = tour(&client, "sub-1").await.unwrap();
+        let mut seen: Vec<&str> = lines
+            .iter()
+            .map(|l| l.strip_prefix("ok ").unwrap_or_else(|| panic!("{l}")))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        seen.sort();
+        let mut all: Vec<&str> = zoom_billing::metadata::Operation::ALL.iter().map(|op| op.operation_id()).collect();
+        all.sort();
+        assert_eq!(seen, all);
+    }
 }
