@@ -64,6 +64,11 @@ pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;
 pub use state::ClientState;
 
+/// The README's examples are compiled as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Open string enums: known values plus `Other(String)` for values this
 /// version of the crate does not know.
 pub mod values {
