@@ -245,13 +245,16 @@ fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, String> {
 /// `cargo xtask generate`.
 fn measure_tools(root: &Path, runs: usize) -> Vec<(String, Option<Duration>)> {
     let runs = runs.max(1);
-    let exe = std::env::current_exe().unwrap_or_else(|_| root.join("target/debug/xtask"));
-    let spec = root.join(zoom_billing_codegen::SPEC_PATH);
-    let spec = spec.to_string_lossy();
+    // The workspace's own build of xtask, as `cargo xtask` runs it (not `current_exe`, which a
+    // concurrent rebuild may have replaced).
+    let exe = root.join("target/debug/xtask");
+    // spec-diff exits 1 when it finds a breaking change: that run still counts.
     let cases: Vec<(String, Command)> = vec![
         ("xtask generate".into(), tool(root, &exe, &["generate"])),
         ("xtask generate --check".into(), tool(root, &exe, &["generate", "--check"])),
-        ("xtask spec-diff (spec against itself)".into(), tool(root, &exe, &["spec-diff", &spec, &spec])),
+        ("xtask spec-diff (HEAD vs working tree, both clients generated)".into(), {
+            tool(root, &exe, &["spec-diff", "--base", "HEAD"])
+        }),
         ("cargo xtask generate".into(), {
             let mut cmd = Command::new(cargo_bin());
             cmd.current_dir(root).args(["xtask", "generate"]);
@@ -260,13 +263,23 @@ fn measure_tools(root: &Path, runs: usize) -> Vec<(String, Option<Duration>)> {
     ];
     let mut results = Vec::new();
     for (name, mut cmd) in cases {
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
-            match cmd.status() {
-                Ok(status) if status.success() => times.push(started.elapsed()),
-                _ => break,
+            match cmd.output() {
+                Ok(output) if matches!(output.status.code(), Some(0)) => times.push(started.elapsed()),
+                Ok(output) if name.contains("spec-diff") && output.status.code() == Some(1) => {
+                    times.push(started.elapsed())
+                }
+                Ok(output) => {
+                    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+                    break;
+                }
+                Err(err) => {
+                    eprintln!("cannot run {cmd:?}: {err}");
+                    break;
+                }
             }
         }
         let figure = (times.len() == runs).then(|| median(times));
@@ -427,13 +440,16 @@ fn run_ok(cmd: Command) -> Result<(), String> {
     time_ok(cmd).map(|_| ())
 }
 
-/// Runs `cmd` to success and returns its wall time.
+/// Runs `cmd` to success and returns its wall time; its output is shown only if it fails
+/// (zoom-api's own warnings would drown the progress lines).
 fn time_ok(mut cmd: Command) -> Result<Duration, String> {
     let started = Instant::now();
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let output = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output();
+    let output = output.map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     let elapsed = started.elapsed();
-    if !status.success() {
-        return Err(format!("{cmd:?} failed ({status})"));
+    if !output.status.success() {
+        eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        return Err(format!("{cmd:?} failed ({})", output.status));
     }
     Ok(elapsed)
 }
