@@ -5,6 +5,7 @@
 //! - `cargo xtask lint` reports the project's rules on the spec.
 //! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
 
+mod bench_build;
 mod spec_diff;
 
 use std::path::PathBuf;
@@ -48,6 +49,21 @@ enum Command {
     },
     /// Compare two versions of the spec: findings by rule and severity, and the Rust API impact.
     SpecDiff(spec_diff::SpecDiffArgs),
+    /// Measure build and codegen cost against zoom-api (takes minutes; see BENCHMARKS.md).
+    BenchBuild {
+        /// Builds per figure (median reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Runs of each codegen tool (median reported).
+        #[arg(long, default_value_t = 5)]
+        tool_runs: usize,
+        /// Measure zoom-billing only.
+        #[arg(long)]
+        skip_zoom_api: bool,
+        /// Output format: `text` or `markdown`.
+        #[arg(long, default_value = "text", value_parser = ["text", "markdown"])]
+        format: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +79,16 @@ fn main() -> ExitCode {
         Command::Generate { check, spec } => generate(&root, spec, check),
         Command::Lint { format, spec, explain } => run_lint(&root, spec, format, explain),
         Command::SpecDiff(args) => Ok(spec_diff::run(&root, args)),
+        Command::BenchBuild { runs, tool_runs, skip_zoom_api, format } => {
+            let options = bench_build::Options { runs, tool_runs, skip_zoom_api, markdown: format == "markdown" };
+            Ok(bench_build::run(&root, &options).map_or_else(
+                |err| {
+                    eprintln!("error: {err}");
+                    ExitCode::from(2)
+                },
+                |()| ExitCode::SUCCESS,
+            ))
+        }
     };
     match result {
         Ok(code) => code,

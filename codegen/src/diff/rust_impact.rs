@@ -1,7 +1,7 @@
 //! What a spec change does to the public Rust API of the generated client.
 //!
 //! Both specs are run through progenitor (in memory, on two threads), each
-//! result is reduced to the [`api_summary`](crate::api_summary) listing, and
+//! result is reduced to the [`api_summary`] listing, and
 //! the two listings are compared item by item: operations, builder
 //! parameters, types, fields and variants added, removed or changed.
 
