@@ -281,14 +281,23 @@ async fn a_connection_reset_is_retried_for_a_get_and_unknown_for_a_post() {
 async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    for body in [&b"{not json at all"[..], br#"{"invoice_reports": [{"id": "rpt-1", "status": "Compl"#, b"\xff\xfe\x00"]
-    {
+    // Malformed, truncated, not JSON at all, and well-formed JSON of the wrong shape: the first
+    // two and the last are found by the generated code's decode, the others by the hook.
+    let bodies = [
+        &b"{not json at all"[..],
+        br#"{"invoice_reports": [{"id": "rpt-1", "status": "Compl"#,
+        b"\xff\xfe\x00",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"  ",
+        br#"{"invoice_reports": "not a list"}"#,
+    ];
+    for body in bodies {
         fake.inject(Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).path("/invoice_reports"));
         let err: Error = client.list_invoice_reports().send().await.unwrap_err().into();
         let Error::Decode(decode) = &err else { panic!("{err:?}") };
         assert_eq!(decode.operation, Some("list_invoice_reports"));
         assert_eq!(decode.status.map(|s| s.as_u16()), Some(200));
-        assert!(!decode.snippet.is_empty());
+        assert_eq!(decode.snippet, String::from_utf8_lossy(body));
         assert!(err.to_string().contains("list_invoice_reports"), "{err}");
         assert!(!err.is_retryable());
     }

@@ -401,12 +401,15 @@ impl From<progenitor_client::Error<ZoomError>> for Error {
             P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
                 Error::Transport { operation: None, source: e }
             }
-            P::InvalidResponsePayload(bytes, e) => Error::Decode(Box::new(DecodeError {
-                operation: None,
-                status: None,
-                snippet: snippet(&bytes),
-                reason: e.to_string(),
-            })),
+            P::InvalidResponsePayload(bytes, e) => {
+                let (operation, status) = crate::decode::recall(&bytes).unzip();
+                Error::Decode(Box::new(DecodeError {
+                    operation,
+                    status,
+                    snippet: snippet(&bytes),
+                    reason: e.to_string(),
+                }))
+            }
             P::InvalidRequest(s) | P::Custom(s) => Error::InvalidRequest(s),
         }
     }

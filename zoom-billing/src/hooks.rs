@@ -3,7 +3,7 @@
 //! `pre` removes progenitor's `api-version` header. `exec` runs the whole
 //! call: pacing and budgets, the access token, the attempt with its timeout,
 //! classification of the answer, retries, token renewal on 401 code 124,
-//! and the decode check of JSON bodies. Outcomes progenitor's error type
+//! and the read of JSON bodies (decoded once, by the generated code). Outcomes progenitor's error type
 //! cannot express travel back as carrier responses (see [`crate::error`]).
 
 use std::time::Duration;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use reqwest::{Response, StatusCode};
+use reqwest::{Response, ResponseBuilderExt, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::{Instrument, Span};
@@ -22,10 +22,12 @@ use crate::metadata::Operation;
 use crate::retry::{parse_rate_limited, retryable_status, until};
 use crate::state::Runtime;
 use crate::types::ZoomError;
-use crate::{Client, ClientState, Error, RateLimitKind, observe, types};
+use crate::{Client, ClientState, Error, RateLimitKind, decode, observe};
 
 /// Error bodies larger than this are cut (they are never that large).
 const MAX_ERROR_BODY: usize = 256 * 1024;
+/// The most a body buffer is sized up front from Content-Length.
+const MAX_PRESIZE: u64 = 16 * 1024 * 1024;
 
 impl ClientHooks<ClientState> for Client {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
@@ -49,38 +51,30 @@ impl ClientHooks<ClientState> for Client {
 
 /// What a successful response carries.
 enum BodyKind {
-    /// JSON, checked against the operation's response type.
-    Json(fn(&[u8]) -> Result<(), serde_json::Error>),
+    /// JSON, decoded by the generated code into the operation's response type.
+    Json,
     /// Nothing (204).
     Empty,
     /// Bytes streamed to the caller.
     Binary,
 }
 
-/// Checks that a success body is one whole JSON value, so malformed or truncated JSON becomes a
-/// [`DecodeError`] naming the operation and status. It checks the syntax only (`IgnoredAny`
-/// allocates nothing): decoding into `T` here as well as in the generated code would decode every
-/// body twice, which cost +95% per call on a 1,000-invoice list (BENCHMARKS.md). A body of the
-/// wrong shape is still an `Error::Decode`, from the generated code's decode.
-#[allow(clippy::extra_unused_type_parameters)] // `T` keeps `body_kind`'s table of response types
-fn check<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body).map(drop)
-}
-
 /// The success body of each operation; exhaustive, so a new operation in the
-/// spec does not compile until it is listed.
+/// spec does not compile until it is listed. The JSON ones name their
+/// response type, for the reader.
 fn body_kind(operation: Operation) -> BodyKind {
     use Operation as O;
     match operation {
-        O::ListInvoiceReports => BodyKind::Json(check::<types::InvoiceReportList>),
-        O::GenerateInvoiceReport => BodyKind::Json(check::<types::InvoiceReport>),
-        O::ListUpcomingRenewals => BodyKind::Json(check::<types::RenewalList>),
-        O::GetBillingInformation => BodyKind::Json(check::<types::BillingContact>),
-        O::ListBillingInvoices => BodyKind::Json(check::<types::InvoiceList>),
-        O::GetInvoiceDetails => BodyKind::Json(check::<types::InvoiceDetails>),
-        O::GetAccountPlans => BodyKind::Json(check::<types::AccountPlans>),
-        O::SubscribePlan | O::SubscribeAddonPlan => BodyKind::Json(check::<types::SubscribedPlans>),
-        O::GetPlanUsage => BodyKind::Json(check::<types::PlanUsage>),
+        O::ListInvoiceReports // InvoiceReportList
+        | O::GenerateInvoiceReport // InvoiceReport
+        | O::ListUpcomingRenewals // RenewalList
+        | O::GetBillingInformation // BillingContact
+        | O::ListBillingInvoices // InvoiceList
+        | O::GetInvoiceDetails // InvoiceDetails
+        | O::GetAccountPlans // AccountPlans
+        | O::SubscribePlan // SubscribedPlans
+        | O::SubscribeAddonPlan // SubscribedPlans
+        | O::GetPlanUsage => BodyKind::Json, // PlanUsage
         O::DownloadInvoiceReport | O::DownloadInvoicePdf => BodyKind::Binary,
         O::DeleteInvoiceReport
         | O::UpdateBillingInformation
@@ -157,7 +151,10 @@ impl Failure {
 
 /// Read a body, at most `limit` bytes when given.
 async fn read_body(mut response: Response, limit: Option<usize>) -> Result<Bytes, reqwest::Error> {
-    let mut buf = bytes::BytesMut::new();
+    // Sized from Content-Length up front, so a large body is not copied on
+    // every growth; capped, since the header is the server's word.
+    let expected = response.content_length().unwrap_or(0).min(MAX_PRESIZE) as usize;
+    let mut buf = bytes::BytesMut::with_capacity(limit.map_or(expected, |l| expected.min(l)));
     while let Some(chunk) = response.chunk().await? {
         buf.extend_from_slice(&chunk);
         if limit.is_some_and(|l| buf.len() >= l) {
@@ -168,10 +165,15 @@ async fn read_body(mut response: Response, limit: Option<usize>) -> Result<Bytes
     Ok(buf.freeze())
 }
 
-/// A response with an already-read body.
-fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes, carried: Option<Error>) -> Response {
-    let mut response = http::Response::new(reqwest::Body::from(body));
-    *response.status_mut() = status;
+/// A response with an already-read body. It keeps the original URL: without
+/// one, reqwest parses a placeholder URL for every rebuilt response, a cost
+/// the benchmarks showed on small bodies.
+fn rebuild(status: StatusCode, headers: HeaderMap, url: reqwest::Url, body: Bytes, carried: Option<Error>) -> Response {
+    let mut response = match http::Response::builder().status(status).url(url).body(reqwest::Body::from(body)) {
+        Ok(response) => response,
+        // Unreachable: the status is already a valid `StatusCode`.
+        Err(_) => http::Response::new(reqwest::Body::from(Bytes::new())),
+    };
     *response.headers_mut() = headers;
     if let Some(error) = carried {
         response.extensions_mut().insert(Carried::new(error));
@@ -258,11 +260,17 @@ impl Runtime {
                         }
                     } else {
                         let headers = response.headers().clone();
+                        let url = response.url().clone();
                         match tokio::time::timeout_at(deadline, read_body(response, Some(MAX_ERROR_BODY))).await {
                             Err(_) => Failure::Timeout,
                             Ok(Err(e)) => Failure::Broken(e),
                             Ok(Ok(body)) => {
-                                match self.error_status(operation, account_id, status, headers, body, renewed) {
+                                match self.error_status(
+                                    operation,
+                                    account_id,
+                                    Answer { status, headers, url, body },
+                                    renewed,
+                                ) {
                                     Verdict::Return(result) => return result,
                                     Verdict::Renew => {
                                         self.auth.invalidate(&token);
@@ -317,38 +325,36 @@ impl Runtime {
         response: Response,
         deadline: Instant,
     ) -> Result<Result<Response, Error>, Failure> {
-        let check = match body_kind(operation) {
-            BodyKind::Json(check) => check,
+        match body_kind(operation) {
+            BodyKind::Json => {}
             BodyKind::Empty | BodyKind::Binary => return Ok(Ok(response)),
-        };
+        }
         let status = response.status();
         let headers = response.headers().clone();
+        let url = response.url().clone();
         let body = match tokio::time::timeout_at(deadline, read_body(response, None)).await {
             Err(_) => return Err(Failure::Timeout),
             Ok(Err(e)) => return Err(Failure::Broken(e)),
             Ok(Ok(body)) => body,
         };
-        if let Err(e) = check(&body) {
+        // The body is read here, not by the generated code, so that a
+        // connection that breaks mid-body is retried like any other. It is
+        // decoded once, by the generated code; see `crate::decode`.
+        if let Some(reason) = decode::plainly_not_json(&body) {
             return Ok(Err(Error::Decode(Box::new(DecodeError {
                 operation: Some(operation.operation_id()),
                 status: Some(status),
                 snippet: snippet(&body),
-                reason: e.to_string(),
+                reason: reason.to_owned(),
             }))));
         }
-        Ok(Ok(rebuild(status, headers, body, None)))
+        decode::remember(&body, operation.operation_id(), status);
+        Ok(Ok(rebuild(status, headers, url, body, None)))
     }
 
     /// A non-2xx answer.
-    fn error_status(
-        &self,
-        operation: Operation,
-        account_id: Option<&str>,
-        status: StatusCode,
-        mut headers: HeaderMap,
-        body: Bytes,
-        renewed: bool,
-    ) -> Verdict {
+    fn error_status(&self, operation: Operation, account_id: Option<&str>, answer: Answer, renewed: bool) -> Verdict {
+        let Answer { status, mut headers, url, body } = answer;
         let op_id = operation.operation_id();
         let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
         match status.as_u16() {
@@ -386,10 +392,18 @@ impl Runtime {
                     return Verdict::Return(Err(typed));
                 }
                 headers.insert(OPERATION_HEADER, HeaderValue::from_static(op_id));
-                Verdict::Return(Ok(rebuild(status, headers, body, Some(typed))))
+                Verdict::Return(Ok(rebuild(status, headers, url, body, Some(typed))))
             }
         }
     }
+}
+
+/// A non-2xx answer with its body read.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    url: reqwest::Url,
+    body: Bytes,
 }
 
 enum Verdict {

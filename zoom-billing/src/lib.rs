@@ -43,6 +43,7 @@ mod generated;
 
 pub mod auth;
 mod config;
+mod decode;
 pub mod download;
 pub mod error;
 mod hooks;
