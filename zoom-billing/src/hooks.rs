@@ -42,7 +42,9 @@ impl ClientHooks<ClientState> for Client {
         let Some(operation) = Operation::from_operation_id(info.operation_id) else {
             return self.client().execute(request).await;
         };
-        match runtime.execute(self.client(), operation, request).await {
+        // Boxed: the whole call (retries, pacing, timeouts) is a state machine of some 4 KiB,
+        // which would otherwise be moved with every future that holds a `send()`.
+        match Box::pin(runtime.execute(self.client(), operation, request)).await {
             Ok(response) => Ok(response),
             Err(error) => Ok(carrier_response(error)),
         }

@@ -1,5 +1,5 @@
-//! Request overhead: the full zoom-billing client (auth hook, metadata lookup, retry policy, decode
-//! check; pacing off) against raw reqwest sending the same request and decoding into the same
+//! Request overhead: the full zoom-billing client (auth hook, metadata lookup, retry policy, body read
+//! and pacing off) against raw reqwest sending the same request and decoding into the same
 //! generated type, both against one HTTP/1.1 server on 127.0.0.1.
 //!
 //! Bodies: (a) the spec's `get_plan_usage` 200 example, (b) an invoice list of 1,000 invoices.
@@ -9,9 +9,8 @@
 //! alternates the two variants round by round (so machine drift hits both alike) and prints the
 //! median per-round ratio. Goals: latency ratio at most 1.05, throughput ratio at least 0.95.
 //!
-//! `cargo bench -p zoom-billing --bench overhead`
-
-mod common;
+//! `cargo bench -p zoom-billing-benches --bench overhead` (`ZOOM_BENCH_CASES=plan_usage` runs one case;
+//! a criterion filter that matches nothing, e.g. `-- paired`, runs the paired ratios only)
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -19,6 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, Throughput};
 use futures::future::join_all;
 use zoom_billing::{Client, RateLimitPolicy, USER_AGENT, types};
+use zoom_billing_benches as common;
 
 /// One call of one variant; returns whether it succeeded with the expected body.
 trait Call: Sync {
@@ -97,6 +97,15 @@ impl Call for RawReqwest {
     }
 }
 
+/// The cases to run: all, or those `ZOOM_BENCH_CASES` names (comma separated), e.g. to profile one.
+fn cases() -> Vec<Case> {
+    let wanted = std::env::var("ZOOM_BENCH_CASES").unwrap_or_default();
+    [Case::PlanUsage, Case::Invoices]
+        .into_iter()
+        .filter(|case| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == case.name()))
+        .collect()
+}
+
 /// `n` calls, `concurrency` at a time; returns the wall time and each call's latency.
 async fn run<C: Call>(target: &C, n: usize, concurrency: usize) -> (Duration, Vec<Duration>) {
     let started = Instant::now();
@@ -131,7 +140,7 @@ fn clients(server: &common::Server, case: Case) -> (ZoomBilling, RawReqwest) {
 }
 
 fn criterion_benches(c: &mut Criterion, server: &common::Server, rt: &tokio::runtime::Runtime) {
-    for case in [Case::PlanUsage, Case::Invoices] {
+    for case in cases() {
         let (zb, raw) = clients(server, case);
         for concurrency in [1usize, 64] {
             let mut group = c.benchmark_group(format!("overhead/{}/c{concurrency}", case.name()));
@@ -154,7 +163,7 @@ fn paired(server: &common::Server, rt: &tokio::runtime::Runtime, rounds: usize) 
         "{:<16} {:>4} {:>7} {:>12} {:>12} {:>9} {:>11} {:>9}",
         "case", "conc", "calls", "zb mean", "raw mean", "latency", "throughput", "p99"
     );
-    for case in [Case::PlanUsage, Case::Invoices] {
+    for case in cases() {
         let (zb, raw) = clients(server, case);
         for concurrency in [1usize, 64] {
             let n = match (case, concurrency) {
@@ -198,6 +207,15 @@ fn paired(server: &common::Server, rt: &tokio::runtime::Runtime, rounds: usize) 
         }
     }
     println!("goals: latency ratio <= 1.05, throughput ratio >= 0.95 (latency and p99 are per call)");
+    // What each in-flight call holds in memory (a program with 64 calls in flight holds 64).
+    let (zb, raw) = clients(server, Case::PlanUsage);
+    let zb_send = zb.client.get_plan_usage().account_id("me").send();
+    let raw_send = raw.http.get(format!("{}/accounts/me/plans/usage", raw.base_url)).send();
+    println!(
+        "size of one in-flight call's future: zoom-billing send() {} bytes, reqwest send() {} bytes",
+        std::mem::size_of_val(&zb_send),
+        std::mem::size_of_val(&raw_send)
+    );
 }
 
 fn main() {

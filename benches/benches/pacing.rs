@@ -10,15 +10,14 @@
 //! per-operation interval). Real time, not paused: the error includes the timer's granularity and
 //! the loopback hop, as a program would see it.
 //!
-//! `cargo bench -p zoom-billing --bench pacing`
-
-mod common;
+//! `cargo bench -p zoom-billing-benches --bench pacing`
 
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use zoom_billing::metadata::RateLimitLabel;
 use zoom_billing::{Client, RateLimitPolicy};
+use zoom_billing_benches as common;
 
 const CALLS: usize = 20;
 

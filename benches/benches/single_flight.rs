@@ -5,14 +5,13 @@
 //! The token server answers `expires_in: 62` and the client renews 60 s early, so each token is
 //! good for 2 s: every round waits for it to lapse, then fires the expired burst, then the valid one.
 //!
-//! `cargo bench -p zoom-billing --bench single_flight`
-
-mod common;
+//! `cargo bench -p zoom-billing-benches --bench single_flight`
 
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use zoom_billing::{Client, RateLimitPolicy};
+use zoom_billing_benches as common;
 
 const CALLS: usize = 1_000;
 

@@ -1,11 +1,13 @@
-//! What the benches share: a tiny HTTP/1.1 server on 127.0.0.1 serving fixed Zoom answers, and
-//! small statistics helpers.
+//! The benchmarks of zoom-billing (`cargo bench`, see BENCHMARKS.md) and what they share: a tiny
+//! HTTP/1.1 server on 127.0.0.1 serving fixed Zoom answers, and small statistics helpers.
+//!
+//! The benches live in this package, not in `zoom-billing`, so that they build zoom-billing as a
+//! user's program does: `zoom-billing`'s own dev-dependencies turn on tokio's `test-util`, whose
+//! clock takes a lock on every `Instant::now()`, a cost no user pays.
 //!
 //! The server runs on its own single-threaded tokio runtime in its own thread, so the client under
 //! test never shares an executor with it. Every answer is prepared before the first request, so
 //! the server's own cost is the same for zoom-billing and for the raw reqwest baseline.
-
-#![allow(dead_code)] // each bench binary uses a part of this module
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -6,9 +6,7 @@
 //! Each variant runs in its own process (this binary re-runs itself with `--variant NAME`), so
 //! the peaks never mix. `ZOOM_BENCH_REPORT_MIB` changes the size (default 256).
 //!
-//! `cargo bench -p zoom-billing --bench stream_memory`
-
-mod common;
+//! `cargo bench -p zoom-billing-benches --bench stream_memory`
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,6 +14,7 @@ use std::time::Instant;
 
 use tokio::io::AsyncWriteExt;
 use zoom_billing::Client;
+use zoom_billing_benches as common;
 
 const VARIANTS: [(&str, &str); 2] = [
     ("zoom-billing stream", "`Client::download_invoice_report_to_path`: streamed to a temporary file, renamed"),
