@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
@@ -183,6 +184,14 @@ fn rebuild(status: StatusCode, headers: HeaderMap, url: reqwest::Url, body: Byte
     Response::from(response)
 }
 
+/// A response from its parts and an already-read body, keeping its URL.
+fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: Bytes) -> Response {
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
+    Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
+}
+
 /// The value of `{name}` in `path`, matched against `template`.
 fn path_param(template: &str, path: &str, name: &str) -> Option<String> {
     let wanted = format!("{{{name}}}");
@@ -332,12 +341,14 @@ impl Runtime {
             BodyKind::Empty | BodyKind::Binary => return Ok(Ok(response)),
         }
         let status = response.status();
-        let headers = response.headers().clone();
         let url = response.url().clone();
-        let body = match tokio::time::timeout_at(deadline, read_body(response, None)).await {
+        // Headers and extensions move into the rebuilt response; the body is
+        // collected without a copy when it came in one piece.
+        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        let body = match tokio::time::timeout_at(deadline, body.collect()).await {
             Err(_) => return Err(Failure::Timeout),
             Ok(Err(e)) => return Err(Failure::Broken(e)),
-            Ok(Ok(body)) => body,
+            Ok(Ok(collected)) => collected.to_bytes(),
         };
         // The body is read here, not by the generated code, so that a
         // connection that breaks mid-body is retried like any other. It is
@@ -351,7 +362,7 @@ impl Runtime {
             }))));
         }
         decode::remember(&body, operation.operation_id(), status);
-        Ok(Ok(rebuild(status, headers, url, body, None)))
+        Ok(Ok(reassemble(parts, url, body)))
     }
 
     /// A non-2xx answer.
