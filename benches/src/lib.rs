@@ -227,6 +227,16 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
+/// The first and third quartiles of `values` (NaN when empty).
+pub fn quartiles(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.75))
+}
+
 /// Whether the binary runs as `cargo bench` runs it (`--bench`), rather than as a smoke test
 /// (`cargo test --benches`), in which case the benches do the least that exercises them.
 pub fn full_run() -> bool {
