@@ -80,4 +80,6 @@ fn main() {
         );
     }
     println!("goal: no call early: {}", if all_on_time { "met" } else { "MISSED" });
+    // An early call is a bug, not noise: fail (also in the CI smoke run).
+    assert!(all_on_time, "a paced call arrived before its turn");
 }
