@@ -516,3 +516,77 @@ fn loadavg() -> String {
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: f64) -> Option<Duration> {
+        Some(Duration::from_secs_f64(s))
+    }
+
+    fn report(theirs: Option<BuildFigures>) -> Report {
+        Report {
+            ours: BuildFigures {
+                clean_debug: secs(7.0),
+                clean_release: secs(11.0),
+                incremental: secs(1.5),
+                lines: Some(Lines { generated: 15_000, hand_written: 3_000 }),
+            },
+            theirs,
+            tools: vec![
+                ("xtask generate".into(), Some(Duration::from_millis(148))),
+                ("cargo xtask generate".into(), None),
+            ],
+            runs: 3,
+            tool_runs: 5,
+            load_before: "0.10 0.20 0.30".into(),
+            load_after: "0.40 0.50 0.60".into(),
+            elapsed: Duration::from_secs(1_169),
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let ms = |v: &[u64]| v.iter().map(|&m| Duration::from_millis(m)).collect::<Vec<_>>();
+        assert_eq!(median(ms(&[30, 10, 20])), Duration::from_millis(20));
+        assert_eq!(median(ms(&[40, 10, 20, 30])), Duration::from_millis(25));
+    }
+
+    #[test]
+    fn ratios_are_ours_over_theirs_and_missing_figures_show_a_dash() {
+        let theirs = BuildFigures {
+            clean_debug: secs(70.0),
+            clean_release: secs(44.0),
+            incremental: None,
+            lines: Some(Lines { generated: 60_000, hand_written: 0 }),
+        };
+        let rows = report(Some(theirs)).build_rows();
+        assert_eq!(rows[0][1..4], ["7.00 s".to_owned(), "70.00 s".into(), "0.100".into()]);
+        assert_eq!(rows[1][3], "0.250");
+        assert_eq!(rows[2][2..4], ["-".to_owned(), "-".into()]);
+        assert_eq!(rows[3][1..4], ["15000".to_owned(), "60000".into(), "0.250".into()]);
+        assert_eq!(rows[4][1], "18000");
+        // Without zoom-api there is nothing to divide by.
+        assert!(report(None).build_rows().iter().all(|row| row[3] == "-"));
+    }
+
+    #[test]
+    fn markdown_has_both_tables_and_says_what_failed() {
+        let md = report(None).markdown();
+        assert!(md.contains("| clean debug build (deps prebuilt) | 7.00 s | - | - | <= 0.25 |"), "{md}");
+        assert!(md.contains("| `xtask generate` | 148 ms | < 1 s |"), "{md}");
+        assert!(md.contains("| `cargo xtask generate` | failed | < 1 s |"), "{md}");
+        assert!(md.contains("median of 3 build(s) and 5 tool run(s)"), "{md}");
+    }
+
+    #[test]
+    fn lines_are_counted_in_rust_files_only_and_recursively() {
+        let dir = std::env::temp_dir().join(format!("bench-build-lines-{}", std::process::id()));
+        write(&dir.join("a.rs"), "fn a() {}\nfn b() {}\n").unwrap();
+        write(&dir.join("sub/c.rs"), "fn c() {}\n").unwrap();
+        write(&dir.join("notes.md"), "not\ncounted\n").unwrap();
+        assert_eq!(count_lines(&dir), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
