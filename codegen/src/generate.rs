@@ -42,6 +42,9 @@ pub struct Options {
     pub spec_label: String,
     /// Which lint rules apply.
     pub lint: LintOptions,
+    /// The Rust path of the module that holds `ClientState`, `metadata` and `generated`:
+    /// `crate` for zoom-billing; a fixture compiled inside a test crate names its own module.
+    pub module_root: String,
 }
 
 impl Options {
@@ -51,6 +54,7 @@ impl Options {
             out_dir: crate::GENERATED_DIR.to_owned(),
             spec_label: crate::SPEC_PATH.to_owned(),
             lint: LintOptions::project(),
+            module_root: "crate".to_owned(),
         }
     }
 }
@@ -60,13 +64,13 @@ impl Options {
 /// Builder style, so an optional parameter added later is not a breaking
 /// change; hooks expected, so the crate cannot compile without the runtime's
 /// `ClientHooks` impl; an inner type that carries the runtime's state.
-pub fn settings(spec: &Spec) -> GenerationSettings {
+pub fn settings(spec: &Spec, module_root: &syn::Path) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote!(crate::ClientState))
+        .with_inner_type(quote!(#module_root::ClientState))
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
     if spec.get("/components/schemas/Money").is_some() {
@@ -77,7 +81,7 @@ pub fn settings(spec: &Spec) -> GenerationSettings {
         );
     }
     for open in values::collect(&spec.source.value) {
-        let path = format!("crate::generated::values::{}", open.name);
+        let path = format!("{}::generated::values::{}", quote!(#module_root).to_string().replace(' ', ""), open.name);
         settings.with_replacement(&open.name, path, [TypeImpl::FromStr, TypeImpl::Display].into_iter());
     }
     settings
@@ -91,7 +95,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
         return Err(Error::Rules { file: spec.file.clone(), diagnostics: errors });
     }
 
-    let client = run_progenitor(spec)?;
+    let module_root = module_root(spec, &options.module_root)?;
+    let client = run_progenitor_in(spec, &module_root)?;
     let ops = metadata::extract(&spec.source.value);
     let open = values::collect(&spec.source.value);
     let values_tokens =
@@ -122,7 +127,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
             contents: format!(
                 "{}{}",
                 header("the operation table"),
-                format_tokens("operations.rs", metadata::render(&ops))?
+                format_tokens("operations.rs", metadata::render(&ops, &module_root))?
             ),
         },
         GeneratedFile {
@@ -134,9 +139,24 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     Ok(Output { files, operations: ops.len(), types, warnings })
 }
 
-/// Generate the client tokens, turning progenitor's panics into errors.
+/// `Options::module_root` as a path.
+fn module_root(spec: &Spec, text: &str) -> Result<syn::Path> {
+    syn::parse_str(text).map_err(|e| Error::Generator {
+        file: spec.file.clone(),
+        message: format!("module_root {text:?} is not a Rust path: {e}"),
+    })
+}
+
+/// Generate the client tokens for zoom-billing (module root `crate`), turning progenitor's
+/// panics into errors.
 pub fn run_progenitor(spec: &Spec) -> Result<TokenStream> {
-    let settings = settings(spec);
+    run_progenitor_in(spec, &syn::parse_quote!(crate))
+}
+
+/// [`run_progenitor`] for code whose `ClientState` and `generated::values` live in
+/// `module_root`.
+pub fn run_progenitor_in(spec: &Spec, module_root: &syn::Path) -> Result<TokenStream> {
+    let settings = settings(spec, module_root);
     let result = catch_unwind(AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&spec.openapi)));
     match result {
         Ok(Ok(tokens)) => Ok(tokens),

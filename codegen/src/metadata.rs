@@ -81,7 +81,7 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
 }
 
 /// Rust tokens for `generated/operations.rs`: an `Operation` enum and the table.
-pub fn render(ops: &[OperationMeta]) -> TokenStream {
+pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
     let count = ops.len();
     let variants: Vec<_> =
         ops.iter().map(|op| format_ident!("{}", heck::AsUpperCamelCase(&op.operation_id).to_string())).collect();
@@ -125,7 +125,7 @@ pub fn render(ops: &[OperationMeta]) -> TokenStream {
     });
     let indices = 0..count;
     quote! {
-        use crate::metadata::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope};
+        use #module_root::metadata::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope};
 
         /// Every operation of the API, one variant each.
         ///

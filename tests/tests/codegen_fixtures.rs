@@ -1,6 +1,11 @@
 //! Snapshots of the generated code for small fixture specs, one per
 //! construct the crate relies on. A progenitor upgrade or a codegen change
 //! that alters any of them shows up here as a reviewable diff.
+//!
+//! Each fixture is generated into module `crate::<fixture>`, and
+//! `fixtures_compile.rs` compiles every snapshot as that module (the tests
+//! package's build script extracts them), so a snapshot is also code that
+//! builds, as in progenitor's own tests.
 
 use zoom_billing_codegen::Spec;
 use zoom_billing_codegen::generate::{self, Options};
@@ -14,6 +19,7 @@ fn generate_fixture(name: &str) -> String {
         out_dir: "out".into(),
         spec_label: format!("tests/fixtures/{name}.yaml"),
         lint: LintOptions::generic(),
+        module_root: format!("crate::{name}"),
     };
     let output = generate::generate(&spec, &options).unwrap_or_else(|e| panic!("{e}"));
     assert!(output.warnings.is_empty(), "{:#?}", output.warnings);

@@ -1,0 +1,66 @@
+// The metadata types: the generated operation table (`generated/operations.rs`) is made of them.
+// Kept in a file of their own, free of crate paths, so the fixture outputs compiled by
+// tests/tests/fixtures_compile.rs use these very types.
+
+use std::time::Duration;
+
+use super::Operation;
+
+/// One operation's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// The operation as an enum value.
+    pub operation: Operation,
+    /// The snake_case operationId, which is also the client's method name.
+    pub operation_id: &'static str,
+    /// Zoom's own operationId, as used in Zoom's documentation.
+    pub zoom_operation_id: &'static str,
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template relative to the base URL, e.g. `/accounts/{accountId}/plans`.
+    pub path: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Zoom's rate limits for this operation.
+    pub rate_limit: RateLimit,
+    /// OAuth scope sets that grant access; any one set is enough.
+    pub scopes: &'static [&'static [&'static str]],
+    /// Whether sending the request twice is harmless. `false` for the three
+    /// creating POSTs (generate a report, subscribe a plan or an add-on).
+    pub idempotent: bool,
+}
+
+/// Zoom's limits on one operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// The shared per-second class the operation belongs to.
+    pub label: RateLimitLabel,
+    /// The operation's own "one request every N" rule, if any.
+    pub min_interval: Option<Duration>,
+    /// Requests allowed per UTC day, if limited.
+    pub daily_limit: Option<u32>,
+    /// What the interval and daily limit are counted per.
+    pub per: RateLimitScope,
+}
+
+/// Zoom's rate-limit classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RateLimitLabel {
+    /// Light APIs.
+    Light,
+    /// Medium APIs.
+    Medium,
+    /// Heavy APIs.
+    Heavy,
+    /// Resource-intensive APIs.
+    ResourceIntensive,
+}
+
+/// What a per-operation limit is counted per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RateLimitScope {
+    /// The calling account (the one the token belongs to).
+    Account,
+    /// Each value of the `accountId` path parameter.
+    AccountId,
+}
