@@ -11,6 +11,7 @@ fn main() {
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fixtures");
     std::fs::create_dir_all(&out).expect("create OUT_DIR/fixtures");
     let entries = std::fs::read_dir(snapshots).expect("read tests/snapshots");
+    let mut names = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
         let Some(name) = file_name.strip_prefix("codegen_fixtures__").and_then(|n| n.strip_suffix(".snap")) else {
@@ -21,7 +22,11 @@ fn main() {
         let text = std::fs::read_to_string(&path).expect("read snapshot");
         let module = to_module(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         std::fs::write(out.join(format!("{name}.rs")), module).expect("write fixture module");
+        names.push(name.to_owned());
     }
+    // The list, so the test can check that it compiles every one of them.
+    names.sort();
+    std::fs::write(out.join("names.txt"), names.join("\n")).expect("write fixture names");
 }
 
 /// The snapshot's body (after insta's `---` header) holds `==== out/FILE.rs ====` sections; each

@@ -4,7 +4,16 @@
 //! `ClientState`, `metadata` and hooks impl that zoom-billing provides for the real spec.
 
 macro_rules! fixture {
-    ($($name:ident),* $(,)?) => {$(
+    ($($name:ident),* $(,)?) => {
+        /// A fixture snapshot added to `codegen_fixtures.rs` must be listed here too.
+        #[test]
+        fn every_fixture_snapshot_is_compiled() {
+            let found = include_str!(concat!(env!("OUT_DIR"), "/fixtures/names.txt"));
+            let mut listed = vec![$(stringify!($name)),*];
+            listed.sort_unstable();
+            assert_eq!(found.lines().collect::<Vec<_>>(), listed, "list every fixture in fixture!(...)");
+        }
+    $(
         #[allow(dead_code, unused_imports, missing_docs, clippy::all)]
         mod $name {
             /// The runtime state the generated client carries (none here).
