@@ -81,7 +81,7 @@ pub fn settings(spec: &Spec, module_root: &syn::Path) -> GenerationSettings {
         );
     }
     for open in values::collect(&spec.source.value) {
-        let path = format!("{}::generated::values::{}", quote!(#module_root).to_string().replace(' ', ""), open.name);
+        let path = format!("{}::generated::values::{}", quote!(#module_root), open.name);
         settings.with_replacement(&open.name, path, [TypeImpl::FromStr, TypeImpl::Display].into_iter());
     }
     settings

@@ -27,8 +27,6 @@ use crate::{Client, ClientState, Error, RateLimitKind, decode, observe};
 
 /// Error bodies larger than this are cut (they are never that large).
 const MAX_ERROR_BODY: usize = 256 * 1024;
-/// The most a body buffer is sized up front from Content-Length.
-const MAX_PRESIZE: u64 = 16 * 1024 * 1024;
 
 impl ClientHooks<ClientState> for Client {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
@@ -152,42 +150,37 @@ impl Failure {
     }
 }
 
-/// Read a body, at most `limit` bytes when given.
-async fn read_body(mut response: Response, limit: Option<usize>) -> Result<Bytes, reqwest::Error> {
-    // Sized from Content-Length up front, so a large body is not copied on
-    // every growth; capped, since the header is the server's word.
-    let expected = response.content_length().unwrap_or(0).min(MAX_PRESIZE) as usize;
-    let mut buf = bytes::BytesMut::with_capacity(limit.map_or(expected, |l| expected.min(l)));
-    while let Some(chunk) = response.chunk().await? {
-        buf.extend_from_slice(&chunk);
-        if limit.is_some_and(|l| buf.len() >= l) {
-            buf.truncate(limit.unwrap_or(usize::MAX));
-            break;
+/// A response as parts (headers and extensions move, nothing is copied), its URL and its body.
+fn split(response: Response) -> (http::response::Parts, reqwest::Url, reqwest::Body) {
+    let url = response.url().clone();
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    (parts, url, body)
+}
+
+/// Read an error body, at most `limit` bytes.
+async fn read_error_body(mut body: reqwest::Body, limit: usize) -> Result<Bytes, reqwest::Error> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buf.extend_from_slice(&data);
+            if buf.len() >= limit {
+                buf.truncate(limit);
+                break;
+            }
         }
     }
     Ok(buf.freeze())
 }
 
-/// A response with an already-read body. It keeps the original URL: without
-/// one, reqwest parses a placeholder URL for every rebuilt response, a cost
-/// the benchmarks showed on small bodies.
-fn rebuild(status: StatusCode, headers: HeaderMap, url: reqwest::Url, body: Bytes, carried: Option<Error>) -> Response {
-    let mut response = match http::Response::builder().status(status).url(url).body(reqwest::Body::from(body)) {
-        Ok(response) => response,
-        // Unreachable: the status is already a valid `StatusCode`.
-        Err(_) => http::Response::new(reqwest::Body::from(Bytes::new())),
-    };
-    *response.headers_mut() = headers;
-    if let Some(error) = carried {
-        response.extensions_mut().insert(Carried::new(error));
-    }
-    Response::from(response)
-}
-
-/// A response from its parts and an already-read body, keeping its URL.
-fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: Bytes) -> Response {
+/// A response from its parts and an already-read body. It keeps the original
+/// URL: without one, reqwest parses a placeholder URL for every rebuilt
+/// response, a cost the benchmarks showed on small bodies.
+fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: Bytes, carried: Option<Error>) -> Response {
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
+    if let Some(error) = carried {
+        parts.extensions.insert(Carried::new(error));
     }
     Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
 }
@@ -270,18 +263,12 @@ impl Runtime {
                             Err(failure) => failure,
                         }
                     } else {
-                        let headers = response.headers().clone();
-                        let url = response.url().clone();
-                        match tokio::time::timeout_at(deadline, read_body(response, Some(MAX_ERROR_BODY))).await {
+                        let (parts, url, body) = split(response);
+                        match tokio::time::timeout_at(deadline, read_error_body(body, MAX_ERROR_BODY)).await {
                             Err(_) => Failure::Timeout,
                             Ok(Err(e)) => Failure::Broken(e),
                             Ok(Ok(body)) => {
-                                match self.error_status(
-                                    operation,
-                                    account_id,
-                                    Answer { status, headers, url, body },
-                                    renewed,
-                                ) {
+                                match self.error_status(operation, account_id, Answer { parts, url, body }, renewed) {
                                     Verdict::Return(result) => return result,
                                     Verdict::Renew => {
                                         self.auth.invalidate(&token);
@@ -341,10 +328,8 @@ impl Runtime {
             BodyKind::Empty | BodyKind::Binary => return Ok(Ok(response)),
         }
         let status = response.status();
-        let url = response.url().clone();
-        // Headers and extensions move into the rebuilt response; the body is
-        // collected without a copy when it came in one piece.
-        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        // The body is collected without a copy when it came in one piece.
+        let (parts, url, body) = split(response);
         let body = match tokio::time::timeout_at(deadline, body.collect()).await {
             Err(_) => return Err(Failure::Timeout),
             Ok(Err(e)) => return Err(Failure::Broken(e)),
@@ -362,12 +347,13 @@ impl Runtime {
             }))));
         }
         decode::remember(&body, operation.operation_id(), status);
-        Ok(Ok(reassemble(parts, url, body)))
+        Ok(Ok(reassemble(parts, url, body, None)))
     }
 
     /// A non-2xx answer.
     fn error_status(&self, operation: Operation, account_id: Option<&str>, answer: Answer, renewed: bool) -> Verdict {
-        let Answer { status, mut headers, url, body } = answer;
+        let Answer { mut parts, url, body } = answer;
+        let status = parts.status;
         let op_id = operation.operation_id();
         let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
         match status.as_u16() {
@@ -385,7 +371,7 @@ impl Runtime {
             }
             429 => {
                 let message = zoom.map(|z| z.message).unwrap_or_else(|| snippet(&body));
-                let limited = parse_rate_limited(Some(op_id), &headers, &message, self.pacer.clock().now());
+                let limited = parse_rate_limited(Some(op_id), &parts.headers, &message, self.pacer.clock().now());
                 if limited.kind == RateLimitKind::Daily {
                     if let Some(reset) = limited.reset_at {
                         self.pacer.block_until(operation, account_id, reset);
@@ -394,18 +380,18 @@ impl Runtime {
                 }
                 Verdict::Retry(Failure::Throttled(Box::new(limited)))
             }
-            s if retryable_status(s) => Verdict::Retry(Failure::Status { status, headers, body }),
+            s if retryable_status(s) => Verdict::Retry(Failure::Status { status, headers: parts.headers, body }),
             _ => {
                 // A final error answer goes back to the generated code as it
                 // came (so `send()` gives `ErrorResponse` with the Zoom
                 // body), carrying the typed error for statuses the spec does
                 // not declare, and the operation id for the conversion.
-                let typed = api_error(Some(op_id), status, &headers, zoom.as_ref(), &body);
+                let typed = api_error(Some(op_id), status, &parts.headers, zoom.as_ref(), &body);
                 if zoom.is_none() {
                     return Verdict::Return(Err(typed));
                 }
-                headers.insert(OPERATION_HEADER, HeaderValue::from_static(op_id));
-                Verdict::Return(Ok(rebuild(status, headers, url, body, Some(typed))))
+                parts.headers.insert(OPERATION_HEADER, HeaderValue::from_static(op_id));
+                Verdict::Return(Ok(reassemble(parts, url, body, Some(typed))))
             }
         }
     }
@@ -413,8 +399,7 @@ impl Runtime {
 
 /// A non-2xx answer with its body read.
 struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
+    parts: http::response::Parts,
     url: reqwest::Url,
     body: Bytes,
 }
