@@ -9,7 +9,7 @@ use quote::quote;
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions, Severity};
 use crate::spec::Spec;
-use crate::{metadata, values};
+use crate::{calls, metadata, values};
 
 /// One file of generated output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +101,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let open = values::collect(&spec.source.value);
     let values_tokens =
         values::render(&open).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+    let calls_tokens = calls::render(&client, &ops, &module_root)
+        .map_err(|e| Error::Generator { file: spec.file.clone(), message: e.to_string() })?;
 
     let header = |what: &str| {
         format!(
@@ -113,11 +115,19 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let mod_rs = format!(
         "{}//! Code generated from the spec. Everything here is replaced on the next\n\
          //! `cargo xtask generate`; hand-written code lives beside this module.\n\n\
-         pub mod client;\npub mod operations;\npub mod values;\n",
+         pub mod calls;\npub mod client;\npub mod operations;\npub mod values;\n",
         header("module index")
     );
     let files = vec![
         GeneratedFile { path: format!("{dir}/mod.rs"), contents: mod_rs },
+        GeneratedFile {
+            path: format!("{dir}/calls.rs"),
+            contents: format!(
+                "{}{}",
+                header("the public call layer around the progenitor client"),
+                format_tokens("calls.rs", calls_tokens)?
+            ),
+        },
         GeneratedFile {
             path: format!("{dir}/client.rs"),
             contents: format!("{}{}", header("the progenitor client"), format_tokens("client.rs", client)?),

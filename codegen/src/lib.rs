@@ -11,6 +11,7 @@
 mod error;
 
 pub mod api_summary;
+pub mod calls;
 pub mod diff;
 pub mod examples;
 pub mod files;

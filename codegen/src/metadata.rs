@@ -33,6 +33,11 @@ pub struct OperationMeta {
     pub scopes: Vec<Vec<String>>,
     /// Whether sending the request twice is harmless.
     pub idempotent: bool,
+    /// What the success response carries: `json`, `empty` or `binary`.
+    pub response: String,
+    /// `x-zoom-verify-with`: the operation that tells whether a request of this
+    /// (creating) operation took effect, and how to use it.
+    pub verify_with: Option<(String, String)>,
 }
 
 /// Parse `"180s"` (or a bare integer of seconds).
@@ -41,6 +46,25 @@ pub fn parse_interval(value: &Value) -> Option<u64> {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.strip_suffix('s')?.parse().ok(),
         _ => None,
+    }
+}
+
+/// `json`, `empty` or `binary`: the content of the operation's 2xx response.
+fn response_kind(root: &Value, op: &Value) -> &'static str {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return "empty" };
+    let Some(success) = responses.iter().find(|(status, _)| status.starts_with('2')).map(|(_, r)| r) else {
+        return "empty";
+    };
+    // A response may be a local `$ref` to `#/components/responses/NAME`.
+    let success = match success.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).unwrap_or(success),
+        None => success,
+    };
+    match success.get("content").and_then(Value::as_object) {
+        None => "empty",
+        Some(content) if content.is_empty() => "empty",
+        Some(content) if content.keys().any(|k| k == "application/json") => "json",
+        Some(_) => "binary",
     }
 }
 
@@ -68,6 +92,12 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
                 zoom_operation_id: op.get("x-zoom-operation-id").and_then(Value::as_str).map(str::to_owned),
                 summary: op.get("summary").and_then(Value::as_str).unwrap_or_default().trim().to_owned(),
                 idempotent: method != "POST",
+                response: response_kind(root, op).to_owned(),
+                verify_with: op.get("x-zoom-verify-with").and_then(|v| {
+                    let operation = v.get("operation").and_then(Value::as_str)?;
+                    let how = v.get("how").and_then(Value::as_str).unwrap_or_default().trim();
+                    Some((operation.to_owned(), how.to_owned()))
+                }),
                 method,
                 path,
                 label: field("label").and_then(Value::as_str).unwrap_or("Heavy").to_owned(),
@@ -104,6 +134,14 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
             if op.per == "account_id" { quote!(RateLimitScope::AccountId) } else { quote!(RateLimitScope::Account) };
         let scopes = op.scopes.iter().map(|set| quote!(&[#(#set),*]));
         let idempotent = op.idempotent;
+        let response = format_ident!("{}", heck::AsUpperCamelCase(&op.response).to_string());
+        let verify_with = match &op.verify_with {
+            Some((operation, how)) => {
+                let variant = format_ident!("{}", heck::AsUpperCamelCase(operation).to_string());
+                quote!(Some(Verification { operation: Operation::#variant, how: #how }))
+            }
+            None => quote!(None),
+        };
         quote! {
             OperationMeta {
                 operation: Operation::#variant,
@@ -120,18 +158,22 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
                 },
                 scopes: &[#(#scopes),*],
                 idempotent: #idempotent,
+                response: ResponseKind::#response,
+                verify_with: #verify_with,
             }
         }
     });
     let indices = 0..count;
     quote! {
-        use #module_root::metadata::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope};
+        #[allow(unused_imports)]
+        use #module_root::metadata::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
 
-        /// Every operation of the API, one variant each.
+        /// Every operation of the API, one variant each; its `Display` is the operationId.
         ///
-        /// A new operation in the spec adds a variant here, so an exhaustive
-        /// `match` elsewhere stops compiling until it is handled.
+        /// Non-exhaustive: an operation added to the spec is not a breaking change. Inside
+        /// this crate, matches are exhaustive, so a new operation is handled everywhere.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum Operation {
             #(#[doc = #variant_docs] #variants,)*
         }
@@ -158,6 +200,12 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
             /// The operationId, which is also the client's method name.
             pub fn operation_id(self) -> &'static str {
                 self.meta().operation_id
+            }
+        }
+
+        impl ::std::fmt::Display for Operation {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.operation_id())
             }
         }
 

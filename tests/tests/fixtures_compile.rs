@@ -26,7 +26,7 @@ macro_rules! fixture {
                 mod types {
                     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/metadata/types.rs"));
                 }
-                pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope};
+                pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
             }
 
             pub mod generated {

@@ -246,7 +246,7 @@ impl ServerToServer {
         if (200..300).contains(&status) {
             let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| AuthError::InvalidResponse {
                 status,
-                snippet: self.scrub(&crate::error::snippet(&body)),
+                snippet: self.scrub(&crate::classify::snippet(&body)),
             })?;
             if parsed.access_token.is_empty() {
                 return Err(AuthError::InvalidResponse { status, snippet: "empty access_token".into() });
@@ -272,7 +272,7 @@ impl ServerToServer {
                 let hint = hint(status, code.as_deref(), &message);
                 Err(AuthError::Rejected { status, code, message: self.scrub(&message), hint })
             }
-            Err(_) => Err(AuthError::InvalidResponse { status, snippet: self.scrub(&crate::error::snippet(&body)) }),
+            Err(_) => Err(AuthError::InvalidResponse { status, snippet: self.scrub(&crate::classify::snippet(&body)) }),
         }
     }
 

@@ -7,10 +7,22 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::Client;
+use crate::generated::client::Client as RawClient;
 use crate::auth::{DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, FixedToken, ServerToServer, TokenProvider};
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
 use crate::retry::RetryPolicy;
-use crate::state::{ClientState, Runtime};
+use crate::state::{BodyLimits, ClientState, Runtime};
+
+/// Default largest JSON or error body read whole (the largest real answers,
+/// 1,000-invoice lists, are a few hundred KiB).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Default longest pause between two pieces of a streamed download.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest timeout a setting may have: longer is a mistake, and would
+/// overflow deadlines.
+const MAX_SETTING: Duration = Duration::from_secs(7 * 86400);
 
 /// Zoom's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.zoom.us/v2";
@@ -64,6 +76,14 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A setting is out of its range.
+    #[error("invalid setting `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// reqwest could not build its client (e.g. the TLS backend failed to start).
     #[error("cannot build the HTTP client: {0}")]
     Http(#[source] reqwest::Error),
@@ -81,6 +101,8 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     rate_limits: RateLimitPolicy,
+    max_body_size: Option<u64>,
+    idle_timeout: Option<Duration>,
     http: Option<reqwest::Client>,
 }
 
@@ -186,6 +208,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest JSON or error body the client reads (default
+    /// [`DEFAULT_MAX_BODY_SIZE`]); a larger one fails with
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge). Downloads stream
+    /// and have no size limit.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// The longest pause between two pieces of a streamed download (default
+    /// [`DEFAULT_IDLE_TIMEOUT`]); a stalled download then fails instead of
+    /// waiting for the server to close the connection.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -205,8 +244,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Build the client.
+    /// Build the client. Settings out of their range fail with
+    /// [`BuildError::InvalidSetting`].
     pub fn build(self) -> Result<Client, BuildError> {
+        self.validate()?;
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let base_url = normalise_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let oauth_host = normalise_base_url(self.oauth_host.as_deref().unwrap_or(DEFAULT_OAUTH_HOST))?;
@@ -242,10 +283,58 @@ impl ClientBuilder {
             pacer: Pacer::new(self.rate_limits, Clock::new()),
             retry: self.retry,
             timeout,
+            limits: BodyLimits {
+                max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+                idle_timeout: self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            },
             base_path: base_path.unwrap_or_default(),
         };
-        let state = ClientState { inner: Arc::new(runtime) };
-        Ok(Client::new_with_client(&base_url, http, state))
+        let state = ClientState(Arc::new(runtime));
+        Ok(Client::from_raw(RawClient::new_with_client(&base_url, http, state)))
+    }
+
+    /// Every duration and rate within a range the runtime can compute with.
+    fn validate(&self) -> Result<(), BuildError> {
+        let invalid = |setting, reason: String| Err(BuildError::InvalidSetting { setting, reason });
+        let durations = [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("refresh_margin", self.refresh_margin),
+            ("idle_timeout", self.idle_timeout),
+            ("rate_limit_policy.max_wait", self.rate_limits.max_wait),
+            ("retry_policy.base_delay", Some(self.retry.base_delay)),
+            ("retry_policy.max_delay", Some(self.retry.max_delay)),
+            ("retry_policy.max_retry_after", Some(self.retry.max_retry_after)),
+        ];
+        for (setting, value) in durations {
+            if let Some(d) = value
+                && d > MAX_SETTING
+            {
+                return invalid(setting, format!("{d:?} is longer than the 7 days allowed"));
+            }
+        }
+        for setting in ["timeout", "idle_timeout"] {
+            let value = if setting == "timeout" { self.timeout } else { self.idle_timeout };
+            if value == Some(Duration::ZERO) {
+                return invalid(setting, "must be longer than zero".into());
+            }
+        }
+        if self.retry.max_retries > 100 {
+            return invalid("retry_policy.max_retries", format!("{} retries is more than 100", self.retry.max_retries));
+        }
+        if self.max_body_size == Some(0) {
+            return invalid("max_body_size", "must be at least 1 byte".into());
+        }
+        for (label, rate) in &self.rate_limits.label_rates {
+            // 0 turns a label off; any other rate must give an interval of at most 7 days.
+            if !rate.is_finite() || *rate < 0.0 || (*rate > 0.0 && 1.0 / rate > MAX_SETTING.as_secs_f64()) {
+                return invalid(
+                    "rate_limit_policy.label_rates",
+                    format!("{label:?}: {rate} requests per second is not a usable rate (0, or one every 7 days at least)"),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -281,6 +370,27 @@ mod tests {
         assert_eq!(normalise_base_url("http://127.0.0.1:8080/v2/").unwrap(), "http://127.0.0.1:8080/v2");
         assert!(matches!(normalise_base_url("ftp://x"), Err(BuildError::InvalidBaseUrl { .. })));
         assert!(matches!(normalise_base_url("not a url"), Err(BuildError::InvalidBaseUrl { .. })));
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused() {
+        use crate::metadata::RateLimitLabel;
+        let base = || Client::builder().bearer_token("t");
+        let refused = [
+            base().timeout(Duration::MAX).build(),
+            base().timeout(Duration::ZERO).build(),
+            base().idle_timeout(Duration::MAX).build(),
+            base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e-20)).build(),
+            base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN)).build(),
+            base().rate_limit_policy(RateLimitPolicy::default().with_max_wait(Duration::MAX)).build(),
+            base().retry_policy(RetryPolicy::default().with_backoff(Duration::MAX, Duration::MAX)).build(),
+            base().max_body_size(0).build(),
+        ];
+        for result in refused {
+            let Err(error) = result else { panic!("accepted") };
+            assert!(matches!(error, BuildError::InvalidSetting { .. }), "{error}");
+        }
+        base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 0.0)).build().unwrap();
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Streaming downloads (invoice PDFs, invoice reports) and the invoice-report
-//! helper.
+//! Streaming downloads (invoice PDFs, invoice reports) to a writer or a file.
 //!
 //! Bodies are copied chunk by chunk: memory use does not grow with the size
-//! of the file. Saving to a path writes a temporary file beside the target
-//! and renames it on success; on any failure (including the future being
-//! dropped) the temporary file is removed and the target is untouched.
+//! of the file, and a body that stalls longer than the client's
+//! [`idle_timeout`](crate::ClientBuilder::idle_timeout) fails. Saving to a
+//! path first creates a temporary file beside the target (so a destination
+//! that cannot be written fails before the request spends a rate-limit turn),
+//! then renames it on success; on any failure, including the future being
+//! dropped, the temporary file is removed and the target is untouched.
 //!
 //! ```no_run
 //! # async fn run(client: zoom_billing::Client) -> zoom_billing::Result<()> {
@@ -13,26 +15,39 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use futures::TryStreamExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::values::InvoiceReportStatus;
-use crate::{ByteStream, Client, Error, ResponseValue, types};
+use crate::body::{self, Limit};
+use crate::metadata::Operation;
+use crate::{ByteStream, Client, Error, ResponseValue};
 
 /// Copy a binary response to `writer`; returns the number of bytes.
-pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
+async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
+    operation: Operation,
     response: ResponseValue<ByteStream>,
     writer: &mut W,
+    path: Option<&Path>,
 ) -> Result<u64, Error> {
+    let io = |source| Error::Io { operation, path: path.map(Path::to_path_buf), source };
     let mut stream = response.into_inner().into_inner();
     let mut written = 0u64;
-    while let Some(chunk) = stream.try_next().await.map_err(|e| Error::Transport { operation: None, source: e })? {
-        writer.write_all(&chunk).await?;
+    loop {
+        let chunk = match stream.try_next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(match body::limit_hit(&e) {
+                    Some(Limit::Idle(after)) => Error::Timeout { operation, after, attempts: 1 },
+                    _ => Error::Transport { operation, attempts: 1, source: e.without_url() },
+                });
+            }
+        };
+        writer.write_all(&chunk).await.map_err(io)?;
         written += chunk.len() as u64;
     }
-    writer.flush().await?;
+    writer.flush().await.map_err(io)?;
     Ok(written)
 }
 
@@ -47,62 +62,41 @@ impl Drop for TempFile {
     }
 }
 
-/// Write a binary response to `path` atomically (temporary file + rename).
-pub async fn save_to_path(response: ResponseValue<ByteStream>, path: impl AsRef<Path>) -> Result<u64, Error> {
-    let path = path.as_ref();
-    let name =
-        path.file_name().ok_or_else(|| Error::InvalidRequest(format!("{} is not a file path", path.display())))?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temp = dir.join(format!(".{}.{}-{:x}.part", name.to_string_lossy(), std::process::id(), rand::random::<u64>()));
-    let mut guard = TempFile(Some(temp.clone()));
-    let mut file = tokio::fs::File::create(&temp).await?;
-    let written = write_to(response, &mut file).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&temp, path).await?;
-    guard.0 = None;
-    Ok(written)
+/// A download to a file: the temporary file exists before anything is sent.
+struct Destination {
+    path: PathBuf,
+    temp: TempFile,
+    file: tokio::fs::File,
 }
 
-/// How the invoice-report helper waits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReportWait {
-    /// Time between listings (default 5 s; never less than the list's
-    /// minimum interval, which the pacer enforces anyway).
-    pub poll_interval: Duration,
-    /// Give up after this long (default 30 minutes).
-    pub max_wait: Duration,
-}
-
-impl Default for ReportWait {
-    fn default() -> Self {
-        ReportWait { poll_interval: Duration::from_secs(5), max_wait: Duration::from_secs(30 * 60) }
-    }
-}
-
-impl ReportWait {
-    /// Set the polling interval.
-    pub fn with_poll_interval(mut self, d: Duration) -> Self {
-        self.poll_interval = d;
-        self
+impl Destination {
+    fn create(operation: Operation, path: &Path) -> Result<Self, Error> {
+        let io = |source| Error::Io { operation, path: Some(path.to_path_buf()), source };
+        if path.file_name().is_none() {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path");
+            return Err(io(source));
+        }
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        // A short name of its own, not the target's plus a suffix: a legal
+        // target name near the file system's limit stays legal.
+        let temp = dir.join(format!(".zb-{:x}-{:x}.part", std::process::id(), rand::random::<u32>()));
+        // Created synchronously, so that no cancellation can fall between
+        // the file's creation and its guard.
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp).map_err(io)?;
+        Ok(Destination { path: path.to_path_buf(), temp: TempFile(Some(temp)), file: tokio::fs::File::from_std(file) })
     }
 
-    /// Set the deadline.
-    pub fn with_max_wait(mut self, d: Duration) -> Self {
-        self.max_wait = d;
-        self
+    async fn write(mut self, operation: Operation, response: ResponseValue<ByteStream>) -> Result<u64, Error> {
+        let io = |source| Error::Io { operation, path: Some(self.path.clone()), source };
+        let written = write_to(operation, response, &mut self.file, Some(&self.path)).await?;
+        self.file.sync_all().await.map_err(io)?;
+        drop(self.file);
+        if let Some(temp) = self.temp.0.as_ref() {
+            tokio::fs::rename(temp, &self.path).await.map_err(io)?;
+        }
+        self.temp.0 = None;
+        Ok(written)
     }
-}
-
-/// A downloaded invoice report.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReportDownload {
-    /// The report id (keep it to resume or delete).
-    pub report_id: String,
-    /// Bytes written.
-    pub bytes: u64,
 }
 
 impl Client {
@@ -112,12 +106,15 @@ impl Client {
         invoice_id: &str,
         writer: &mut W,
     ) -> Result<u64, Error> {
-        write_to(self.download_invoice_pdf().invoice_id(invoice_id).send().await?, writer).await
+        let operation = Operation::DownloadInvoicePdf;
+        write_to(operation, self.download_invoice_pdf().invoice_id(invoice_id).await?, writer, None).await
     }
 
     /// Save an invoice PDF to `path` atomically.
     pub async fn download_invoice_pdf_to_path(&self, invoice_id: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
-        save_to_path(self.download_invoice_pdf().invoice_id(invoice_id).send().await?, path).await
+        let operation = Operation::DownloadInvoicePdf;
+        let destination = Destination::create(operation, path.as_ref())?;
+        destination.write(operation, self.download_invoice_pdf().invoice_id(invoice_id).await?).await
     }
 
     /// Stream an invoice report to `writer`.
@@ -126,69 +123,14 @@ impl Client {
         report_id: &str,
         writer: &mut W,
     ) -> Result<u64, Error> {
-        write_to(self.download_invoice_report().invoice_report_id(report_id).send().await?, writer).await
+        let operation = Operation::DownloadInvoiceReport;
+        write_to(operation, self.download_invoice_report().invoice_report_id(report_id).await?, writer, None).await
     }
 
     /// Save an invoice report to `path` atomically.
     pub async fn download_invoice_report_to_path(&self, report_id: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
-        save_to_path(self.download_invoice_report().invoice_report_id(report_id).send().await?, path).await
-    }
-
-    /// Generate an invoice report, wait until it is `Completed`, and save it
-    /// to `path`. If waiting or downloading fails, resume with
-    /// [`wait_and_download_invoice_report`](Client::wait_and_download_invoice_report)
-    /// and the report id (logged, and in [`Error::Timeout`]'s context):
-    /// generating again would spend another of the 100 daily reports.
-    pub async fn generate_and_download_invoice_report(
-        &self,
-        request: types::GenerateInvoiceReportRequest,
-        path: impl AsRef<Path>,
-        wait: ReportWait,
-    ) -> Result<ReportDownload, Error> {
-        let report = self.generate_invoice_report().body(request).send().await?.into_inner();
-        let id = report.id.ok_or_else(|| Error::ReportFailed {
-            report_id: String::new(),
-            status: "generated without an id".into(),
-        })?;
-        tracing::info!(report_id = %id, "invoice report generated");
-        self.wait_and_download_invoice_report(&id, path, wait).await
-    }
-
-    /// Wait until report `report_id` is `Completed` (polling the list within
-    /// its rate limit), then save it to `path`.
-    pub async fn wait_and_download_invoice_report(
-        &self,
-        report_id: &str,
-        path: impl AsRef<Path>,
-        wait: ReportWait,
-    ) -> Result<ReportDownload, Error> {
-        let deadline = tokio::time::Instant::now() + wait.max_wait;
-        loop {
-            let mut reports = self.invoice_reports_stream();
-            let mut found = None;
-            while let Some(report) = reports.try_next().await? {
-                if report.id.as_deref() == Some(report_id) {
-                    found = Some(report.status);
-                    break;
-                }
-            }
-            match found {
-                Some(Some(InvoiceReportStatus::Completed)) => {
-                    let bytes = self.download_invoice_report_to_path(report_id, path).await?;
-                    return Ok(ReportDownload { report_id: report_id.to_owned(), bytes });
-                }
-                Some(Some(InvoiceReportStatus::Processing) | None) => {}
-                Some(Some(other)) => {
-                    return Err(Error::ReportFailed { report_id: report_id.to_owned(), status: other.to_string() });
-                }
-                None => {
-                    return Err(Error::ReportFailed { report_id: report_id.to_owned(), status: "not found".into() });
-                }
-            }
-            if tokio::time::Instant::now() + wait.poll_interval > deadline {
-                return Err(Error::Timeout { operation: "list_invoice_reports", after: wait.max_wait });
-            }
-            tokio::time::sleep(wait.poll_interval).await;
-        }
+        let operation = Operation::DownloadInvoiceReport;
+        let destination = Destination::create(operation, path.as_ref())?;
+        destination.write(operation, self.download_invoice_report().invoice_report_id(report_id).await?).await
     }
 }

@@ -12,13 +12,15 @@
 //!
 //! // Every operation is a method; parameters are set on a builder.
 //! let usage = client.get_plan_usage().account_id("me").send().await?;
+//! // `.await` on the builder sends it too.
+//! let plans = client.get_account_plans().account_id("me").await?;
 //! if let Some(base) = &usage.plan_base {
 //!     println!("base plan {:?}: {:?} of {:?} hosts used", base.type_, base.usage, base.hosts);
 //! }
 //!
 //! // Binary responses stream: the PDF is never held in memory whole.
 //! use futures::TryStreamExt;
-//! let pdf = client.download_invoice_pdf().invoice_id("2c92c0f8").send().await?;
+//! let pdf = client.download_invoice_pdf().invoice_id("2c92c0f8").await?;
 //! let mut stream = pdf.into_inner().into_inner();
 //! let mut file = tokio::fs::File::create("invoice.pdf").await?;
 //! while let Some(chunk) = stream.try_next().await? {
@@ -33,37 +35,47 @@
 //! - [`values`]: open string enums (statuses, billing cycles...) that keep
 //!   unknown values as `Other(String)` instead of failing.
 //! - [`metadata`]: each operation's rate limits, scopes and retry safety, from the spec.
-//! - [`builder`]: the per-operation request builders returned by the client's methods.
+//! - [`builder`]: the per-operation request builders returned by the client's methods;
+//!   `send()` (or `.await`) returns [`Result`], whose [`Error`] names the operation.
+//! - [`paginate`], [`download`], [`reports`]: streams over paginated lists, streamed
+//!   downloads to files, and the generate-wait-download helper for invoice reports.
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
 #[rustfmt::skip]
-#[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
-pub mod auth;
-mod config;
-mod decode;
-pub mod download;
-pub mod error;
-mod hooks;
+// The runtime, bottom to top: each module uses only those above it.
 pub mod metadata;
-mod observe;
-pub mod pacing;
-pub mod paginate;
+mod human;
+pub mod error;
+pub mod auth;
+mod classify;
 pub mod retry;
+pub mod pacing;
+mod body;
 mod state;
+mod hooks;
+mod observe;
+mod call;
+mod client;
+mod config;
+pub mod paginate;
+pub mod download;
+pub mod reports;
 
 pub use auth::{AuthError, TokenProvider};
-pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
-pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, ResponseExt, Result};
-/// The error type of the generated `send()` methods; convert it with `?` or
-/// `From` into [`Error`].
-pub use generated::client::Error as GeneratedError;
-pub use generated::client::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use call::CallOptions;
+pub use client::{Client, ResponseExt};
+pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
+pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome};
+pub use generated::calls::builder;
+pub use generated::client::{ByteStream, ResponseValue, types};
+pub use metadata::Operation;
 pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;
-pub use state::ClientState;
+use state::ClientState;
 
 /// The README's examples are compiled as doctests, so they cannot rot.
 #[cfg(doctest)]

@@ -1,47 +1,58 @@
 //! Tracing: one span per call.
 //!
 //! Every call runs in a `zoom_billing.call` span (level INFO) with the fields
-//! `operation`, `account_id`, `attempt`, `status`, `tracking_id` and
-//! `duration_ms`; each attempt logs a DEBUG event, each retry a WARN event
-//! with its delay. Tokens, client secrets and request bodies are never
-//! recorded: the `Authorization` header is marked sensitive and no field
-//! holds it.
+//! `operation`, `account_id`, `attempt`, `status`, `tracking_id`,
+//! `duration_ms` and `outcome`; each attempt logs a DEBUG event, each retry
+//! a WARN event with its delay. Tokens, client secrets and request bodies
+//! are never recorded: the `Authorization` header is marked sensitive and no
+//! field holds it.
 
 use std::time::Duration;
 
 use tracing::Span;
 
 /// The span of one call.
-pub(crate) fn call_span(operation: &'static str, account_id: Option<&str>) -> Span {
+pub(crate) fn call_span(operation: &'static str) -> Span {
     tracing::info_span!(
         "zoom_billing.call",
         operation,
-        account_id = account_id.unwrap_or(""),
+        account_id = tracing::field::Empty,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         tracking_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
     )
 }
 
-pub(crate) fn record_attempt(span: &Span, attempt: u32) {
-    span.record("attempt", attempt);
+/// An attempt starts (inside the call span).
+pub(crate) fn record_attempt(attempt: u32) {
+    Span::current().record("attempt", attempt);
+    tracing::debug!(attempt, "attempt");
 }
 
-pub(crate) fn record_response(span: &Span, status: u16, tracking_id: Option<&str>) {
-    span.record("status", status);
-    if let Some(id) = tracking_id {
-        span.record("tracking_id", id);
-    }
-    tracing::debug!(status, tracking_id, "response");
-}
-
-pub(crate) fn record_retry(span: &Span, attempt: u32, delay: Duration, reason: &str) {
-    let _ = span;
+/// A retry is planned (inside the call span).
+pub(crate) fn record_retry(attempt: u32, delay: Duration, reason: &str) {
     tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, reason, "retrying");
 }
 
-pub(crate) fn record_done(span: &Span, elapsed: Duration, outcome: &str) {
+/// The call ended.
+pub(crate) fn record_done<T>(span: &Span, elapsed: Duration, result: &crate::Result<T>) {
     span.record("duration_ms", elapsed.as_millis() as u64);
-    tracing::info!(outcome, "done");
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(_) => "error",
+    };
+    span.record("outcome", outcome);
+    if let Err(e) = result {
+        if let Some(status) = e.status() {
+            span.record("status", status.as_u16());
+        }
+        if let Some(id) = e.tracking_id() {
+            span.record("tracking_id", id);
+        }
+        span.in_scope(|| tracing::info!(outcome, error = %e, "done"));
+    } else {
+        span.in_scope(|| tracing::info!(outcome, "done"));
+    }
 }

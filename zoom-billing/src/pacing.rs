@@ -17,7 +17,7 @@
 //! same account share Zoom's limits without this client knowing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::Error;
 use crate::metadata::{Operation, RateLimitLabel, RateLimitScope};
-use crate::retry::next_utc_midnight;
+use crate::classify::next_utc_midnight;
 
 /// The account's Zoom plan, which sets the per-second rate of each label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -176,9 +176,20 @@ enum Key {
 
 #[derive(Debug)]
 struct Budget {
+    /// The UTC day `used` counts.
     day: NaiveDate,
+    /// Requests sent that day.
     used: u32,
+    /// Reservations made and not yet sent or given back (any day).
+    pending: u32,
+    /// Until when a daily 429 blocks the operation.
     blocked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_free: HashMap<Key, Instant>,
+    budgets: HashMap<(Operation, String), Budget>,
 }
 
 /// The pacing and budget state of one client.
@@ -186,13 +197,37 @@ struct Budget {
 pub(crate) struct Pacer {
     policy: RateLimitPolicy,
     clock: Clock,
-    next_free: Mutex<HashMap<Key, Instant>>,
-    budgets: Mutex<HashMap<(Operation, String), Budget>>,
+    state: Arc<Mutex<State>>,
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A reserved turn: the pacing slots and (when the operation has a daily
+/// limit) a pending unit of the budget. The unit is charged to the UTC day
+/// the request is sent on ([`Ticket::charge`]); a ticket dropped before its
+/// request was sent ([`Ticket::sent`]) gives back its slots (when no later
+/// turn was reserved after them) and its unit.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    state: Arc<Mutex<State>>,
+    clock: Clock,
+    operation: Operation,
+    key: String,
+    start: Instant,
+    /// Each slot's key, its value before this ticket, and this ticket's value.
+    slots: Vec<(Key, Option<Instant>, Instant)>,
+    /// Whether a budget unit is pending for this ticket.
+    pending: bool,
+    /// The day a unit was charged to.
+    charged: Option<NaiveDate>,
+    sent: bool,
 }
 
 impl Pacer {
     pub(crate) fn new(policy: RateLimitPolicy, clock: Clock) -> Self {
-        Pacer { policy, clock, next_free: Mutex::new(HashMap::new()), budgets: Mutex::new(HashMap::new()) }
+        Pacer { policy, clock, state: Arc::new(Mutex::new(State::default())) }
     }
 
     /// The key a per-operation limit is counted under.
@@ -203,113 +238,215 @@ impl Pacer {
         }
     }
 
-    /// Wait for this operation's turn and take one unit of its daily budget.
-    /// Fails at once, without waiting, when the budget is spent.
-    pub(crate) async fn acquire(&self, operation: Operation, account_id: Option<&str>) -> Result<(), Error> {
+    /// Reserve this operation's next turn. Fails at once, without waiting
+    /// and without taking anything, when the daily budget is spent (counting
+    /// turns already reserved) or the turn is further away than `max_wait`
+    /// (the call's own, else the policy's).
+    pub(crate) fn reserve(
+        &self,
+        operation: Operation,
+        account_id: Option<&str>,
+        max_wait: Option<Duration>,
+    ) -> Result<Ticket, Error> {
         let key = Self::scope_key(operation, account_id);
-        self.take_budget(operation, &key)?;
         let limit = operation.meta().rate_limit;
-        let mut slots = Vec::new();
+        let wall = self.clock.now();
+        let mut state = lock(&self.state);
+        let pending = if self.policy.daily_budgets {
+            let budget = state.budgets.entry((operation, key.clone())).or_insert_with(|| Budget::new(wall.date_naive()));
+            budget.roll(wall.date_naive());
+            if let Some(until) = budget.blocked_until {
+                if until > wall {
+                    return Err(exhausted(operation, limit.daily_limit.unwrap_or(0), until, wall));
+                }
+                budget.blocked_until = None;
+            }
+            match limit.daily_limit {
+                Some(daily) if budget.used.saturating_add(budget.pending) >= daily => {
+                    return Err(exhausted(operation, daily, next_utc_midnight(wall), wall));
+                }
+                Some(_) => {
+                    budget.pending += 1;
+                    true
+                }
+                None => false,
+            }
+        } else {
+            false
+        };
+
+        let mut wanted = Vec::new();
         if self.policy.pace_operations
             && let Some(interval) = limit.min_interval
         {
-            slots.push((Key::Operation(operation, key), interval));
+            wanted.push((Key::Operation(operation, key.clone()), interval));
         }
         if let Some(interval) = self.policy.label_interval(limit.label) {
-            slots.push((Key::Label(limit.label), interval));
+            wanted.push((Key::Label(limit.label), interval));
         }
-        if slots.is_empty() {
-            return Ok(());
-        }
-        let (start, wait) = {
-            let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let start = slots.iter().map(|(k, _)| next_free.get(k).copied().unwrap_or(now).max(now)).max();
-            let start = start.unwrap_or(now);
-            let wait = start - now;
-            if let Some(max_wait) = self.policy.max_wait
-                && wait > max_wait
-            {
-                // Not sent, so it takes no turn; give the budget unit back.
-                drop(next_free);
-                self.return_budget(operation, &Self::scope_key(operation, account_id));
-                let next_at = self.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
-                return Err(Error::PacingWouldWait { operation: operation.operation_id(), wait, next_at });
+        let now = Instant::now();
+        let start = wanted.iter().map(|(k, _)| state.next_free.get(k).copied().unwrap_or(now).max(now)).max();
+        let start = start.unwrap_or(now);
+        let wait = start - now;
+        if let Some(max_wait) = max_wait.or(self.policy.max_wait)
+            && wait > max_wait
+        {
+            if pending && let Some(budget) = state.budgets.get_mut(&(operation, key)) {
+                budget.pending = budget.pending.saturating_sub(1);
             }
-            for (k, interval) in slots {
-                next_free.insert(k, start + interval);
-            }
-            (start, wait)
-        };
-        if wait >= Duration::from_secs(1) {
-            // A long, silent wait looks like a hang; say why.
-            tracing::info!(
-                operation = operation.operation_id(),
-                wait_secs = wait.as_secs_f64(),
-                "waiting for the operation's rate limit (x-zoom-rate-limit)"
-            );
+            let next_at = wall.checked_add_signed(chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX));
+            return Err(Error::PacingWouldWait {
+                operation,
+                wait,
+                next_at: next_at.unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
+                max_wait,
+            });
         }
-        tokio::time::sleep_until(start).await;
-        Ok(())
-    }
-
-    fn take_budget(&self, operation: Operation, key: &str) -> Result<(), Error> {
-        if !self.policy.daily_budgets {
-            return Ok(());
+        let mut slots = Vec::with_capacity(wanted.len());
+        for (k, interval) in wanted {
+            // A turn too far to represent is as good as never; saturate.
+            let ours = start.checked_add(interval).unwrap_or(start);
+            let before = state.next_free.insert(k.clone(), ours);
+            slots.push((k, before, ours));
         }
-        let now = self.clock.now();
-        let today = now.date_naive();
-        let limit = operation.meta().rate_limit.daily_limit;
-        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
-        let budget =
-            budgets.entry((operation, key.to_owned())).or_insert(Budget { day: today, used: 0, blocked_until: None });
-        if budget.day != today {
-            *budget = Budget { day: today, used: 0, blocked_until: budget.blocked_until };
-        }
-        if let Some(until) = budget.blocked_until {
-            if until > now {
-                return Err(Error::BudgetExhausted {
-                    operation: operation.operation_id(),
-                    limit: limit.unwrap_or(0),
-                    resets_at: until,
-                });
-            }
-            budget.blocked_until = None;
-        }
-        if let Some(limit) = limit {
-            if budget.used >= limit {
-                return Err(Error::BudgetExhausted {
-                    operation: operation.operation_id(),
-                    limit,
-                    resets_at: next_utc_midnight(now),
-                });
-            }
-            budget.used += 1;
-        }
-        Ok(())
-    }
-
-    fn return_budget(&self, operation: Operation, key: &str) {
-        if !self.policy.daily_budgets || operation.meta().rate_limit.daily_limit.is_none() {
-            return;
-        }
-        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(budget) = budgets.get_mut(&(operation, key.to_owned())) {
-            budget.used = budget.used.saturating_sub(1);
-        }
+        drop(state);
+        Ok(Ticket {
+            state: Arc::clone(&self.state),
+            clock: self.clock,
+            operation,
+            key,
+            start,
+            slots,
+            pending,
+            charged: None,
+            sent: false,
+        })
     }
 
     /// Zoom said the daily limit is reached: block until `reset_at`.
     pub(crate) fn block_until(&self, operation: Operation, account_id: Option<&str>, reset_at: DateTime<Utc>) {
         let key = Self::scope_key(operation, account_id);
         let today = self.clock.now().date_naive();
-        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
-        let budget = budgets.entry((operation, key)).or_insert(Budget { day: today, used: 0, blocked_until: None });
+        let mut state = lock(&self.state);
+        let budget = state.budgets.entry((operation, key)).or_insert_with(|| Budget::new(today));
         budget.blocked_until = Some(reset_at);
     }
 
     pub(crate) fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    #[cfg(test)]
+    fn used(&self, operation: Operation, account_id: Option<&str>) -> (u32, u32) {
+        let state = lock(&self.state);
+        state
+            .budgets
+            .get(&(operation, Self::scope_key(operation, account_id)))
+            .map(|b| (b.used, b.pending))
+            .unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    async fn acquire(&self, operation: Operation, account_id: Option<&str>) -> Result<Ticket, Error> {
+        let mut ticket = self.reserve(operation, account_id, None)?;
+        ticket.wait().await;
+        ticket.charge()?;
+        ticket.sent();
+        Ok(ticket)
+    }
+}
+
+fn exhausted(operation: Operation, limit: u32, resets_at: DateTime<Utc>, now: DateTime<Utc>) -> Error {
+    Error::BudgetExhausted { operation, limit, resets_at, resets_in: crate::classify::until(resets_at, now) }
+}
+
+impl Budget {
+    fn new(day: NaiveDate) -> Self {
+        Budget { day, used: 0, pending: 0, blocked_until: None }
+    }
+
+    /// A new UTC day starts with nothing used.
+    fn roll(&mut self, today: NaiveDate) {
+        if self.day != today {
+            self.day = today;
+            self.used = 0;
+        }
+    }
+}
+
+impl Ticket {
+    /// Wait for the reserved turn.
+    pub(crate) async fn wait(&self) {
+        let wait = self.start.saturating_duration_since(Instant::now());
+        if wait >= Duration::from_secs(1) {
+            // A long, silent wait looks like a hang; say why.
+            tracing::info!(
+                operation = self.operation.operation_id(),
+                wait_secs = wait.as_secs_f64(),
+                "waiting for the operation's rate limit (x-zoom-rate-limit)"
+            );
+        }
+        tokio::time::sleep_until(self.start).await;
+    }
+
+    /// Charge the pending budget unit to the UTC day of sending. Fails,
+    /// without sending, when that day's budget is spent (the day may have
+    /// changed while the ticket waited).
+    pub(crate) fn charge(&mut self) -> Result<(), Error> {
+        if !self.pending {
+            return Ok(());
+        }
+        self.pending = false;
+        let wall = self.clock.now();
+        let today = wall.date_naive();
+        let limit = self.operation.meta().rate_limit.daily_limit.unwrap_or(u32::MAX);
+        let mut state = lock(&self.state);
+        let budget = state.budgets.entry((self.operation, self.key.clone())).or_insert_with(|| Budget::new(today));
+        budget.pending = budget.pending.saturating_sub(1);
+        budget.roll(today);
+        if budget.used >= limit {
+            return Err(exhausted(self.operation, limit, next_utc_midnight(wall), wall));
+        }
+        budget.used += 1;
+        self.charged = Some(today);
+        Ok(())
+    }
+
+    /// The request went out: keep the turn and the unit.
+    pub(crate) fn sent(&mut self) {
+        self.sent = true;
+    }
+
+    /// The request surely did not reach Zoom after all (connect failure):
+    /// give the turn and the unit back on drop.
+    pub(crate) fn not_sent(&mut self) {
+        self.sent = false;
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.sent || (!self.pending && self.charged.is_none() && self.slots.is_empty()) {
+            return;
+        }
+        let mut state = lock(&self.state);
+        for (key, before, ours) in self.slots.drain(..).rev() {
+            // Only the latest turn can be given back; a later one was planned after it.
+            if state.next_free.get(&key) == Some(&ours) {
+                match before {
+                    Some(before) => state.next_free.insert(key, before),
+                    None => state.next_free.remove(&key),
+                };
+            }
+        }
+        if let Some(budget) = state.budgets.get_mut(&(self.operation, std::mem::take(&mut self.key))) {
+            if self.pending {
+                budget.pending = budget.pending.saturating_sub(1);
+            }
+            if self.charged == Some(budget.day) {
+                budget.used = budget.used.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -329,7 +466,7 @@ mod tests {
         };
         assert_eq!(resets_at, next_utc_midnight(pacer.clock().now()));
         pacer.acquire(op, Some("other-account")).await.unwrap();
-        tokio::time::advance(crate::retry::until(resets_at, pacer.clock().now()) + Duration::from_secs(1)).await;
+        tokio::time::advance(crate::classify::until(resets_at, pacer.clock().now()) + Duration::from_secs(1)).await;
         pacer.acquire(op, Some("a")).await.unwrap();
     }
 
@@ -350,8 +487,61 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1800)).await;
         pacer.acquire(op, Some("me")).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(1800));
-        let budgets = pacer.budgets.lock().unwrap();
-        assert_eq!(budgets[&(op, String::new())].used, 2);
+        assert_eq!(pacer.used(op, Some("me")), (2, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ticket_dropped_before_sending_gives_its_turn_and_unit_back() {
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day per accountId
+        // Five calls cancelled before sending (their futures dropped while waiting, or a token
+        // failure): nothing is spent.
+        for _ in 0..5 {
+            let ticket = pacer.reserve(op, Some("a"), None).unwrap();
+            drop(ticket);
+        }
+        assert_eq!(pacer.used(op, Some("a")), (0, 0));
+        let start = Instant::now();
+        pacer.acquire(op, Some("a")).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO, "the dropped turns were given back");
+        // A charged ticket whose request did not go out gives its unit back too.
+        tokio::time::advance(Duration::from_secs(300)).await;
+        let mut ticket = pacer.reserve(op, Some("a"), None).unwrap();
+        ticket.wait().await;
+        ticket.charge().unwrap();
+        assert_eq!(pacer.used(op, Some("a")), (2, 0));
+        drop(ticket);
+        assert_eq!(pacer.used(op, Some("a")), (1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn units_are_charged_to_the_day_of_sending() {
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day
+        let midnight = next_utc_midnight(pacer.clock().now());
+        // Go to 20 minutes before midnight: four turns fit today, the rest fall tomorrow.
+        let to = crate::classify::until(midnight, pacer.clock().now()) - Duration::from_secs(20 * 60) + Duration::from_millis(1);
+        tokio::time::advance(to).await;
+        let today = pacer.clock().now().date_naive();
+        // Six reservations are allowed (the budget counts pending ones).
+        let mut tickets: Vec<_> = (0..6).map(|_| pacer.reserve(op, Some("a"), None).unwrap()).collect();
+        assert!(matches!(pacer.reserve(op, Some("a"), None), Err(Error::BudgetExhausted { .. })));
+        let mut sent_days = Vec::new();
+        for ticket in &mut tickets {
+            ticket.wait().await;
+            ticket.charge().unwrap();
+            ticket.sent();
+            sent_days.push(pacer.clock().now().date_naive());
+        }
+        let tomorrow = today.succ_opt().unwrap();
+        assert_eq!(sent_days.iter().filter(|d| **d == today).count(), 4);
+        assert_eq!(sent_days.iter().filter(|d| **d == tomorrow).count(), 2);
+        drop(tickets);
+        // Tomorrow's budget holds the two sent on it: four more, not six.
+        for _ in 0..4 {
+            pacer.acquire(op, Some("a")).await.unwrap();
+        }
+        assert!(matches!(pacer.acquire(op, Some("a")).await, Err(Error::BudgetExhausted { limit: 6, .. })));
     }
 
     #[tokio::test(start_paused = true)]

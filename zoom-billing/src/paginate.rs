@@ -16,6 +16,11 @@
 //! tokens expire 15 minutes after they are issued: a token that old, or one
 //! Zoom rejects, ends the stream with [`Error::PageTokenExpired`] (never a
 //! silent stop). Each page request goes through the client's pacing.
+//!
+//! A listing that does not advance ends with [`Error::PaginationStuck`]
+//! instead of looping: a `next_page_token` Zoom already sent in this listing,
+//! more than [`MAX_EMPTY_PAGES`] empty pages in a row that still carry a
+//! token, or more than [`MAX_PAGES`] pages.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -23,14 +28,24 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 
+use crate::metadata::Operation;
 use crate::{Client, Error, types};
 
 /// How long Zoom keeps a `next_page_token`.
 pub const PAGE_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Empty pages in a row (each with a `next_page_token`) after which a listing stops.
+pub const MAX_EMPTY_PAGES: u32 = 10;
+
+/// Pages after which a listing stops (at Zoom's page sizes, millions of items).
+pub const MAX_PAGES: u64 = 100_000;
 
 /// Where a listing stands: resume it with `*_from(cursor)`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,7 +92,7 @@ impl<T> Stream for Pages<T> {
 
 struct State<T> {
     client: Client,
-    operation: &'static str,
+    operation: Operation,
     fetch: Fetch<T>,
     cursor: Arc<Mutex<PageCursor>>,
     buffer: VecDeque<T>,
@@ -85,6 +100,11 @@ struct State<T> {
     next: Option<(String, DateTime<Utc>)>,
     started: bool,
     done: bool,
+    /// Hashes of the page tokens Zoom sent in this listing.
+    tokens_seen: HashSet<u64>,
+    hasher: RandomState,
+    empty_in_a_row: u32,
+    pages: u64,
 }
 
 fn lock(cursor: &Mutex<PageCursor>) -> std::sync::MutexGuard<'_, PageCursor> {
@@ -114,7 +134,11 @@ impl<T: Send + 'static> State<T> {
                 (c.page_token, c.issued_at, c.skip)
             };
             self.started = true;
-            let now = self.client.inner.inner.pacer.clock().now();
+            if self.pages >= MAX_PAGES {
+                let reason = format!("more than {MAX_PAGES} pages");
+                return Some((Err(self.stuck(reason)), self.finish()));
+            }
+            let now = self.client.runtime().pacer.clock().now();
             if let (Some(_), Some(at)) = (&token, issued)
                 && (now - at).to_std().unwrap_or(Duration::ZERO) >= PAGE_TOKEN_LIFETIME
             {
@@ -122,7 +146,24 @@ impl<T: Send + 'static> State<T> {
             }
             match (self.fetch)(self.client.clone(), token.clone()).await {
                 Ok((items, next)) => {
-                    let fetched_at = self.client.inner.inner.pacer.clock().now();
+                    self.pages += 1;
+                    let next = next.filter(|t| !t.is_empty());
+                    if let Some(t) = &next
+                        && !self.tokens_seen.insert(self.hasher.hash_one(t))
+                    {
+                        let reason = "Zoom sent a next_page_token it had already sent in this listing".to_owned();
+                        return Some((Err(self.stuck(reason)), self.finish()));
+                    }
+                    if items.is_empty() && next.is_some() {
+                        self.empty_in_a_row += 1;
+                        if self.empty_in_a_row > MAX_EMPTY_PAGES {
+                            let reason = format!("more than {MAX_EMPTY_PAGES} empty pages in a row");
+                            return Some((Err(self.stuck(reason)), self.finish()));
+                        }
+                    } else {
+                        self.empty_in_a_row = 0;
+                    }
+                    let fetched_at = self.client.runtime().pacer.clock().now();
                     {
                         let mut c = lock(&self.cursor);
                         c.page_token = token;
@@ -130,7 +171,7 @@ impl<T: Send + 'static> State<T> {
                         c.skip = skip.min(items.len());
                     }
                     self.buffer = items.into_iter().skip(skip).collect();
-                    self.next = next.filter(|t| !t.is_empty()).map(|t| (t, fetched_at));
+                    self.next = next.map(|t| (t, fetched_at));
                     if self.next.is_none() {
                         self.done = true;
                     }
@@ -141,6 +182,10 @@ impl<T: Send + 'static> State<T> {
                 Err(e) => return Some((Err(e), self.finish())),
             }
         }
+    }
+
+    fn stuck(&self, reason: String) -> Error {
+        Error::PaginationStuck { operation: self.operation, pages: self.pages, reason }
     }
 
     fn expired(&self) -> Error {
@@ -166,7 +211,7 @@ fn is_token_rejection(error: &Error) -> bool {
     }
 }
 
-fn pages<T: Send + 'static>(client: &Client, operation: &'static str, cursor: PageCursor, fetch: Fetch<T>) -> Pages<T> {
+fn pages<T: Send + 'static>(client: &Client, operation: Operation, cursor: PageCursor, fetch: Fetch<T>) -> Pages<T> {
     let cursor = Arc::new(Mutex::new(cursor));
     let state = State {
         client: client.clone(),
@@ -177,6 +222,10 @@ fn pages<T: Send + 'static>(client: &Client, operation: &'static str, cursor: Pa
         next: None,
         started: false,
         done: false,
+        tokens_seen: HashSet::new(),
+        hasher: RandomState::new(),
+        empty_in_a_row: 0,
+        pages: 0,
     };
     let inner = futures::stream::unfold(state, State::step).boxed();
     Pages { inner, cursor }
@@ -200,7 +249,7 @@ impl Client {
                 Ok((page.invoice_reports, page.next_page_token))
             })
         });
-        pages(self, "list_invoice_reports", cursor, fetch)
+        pages(self, Operation::ListInvoiceReports, cursor, fetch)
     }
 
     /// All upcoming renewals, `page_size` per page (Zoom's default when
@@ -224,6 +273,6 @@ impl Client {
                 Ok((page.results, page.next_page_token))
             })
         });
-        pages(self, "list_upcoming_renewals", cursor, fetch)
+        pages(self, Operation::ListUpcomingRenewals, cursor, fetch)
     }
 }

@@ -1,4 +1,4 @@
-//! The runtime state every generated request passes through.
+//! The runtime state behind every [`Client`](crate::Client): shared by its clones.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,12 +8,18 @@ use crate::auth::SharedProvider;
 use crate::pacing::Pacer;
 use crate::retry::RetryPolicy;
 
-/// Runtime state carried by every [`Client`](crate::Client): the token
-/// provider, the pacer and daily budgets, the retry policy and timeouts.
-/// Cheap to clone (one `Arc`); clones of a client share it.
+/// The generated client's inner value: the runtime. Public only because the
+/// generated code names it; not reachable from outside the crate.
 #[derive(Clone)]
-pub struct ClientState {
-    pub(crate) inner: Arc<Runtime>,
+pub struct ClientState(pub(crate) Arc<Runtime>);
+
+/// Limits on response bodies.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BodyLimits {
+    /// Largest body read whole (JSON and error bodies).
+    pub(crate) max_body_size: u64,
+    /// Longest pause between two pieces of a streamed download.
+    pub(crate) idle_timeout: Duration,
 }
 
 /// What is shared between clones of one client.
@@ -22,20 +28,22 @@ pub(crate) struct Runtime {
     pub(crate) auth_kind: &'static str,
     pub(crate) pacer: Pacer,
     pub(crate) retry: RetryPolicy,
-    /// Per attempt: until the response headers, and for JSON bodies until the
-    /// whole body is read.
+    /// Per attempt, from sending: until the response headers, and for JSON
+    /// bodies until the whole body is read.
     pub(crate) timeout: Duration,
+    pub(crate) limits: BodyLimits,
     /// The path of the base URL (e.g. `/v2`), stripped to find the operation's path.
     pub(crate) base_path: String,
 }
 
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rt = &self.inner;
+        let rt = &self.0;
         f.debug_struct("ClientState")
             .field("auth", &format_args!("{} ([REDACTED])", rt.auth_kind))
             .field("retry", &rt.retry)
             .field("timeout", &rt.timeout)
+            .field("limits", &rt.limits)
             .field("pacer", &rt.pacer)
             .finish()
     }

@@ -4,6 +4,7 @@
 //! Code generated from the spec. Everything here is replaced on the next
 //! `cargo xtask generate`; hand-written code lives beside this module.
 
+pub mod calls;
 pub mod client;
 pub mod operations;
 pub mod values;

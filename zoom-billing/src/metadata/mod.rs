@@ -7,7 +7,7 @@ pub use crate::generated::operations::{OPERATIONS, Operation};
 
 mod types;
 
-pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope};
+pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
 
 impl Operation {
     /// Look an operation up by its HTTP method and a concrete request path

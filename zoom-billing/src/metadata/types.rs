@@ -28,6 +28,32 @@ pub struct OperationMeta {
     /// Whether sending the request twice is harmless. `false` for the three
     /// creating POSTs (generate a report, subscribe a plan or an add-on).
     pub idempotent: bool,
+    /// What a success response carries.
+    pub response: ResponseKind,
+    /// For an operation that is not idempotent: how to find out whether a
+    /// request whose outcome is unknown took effect (`x-zoom-verify-with`).
+    pub verify_with: Option<Verification>,
+}
+
+/// What the success response of an operation carries, from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResponseKind {
+    /// A JSON body, decoded into the operation's response type.
+    Json,
+    /// No body (any 2xx answer counts as success, with or without a body).
+    Empty,
+    /// Bytes, streamed to the caller.
+    Binary,
+}
+
+/// How to check whether a request took effect (the spec's `x-zoom-verify-with`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// The operation that shows the outcome.
+    pub operation: Operation,
+    /// What to look for, in a sentence.
+    pub how: &'static str,
 }
 
 /// Zoom's limits on one operation.

@@ -1,0 +1,363 @@
+//! The public call layer: one builder per operation around progenitor's.
+//!
+//! progenitor's builders return its own error type and can only run the
+//! runtime inside its `exec` hook, which returns a `reqwest::Response`. The
+//! builders generated here keep progenitor's fluent setters (so a new
+//! optional parameter stays non-breaking) and send through the runtime's
+//! call pipeline (`<root>::call::run`), which retries clones of the
+//! progenitor builder and returns the crate's own `Result`.
+//!
+//! Everything is read from progenitor's output (the builder structs, their
+//! setters and `send` signatures, the client methods and their docs) and the
+//! operation table, so the spec stays the only per-operation table.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Attribute, FnArg, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
+
+use crate::metadata::OperationMeta;
+
+/// Why progenitor's output could not be wrapped.
+#[derive(Debug, thiserror::Error)]
+pub enum CallsError {
+    /// progenitor's tokens did not parse as a file.
+    #[error("progenitor's output does not parse: {0}")]
+    Parse(#[from] syn::Error),
+    /// An expected item is missing.
+    #[error("progenitor's output has no {0}")]
+    Missing(String),
+    /// A `send` signature of an unexpected shape.
+    #[error("operation `{operation}`: unexpected `send` return type: {found}")]
+    SendShape {
+        /// The operation id.
+        operation: String,
+        /// The return type as written.
+        found: String,
+    },
+    /// A spec parameter would shadow a method the call layer adds.
+    #[error("operation `{operation}`: a parameter setter is named `{name}`, which the call layer reserves")]
+    ReservedName {
+        /// The operation id.
+        operation: String,
+        /// The clashing name.
+        name: String,
+    },
+}
+
+/// Setter names the call layer adds to every builder.
+const RESERVED: &[&str] = &["send", "options", "into_future"];
+
+/// Tokens of `generated/calls.rs` for progenitor's `client` tokens and the operation table.
+pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Path) -> Result<TokenStream, CallsError> {
+    let file: syn::File = syn::parse2(client.clone())?;
+    let builders = builder_impls(&file)?;
+    let methods = client_methods(&file);
+
+    let mut client_fns = Vec::new();
+    let mut builder_items = Vec::new();
+    for op in ops {
+        let name = format_ident!("{}", op.operation_id);
+        let variant = format_ident!("{}", heck::AsUpperCamelCase(&op.operation_id).to_string());
+        let (method_docs, ty) = methods
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, docs, ty)| (docs.clone(), ty.clone()))
+            .ok_or_else(|| CallsError::Missing(format!("client method `{name}`")))?;
+        let builder = builders
+            .iter()
+            .find(|b| b.ident == ty)
+            .ok_or_else(|| CallsError::Missing(format!("builder `{ty}`")))?;
+        let (ok, _err) = send_types(builder, &op.operation_id)?;
+
+        let mut setters = Vec::new();
+        for f in &builder.setters {
+            let setter = &f.sig.ident;
+            if RESERVED.contains(&setter.to_string().as_str()) {
+                return Err(CallsError::ReservedName { operation: op.operation_id.clone(), name: setter.to_string() });
+            }
+            let docs = &f.docs;
+            let generics = &f.sig.generics;
+            let where_clause = &f.sig.generics.where_clause;
+            let args: Vec<_> = f.sig.inputs.iter().filter_map(typed_arg).collect();
+            let arg_names: Vec<_> = args.iter().map(|(n, _)| n.clone()).collect();
+            let arg_decls = args.iter().map(|(n, t)| quote!(#n: #t));
+            setters.push(quote! {
+                #(#docs)*
+                pub fn #setter #generics (self, #(#arg_decls),*) -> Self #where_clause {
+                    Self { client: self.client, raw: self.raw.#setter(#(#arg_names),*), options: self.options }
+                }
+            });
+        }
+
+        let empty = if is_unit(&ok) { quote!(Some(|| ())) } else { quote!(None) };
+        let builder_docs = format!(
+            "Builder for [`Client::{name}`]({root}::Client::{name}): `{} {}`.\n\n\
+             Set the parameters, then `.send().await` (or `.await` the builder). The call is paced by the \
+             spec's rate limits, authorised, retried when that is safe, and fails with \
+             [`Error`]({root}::Error).",
+            op.method,
+            op.path,
+            root = quote!(#module_root).to_string().replace(' ', ""),
+        );
+        client_fns.push(quote! {
+            #(#method_docs)*
+            pub fn #name(&self) -> builder::#ty<'_> {
+                builder::#ty::new(self)
+            }
+        });
+        builder_items.push(quote! {
+            #[doc = #builder_docs]
+            #[derive(Debug, Clone)]
+            #[must_use = "a request does nothing until it is sent: call `.send().await` or `.await` it"]
+            pub struct #ty<'a> {
+                client: &'a #module_root::Client,
+                raw: raw::#ty<'a>,
+                options: #module_root::call::CallOptions,
+            }
+
+            impl<'a> #ty<'a> {
+                pub(super) fn new(client: &'a #module_root::Client) -> Self {
+                    Self { client, raw: client.raw().#name(), options: Default::default() }
+                }
+
+                #(#setters)*
+
+                /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
+                pub fn options(self, options: #module_root::call::CallOptions) -> Self {
+                    Self { options, ..self }
+                }
+
+                /// Send the request.
+                pub async fn send(self) -> #module_root::Result<ResponseValue<#ok>> {
+                    let Self { client, raw, options } = self;
+                    #module_root::call::run(client, Operation::#variant, &options, #empty, move || raw.clone().send()).await
+                }
+            }
+
+            impl<'a> ::std::future::IntoFuture for #ty<'a> {
+                type Output = #module_root::Result<ResponseValue<#ok>>;
+                type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
+            }
+        });
+    }
+
+    let conversions = builder_conversions(&file, &builders);
+    let builder_mod_doc = format!(
+        "One builder per operation, returned by the [`Client`]({}::Client) methods.",
+        quote!(#module_root).to_string().replace(' ', "")
+    );
+    Ok(quote! {
+        #[allow(unused_imports)]
+        use #module_root::generated::client::{types, ByteStream, ResponseValue};
+        use #module_root::metadata::Operation;
+
+        impl #module_root::Client {
+            #(#client_fns)*
+        }
+
+        #(#conversions)*
+
+        #[doc = #builder_mod_doc]
+        pub mod builder {
+            #[allow(unused_imports)]
+            use super::{types, ByteStream, Operation, ResponseValue};
+            use #module_root::generated::client::builder as raw;
+
+            #(#builder_items)*
+        }
+    })
+}
+
+/// A builder struct of progenitor's with its setters and `send`.
+struct Builder {
+    ident: syn::Ident,
+    setters: Vec<Setter>,
+    send: Option<syn::Signature>,
+}
+
+struct Setter {
+    sig: syn::Signature,
+    docs: Vec<Attribute>,
+}
+
+fn docs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect()
+}
+
+/// The `impl` blocks of `mod builder`.
+fn builder_impls(file: &syn::File) -> Result<Vec<Builder>, CallsError> {
+    let module = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .ok_or_else(|| CallsError::Missing("`mod builder`".into()))?;
+    let mut out = Vec::new();
+    for item in &module.1 {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        let Type::Path(path) = &*imp.self_ty else { continue };
+        let Some(last) = path.path.segments.last() else { continue };
+        let mut builder = Builder { ident: last.ident.clone(), setters: Vec::new(), send: None };
+        for it in &imp.items {
+            let ImplItem::Fn(f) = it else { continue };
+            if !matches!(f.vis, syn::Visibility::Public(_)) {
+                continue;
+            }
+            match f.sig.ident.to_string().as_str() {
+                "new" => {}
+                "send" => builder.send = Some(f.sig.clone()),
+                _ => builder.setters.push(Setter { sig: f.sig.clone(), docs: docs(&f.attrs) }),
+            }
+        }
+        out.push(builder);
+    }
+    Ok(out)
+}
+
+/// `(method, docs, builder type)` of every `impl Client` method returning `builder::X<'_>`.
+fn client_methods(file: &syn::File) -> Vec<(syn::Ident, Vec<Attribute>, syn::Ident)> {
+    let mut out = Vec::new();
+    for item in &file.items {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        for it in &imp.items {
+            let ImplItem::Fn(f) = it else { continue };
+            let ReturnType::Type(_, ty) = &f.sig.output else { continue };
+            let Type::Path(path) = &**ty else { continue };
+            let segments: Vec<_> = path.path.segments.iter().collect();
+            if let [first, last] = segments.as_slice()
+                && first.ident == "builder"
+            {
+                out.push((f.sig.ident.clone(), docs(&f.attrs), last.ident.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// `(name, type)` of a typed argument (not `self`).
+fn typed_arg(arg: &FnArg) -> Option<(syn::Ident, Type)> {
+    let FnArg::Typed(t) = arg else { return None };
+    let syn::Pat::Ident(p) = &*t.pat else { return None };
+    Some((p.ident.clone(), (*t.ty).clone()))
+}
+
+/// `T` and `E` of `send(self) -> Result<ResponseValue<T>, Error<E>>`.
+fn send_types(builder: &Builder, operation: &str) -> Result<(Type, Type), CallsError> {
+    let shape = |found: String| CallsError::SendShape { operation: operation.to_owned(), found };
+    let sig = builder.send.as_ref().ok_or_else(|| CallsError::Missing(format!("`{}::send`", builder.ident)))?;
+    let ReturnType::Type(_, ty) = &sig.output else { return Err(shape("()".into())) };
+    let text = || quote!(#ty).to_string();
+    let [ok, err] = generic_args(ty).ok_or_else(|| shape(text()))?;
+    let [ok] = generic_args(&ok).ok_or_else(|| shape(text()))?;
+    let [err] = generic_args(&err).ok_or_else(|| shape(text()))?;
+    Ok((ok, err))
+}
+
+/// The type arguments of the last segment of a path type, when there are `N`.
+fn generic_args<const N: usize>(ty: &Type) -> Option<[Type; N]> {
+    let Type::Path(path) = ty else { return None };
+    path_args(&path.path)
+}
+
+/// The type arguments of the last segment of a path, when there are `N`.
+fn path_args<const N: usize>(path: &syn::Path) -> Option<[Type; N]> {
+    let PathArguments::AngleBracketed(args) = &path.segments.last()?.arguments else { return None };
+    let types: Vec<Type> = args
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    types.try_into().ok()
+}
+
+fn is_unit(ty: &Type) -> bool {
+    matches!(ty, Type::Tuple(t) if t.elems.is_empty())
+}
+
+/// `TryFrom<types::builder::X> for types::Y` for each request body `Y` without a builder of its
+/// own (a `oneOf`) that progenitor can build `From<X>`: so `.body(builder)` works for every
+/// operation, as it does where the body is a plain object.
+fn builder_conversions(file: &syn::File, builders: &[Builder]) -> Vec<TokenStream> {
+    let Some(types) = file.items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let type_builders: Vec<syn::Ident> = types
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|c| &c.1),
+            _ => None,
+        })
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Struct(s) => Some(s.ident.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let bodies: Vec<syn::Ident> = builders
+        .iter()
+        .flat_map(|b| &b.setters)
+        .filter(|s| s.sig.ident == "body")
+        .filter_map(|s| s.sig.generics.where_clause.as_ref())
+        .filter_map(|w| w.predicates.first())
+        .filter_map(|p| match p {
+            syn::WherePredicate::Type(t) => t.bounds.first(),
+            _ => None,
+        })
+        .filter_map(|bound| match bound {
+            syn::TypeParamBound::Trait(t) => path_args::<1>(&t.path),
+            _ => None,
+        })
+        .filter_map(|[t]| match t {
+            Type::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
+            _ => None,
+        })
+        .filter(|body| !type_builders.contains(body))
+        .collect();
+    let mut out = Vec::new();
+    for item in types {
+        let Item::Impl(imp) = item else { continue };
+        let Some((trait_path, _)) = &imp.trait_ else { continue };
+        let Some(last) = trait_path.segments.last() else { continue };
+        if last.ident != "From" {
+            continue;
+        }
+        let Type::Path(target) = &*imp.self_ty else { continue };
+        let Some(target) = target.path.get_ident() else { continue };
+        let Some([Type::Path(source)]) = path_args::<1>(trait_path) else { continue };
+        let Some(source) = source.path.get_ident() else { continue };
+        if bodies.contains(target) && type_builders.contains(source) {
+            out.push(quote! {
+                impl ::std::convert::TryFrom<types::builder::#source> for types::#target {
+                    type Error = types::error::ConversionError;
+
+                    fn try_from(value: types::builder::#source) -> ::std::result::Result<Self, Self::Error> {
+                        types::#source::try_from(value).map(Self::from)
+                    }
+                }
+            });
+        }
+    }
+    out
+}

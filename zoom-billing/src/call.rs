@@ -1,0 +1,358 @@
+//! The call pipeline every operation's `send()` runs: for each attempt,
+//! pacing and the daily budget, the token, the request with its timeout
+//! (all in [`crate::hooks`]), then classification of the outcome
+//! ([`crate::classify`]), token renewal on 401 code 124, and retries by the
+//! [`RetryPolicy`]. The result is always this crate's [`Result`].
+//!
+//! Each attempt sends a clone of progenitor's request builder, so a retry
+//! sends exactly what the first attempt did.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use progenitor_client::{Error as GenError, ResponseValue};
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::auth::AuthError;
+use crate::body::{self, Limit};
+use crate::classify::{self, Failure, Verdict};
+use crate::error::{Error, Result, UnknownOutcome};
+use crate::hooks::Attempt;
+use crate::metadata::Operation;
+use crate::observe;
+use crate::retry::RetryPolicy;
+use crate::state::Runtime;
+use crate::types::ZoomError;
+
+/// Settings for one call that override the client's: set them with the
+/// builder's `options(..)`. The pacer, the token and the connection pool
+/// stay the client's.
+///
+/// ```no_run
+/// # async fn run(client: zoom_billing::Client) -> zoom_billing::Result<()> {
+/// use std::time::Duration;
+/// use zoom_billing::{CallOptions, RetryPolicy};
+///
+/// // A health check: fail fast instead of waiting for a turn or retrying.
+/// let options = CallOptions::new()
+///     .with_timeout(Duration::from_secs(5))
+///     .with_retry_policy(RetryPolicy::none())
+///     .with_max_wait(Duration::ZERO);
+/// client.get_plan_usage().account_id("me").options(options).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// Per-attempt timeout (else the client's).
+    pub timeout: Option<Duration>,
+    /// Retry policy (else the client's).
+    pub retry: Option<RetryPolicy>,
+    /// The longest this call may wait for its turn (else the client's
+    /// [`RateLimitPolicy::max_wait`](crate::RateLimitPolicy::max_wait)).
+    pub max_wait: Option<Duration>,
+}
+
+impl CallOptions {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Per-attempt timeout for this call.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retry policy for this call.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The longest this call may wait for its turn; a later turn fails with
+    /// [`Error::PacingWouldWait`] at once.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
+        self
+    }
+}
+
+/// What progenitor's `send()` returns.
+type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
+
+/// Run a call: `attempt` sends one clone of the request; `empty` builds the
+/// value of an operation whose success has no body (any 2xx then counts).
+pub(crate) async fn run<T, F, Fut>(
+    client: &crate::Client,
+    operation: Operation,
+    options: &CallOptions,
+    empty: Option<fn() -> T>,
+    attempt: F,
+) -> Result<ResponseValue<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RawResult<T>>,
+{
+    // Boxed: the pipeline is a large state machine, which would otherwise be
+    // moved with every future that holds a `send()`.
+    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt)).await
+}
+
+async fn pipeline<T, F, Fut>(
+    runtime: &Runtime,
+    operation: Operation,
+    options: &CallOptions,
+    empty: Option<fn() -> T>,
+    mut attempt: F,
+) -> Result<ResponseValue<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RawResult<T>>,
+{
+    let meta = operation.meta();
+    let timeout = options.timeout.unwrap_or(runtime.timeout);
+    let retry = options.retry.unwrap_or(runtime.retry);
+    let span = observe::call_span(meta.operation_id);
+    let started = Instant::now();
+    let mut attempts = 0u32;
+    let mut retries = 0u32;
+    let mut renewed = false;
+    let result = async {
+        loop {
+            attempts += 1;
+            observe::record_attempt(attempts);
+            let scope = Attempt::new(operation, options.max_wait);
+            let outcome = with_deadline(&scope, timeout, scope.scope(attempt())).await;
+            let (stop, token, account_id, answer) = {
+                let mut state = scope.state();
+                (state.stop.take(), state.token.take(), state.account_id.take(), state.answer.take())
+            };
+            if let Some(error) = stop {
+                return Err(error);
+            }
+            let deadline = scope.sent_at().and_then(|at| at.checked_add(timeout));
+            let secret = token.as_ref().map(|t| t.expose_secret().to_owned());
+            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, secret.as_deref()).await;
+            let failure = match verdict {
+                Outcome::Done(value) => return Ok(value),
+                Outcome::Verdict(Verdict::Fail(error)) => return Err(error),
+                Outcome::Verdict(Verdict::Daily(limited)) => {
+                    if let Some(reset) = limited.reset_at {
+                        runtime.pacer.block_until(operation, account_id.as_deref(), reset);
+                    }
+                    return Err(Error::RateLimited(limited));
+                }
+                Outcome::Verdict(Verdict::Renew { message }) => {
+                    if !renewed && runtime.auth.can_renew() {
+                        if let Some(token) = &token {
+                            runtime.auth.invalidate(token);
+                        }
+                        renewed = true;
+                        continue;
+                    }
+                    let hint = if runtime.auth.can_renew() {
+                        "A freshly issued token was rejected too: check the app's scopes and that it is activated"
+                    } else {
+                        "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
+                    };
+                    let source = AuthError::TokenRejected { code: 124, message, hint };
+                    return Err(Error::Auth { operation, source });
+                }
+                Outcome::Verdict(Verdict::Retry(failure)) => failure,
+            };
+            if matches!(failure, Failure::NotSent(_))
+                && let Some(ticket) = scope.state().ticket.as_mut()
+            {
+                // Zoom never saw it: the turn and the unit are given back.
+                ticket.not_sent();
+            }
+            drop(scope);
+
+            if !meta.idempotent && !failure.surely_not_applied() {
+                let (status, tracking_id) = failure.answer();
+                return Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
+                    operation,
+                    cause: failure.describe(),
+                    status,
+                    tracking_id,
+                    verify_with: meta.verify_with,
+                })));
+            }
+            if retries >= retry.max_retries {
+                return Err(failure.into_error(operation, timeout, attempts));
+            }
+            retries += 1;
+            let now = runtime.pacer.clock().now();
+            let delay = match failure.server_wait().map(|at| classify::until(at, now)) {
+                Some(wait) if wait > retry.max_retry_after => {
+                    return Err(failure.into_error(operation, timeout, attempts));
+                }
+                Some(wait) => wait,
+                None => retry.backoff(retries),
+            };
+            observe::record_retry(attempts, delay, &failure.describe());
+            tokio::time::sleep(delay).await;
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    observe::record_done(&span, started.elapsed(), &result);
+    result
+}
+
+/// Poll `future` until it completes or, once the request has been sent, its
+/// timeout runs out (`None`). Waiting for a turn or a token is not timed.
+async fn with_deadline<F: Future>(attempt: &Attempt, timeout: Duration, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut sleep = pin!(tokio::time::sleep(Duration::MAX));
+    let mut armed = false;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        if !armed && let Some(sent_at) = attempt.sent_at() {
+            armed = true;
+            if let Some(deadline) = sent_at.checked_add(timeout) {
+                sleep.as_mut().reset(deadline);
+            }
+        }
+        if armed && sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+enum Outcome<T> {
+    Done(ResponseValue<T>),
+    Verdict(Verdict),
+}
+
+/// What an attempt's result means.
+async fn classify_outcome<T>(
+    runtime: &Runtime,
+    operation: Operation,
+    empty: Option<fn() -> T>,
+    outcome: Option<RawResult<T>>,
+    answer: Option<(StatusCode, reqwest::header::HeaderMap)>,
+    deadline: Option<Instant>,
+    secret: Option<&str>,
+) -> Outcome<T> {
+    let now = runtime.pacer.clock().now();
+    let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
+    let fail = |error| Outcome::Verdict(Verdict::Fail(error));
+    let Some(result) = outcome else { return retry(Failure::Timeout) };
+    let error = match result {
+        Ok(value) => return Outcome::Done(value),
+        Err(error) => error,
+    };
+    let status_of = |answer: &Option<(StatusCode, _)>| answer.as_ref().map(|(s, _)| *s);
+    match error {
+        GenError::ErrorResponse(value) => {
+            let (status, headers) = (value.status(), value.headers().clone());
+            let zoom = scrub_zoom(value.into_inner(), secret);
+            Outcome::Verdict(classify::error_answer(operation, status, &headers, Some(&zoom), b"", now))
+        }
+        GenError::UnexpectedResponse(response) => {
+            let status = response.status();
+            if status.is_success() {
+                return match empty {
+                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
+                    None => fail(classify::decode_error(
+                        operation,
+                        status,
+                        b"",
+                        "Zoom answered a success status the spec does not document for this operation",
+                    )),
+                };
+            }
+            let headers = response.headers().clone();
+            let read = response.bytes();
+            let body = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, read).await,
+                None => Ok(read.await),
+            };
+            match body {
+                Err(_) => retry(Failure::Timeout),
+                Ok(Err(e)) => body_failure(operation, status, e),
+                Ok(Ok(body)) => {
+                    let body = scrub_bytes(body, secret);
+                    let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
+                    Outcome::Verdict(classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now))
+                }
+            }
+        }
+        GenError::InvalidResponsePayload(body, e) => {
+            let body = scrub_bytes(body, secret);
+            match answer {
+                Some((status, headers)) if !status.is_success() => {
+                    Outcome::Verdict(classify::error_answer(operation, status, &headers, None, &body, now))
+                }
+                answer => fail(classify::decode_error(
+                    operation,
+                    status_of(&answer).unwrap_or(StatusCode::OK),
+                    &body,
+                    &e.to_string(),
+                )),
+            }
+        }
+        GenError::ResponseBodyError(e) => body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e),
+        GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => {
+            if e.is_connect() {
+                retry(Failure::NotSent(e))
+            } else if e.is_timeout() {
+                retry(Failure::Timeout)
+            } else {
+                retry(Failure::Broken(e))
+            }
+        }
+        GenError::InvalidRequest(message) | GenError::Custom(message) => {
+            fail(Error::InvalidRequest { operation, message })
+        }
+    }
+}
+
+/// A body that could not be read: too large (final), idle or broken (retry).
+fn body_failure<T>(operation: Operation, status: StatusCode, error: reqwest::Error) -> Outcome<T> {
+    match body::limit_hit(&error) {
+        Some(Limit::TooLarge(limit)) => Outcome::Verdict(Verdict::Fail(Error::BodyTooLarge { operation, status, limit })),
+        Some(Limit::Idle(_)) => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
+        None if error.is_timeout() => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
+        None => Outcome::Verdict(Verdict::Retry(Failure::Broken(error))),
+    }
+}
+
+/// The body with the bearer token blanked out, before anything is cut from it.
+fn scrub_bytes(body: Bytes, secret: Option<&str>) -> Bytes {
+    match secret {
+        Some(secret) if !secret.is_empty() && contains(&body, secret.as_bytes()) => {
+            Bytes::from(String::from_utf8_lossy(&body).replace(secret, "[REDACTED]"))
+        }
+        _ => body,
+    }
+}
+
+fn scrub_zoom(mut zoom: ZoomError, secret: Option<&str>) -> ZoomError {
+    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        zoom.message = zoom.message.replace(secret, "[REDACTED]");
+        for e in &mut zoom.errors {
+            for text in [&mut e.field, &mut e.message].into_iter().flatten() {
+                *text = text.replace(secret, "[REDACTED]");
+            }
+        }
+    }
+    zoom
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,342 @@
+//! What an attempt's outcome means: success, retry, renew the token, or a
+//! final error. The one place that knows which statuses are retried and how
+//! Zoom's rate-limit headers read; the retry *policy* (how often, how long)
+//! is [`crate::retry`], the loop is [`crate::call`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited};
+use crate::metadata::Operation;
+use crate::types::ZoomError;
+
+/// The header Zoom puts its request tracking id in.
+pub(crate) const TRACKING_ID_HEADER: &str = "x-zm-trackingid";
+
+/// Zoom's code for an invalid or expired access token (with HTTP 401).
+const TOKEN_EXPIRED: i64 = 124;
+
+/// How long past the next 00:00 UTC a daily block may last: Zoom's daily
+/// limits reset then, whatever a `Retry-After` says.
+const DAILY_RESET_MARGIN: TimeDelta = TimeDelta::minutes(5);
+
+/// The statuses retried for an idempotent operation (with 429 per-second,
+/// which has its own handling). The single list.
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 500 | 502 | 503 | 504)
+}
+
+/// Why an attempt failed, as far as retrying is concerned.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The request surely did not reach Zoom (connect failure).
+    NotSent(reqwest::Error),
+    /// Zoom refused it with a per-second 429: it had no effect.
+    Throttled(Box<RateLimited>),
+    /// No answer in time after sending.
+    Timeout,
+    /// The connection broke after sending.
+    Broken(reqwest::Error),
+    /// A retryable status (5xx, 408).
+    Status { error: Box<ApiError>, retry_after: Option<DateTime<Utc>> },
+}
+
+impl Failure {
+    /// Whether the request surely had no effect at Zoom.
+    pub(crate) fn surely_not_applied(&self) -> bool {
+        matches!(self, Failure::NotSent(_) | Failure::Throttled(_))
+    }
+
+    /// A short description, for logs and `UnknownOutcome`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Failure::NotSent(_) => "connection failed".into(),
+            Failure::Throttled(_) => "rate limited".into(),
+            Failure::Timeout => "no response in time after the request was sent".into(),
+            Failure::Broken(_) => "the connection broke after the request was sent".into(),
+            Failure::Status { error, .. } => format!("Zoom answered HTTP {}", error.status.as_u16()),
+        }
+    }
+
+    /// When the server asked to be called again, if it did.
+    pub(crate) fn server_wait(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Failure::Throttled(r) => r.reset_at,
+            Failure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The status and tracking id of Zoom's answer, if there was one.
+    pub(crate) fn answer(&self) -> (Option<StatusCode>, Option<String>) {
+        match self {
+            Failure::Throttled(r) => (Some(StatusCode::TOO_MANY_REQUESTS), r.tracking_id.clone()),
+            Failure::Status { error, .. } => (Some(error.status), error.tracking_id.clone()),
+            _ => (None, None),
+        }
+    }
+
+    /// The final error once retries are over.
+    pub(crate) fn into_error(self, operation: Operation, timeout: Duration, attempts: u32) -> Error {
+        match self {
+            Failure::NotSent(e) | Failure::Broken(e) => {
+                Error::Transport { operation, attempts, source: e.without_url() }
+            }
+            Failure::Throttled(mut r) => {
+                r.attempts = attempts;
+                Error::RateLimited(r)
+            }
+            Failure::Timeout => Error::Timeout { operation, after: timeout, attempts },
+            Failure::Status { mut error, .. } => {
+                error.attempts = attempts;
+                Error::Api(error)
+            }
+        }
+    }
+}
+
+/// What an error answer means.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// 401 with code 124: renew the token and replay once.
+    Renew { message: String },
+    /// Retry, if the operation and the policy allow.
+    Retry(Failure),
+    /// A daily 429: block the operation until `until`, and fail.
+    Daily(Box<RateLimited>),
+    /// A final error.
+    Fail(Error),
+}
+
+/// A non-2xx answer: `zoom` is its body when it was a Zoom error, `raw` the
+/// body as read (for a snippet when it was not).
+pub(crate) fn error_answer(
+    operation: Operation,
+    status: StatusCode,
+    headers: &HeaderMap,
+    zoom: Option<&ZoomError>,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Verdict {
+    match status.as_u16() {
+        401 if zoom.is_some_and(|z| z.code == TOKEN_EXPIRED) => {
+            Verdict::Renew { message: zoom.map(|z| z.message.clone()).unwrap_or_default() }
+        }
+        429 => {
+            let message = zoom.map(|z| z.message.clone()).unwrap_or_else(|| snippet(raw));
+            let limited = parse_rate_limited(operation, headers, &message, now);
+            match limited.kind {
+                RateLimitKind::Daily => Verdict::Daily(Box::new(limited)),
+                RateLimitKind::PerSecond => Verdict::Retry(Failure::Throttled(Box::new(limited))),
+            }
+        }
+        _ => {
+            let error = api_error(operation, status, headers, zoom, raw);
+            if retryable_status(status) {
+                let retry_after = header(headers, "retry-after").and_then(|v| parse_retry_after(v, now));
+                Verdict::Retry(Failure::Status { error, retry_after })
+            } else {
+                Verdict::Fail(Error::Api(error))
+            }
+        }
+    }
+}
+
+/// A 2xx body that did not decode.
+pub(crate) fn decode_error(operation: Operation, status: StatusCode, body: &[u8], reason: &str) -> Error {
+    Error::Decode(Box::new(DecodeError { operation, status, snippet: snippet(body), reason: reason.to_owned() }))
+}
+
+/// The typed error for an error answer.
+pub(crate) fn api_error(
+    operation: Operation,
+    status: StatusCode,
+    headers: &HeaderMap,
+    zoom: Option<&ZoomError>,
+    raw: &[u8],
+) -> Box<ApiError> {
+    let tracking_id = tracking_id(headers).map(str::to_owned);
+    let (code, message, errors) = match zoom {
+        Some(b) => (
+            Some(b.code),
+            b.message.clone(),
+            b.errors.iter().map(|e| FieldError { field: e.field.clone(), message: e.message.clone() }).collect(),
+        ),
+        None if raw.is_empty() => (None, "(no body)".to_owned(), Vec::new()),
+        None => (None, snippet(raw), Vec::new()),
+    };
+    Box::new(ApiError { operation, status, code, message, errors, tracking_id, attempts: 1 })
+}
+
+pub(crate) fn tracking_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get(TRACKING_ID_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// At most 200 characters of a body, lossily decoded.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(800)]);
+    text.chars().take(200).collect()
+}
+
+/// Parse a `Retry-After` value: delay seconds, an HTTP date, or an ISO-8601
+/// (RFC 3339) date-time. Returns the instant it names; absurd values are
+/// clamped (at most ten years ahead), never an overflow.
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    let ceiling = now.checked_add_signed(TimeDelta::days(3650)).unwrap_or(now);
+    let at = if let Ok(secs) = value.parse::<u64>() {
+        let secs = i64::try_from(secs.min(3650 * 86400)).ok()?;
+        now.checked_add_signed(TimeDelta::seconds(secs))?
+    } else if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        at.with_timezone(&Utc)
+    } else if let Ok(at) = DateTime::parse_from_rfc2822(value) {
+        at.with_timezone(&Utc)
+    } else {
+        // ISO-8601 without an offset: Zoom means UTC.
+        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()?.and_utc()
+    };
+    Some(at.min(ceiling))
+}
+
+/// The next 00:00 UTC after `now`.
+pub(crate) fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    tomorrow.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The latest a daily block may last from `now`: the next reset plus a margin.
+pub(crate) fn daily_block_limit(now: DateTime<Utc>) -> DateTime<Utc> {
+    next_utc_midnight(now).checked_add_signed(DAILY_RESET_MARGIN).unwrap_or(now)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// Read a 429's headers and message into [`RateLimited`].
+pub(crate) fn parse_rate_limited(
+    operation: Operation,
+    headers: &HeaderMap,
+    message: &str,
+    now: DateTime<Utc>,
+) -> RateLimited {
+    let kind = match header(headers, "x-ratelimit-type").map(str::to_ascii_lowercase) {
+        Some(t) if t.contains("daily") => RateLimitKind::Daily,
+        Some(t) if t.contains("qps") || t.contains("second") => RateLimitKind::PerSecond,
+        // The headers are not always sent: fall back to the message
+        // ("...maximum daily rate limit..." / "resume at GMT 00:00:00").
+        _ if message.to_ascii_lowercase().contains("daily") => RateLimitKind::Daily,
+        _ => RateLimitKind::PerSecond,
+    };
+    let retry_after = header(headers, "retry-after").and_then(|v| parse_retry_after(v, now));
+    let reset = header(headers, "x-ratelimit-reset")
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .filter(|at| *at >= now);
+    let reset_at = match kind {
+        // Zoom's daily limits reset at 00:00 UTC: never believe a later time.
+        RateLimitKind::Daily => Some(retry_after.or(reset).unwrap_or_else(|| next_utc_midnight(now)).min(daily_block_limit(now))),
+        RateLimitKind::PerSecond => retry_after.or(reset),
+    };
+    RateLimited {
+        operation,
+        kind,
+        category: header(headers, "x-ratelimit-category").map(str::to_owned),
+        limit: header(headers, "x-ratelimit-limit").and_then(|v| v.parse().ok()),
+        remaining: header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+        reset_at,
+        reset_in: reset_at.map(|at| until(at, now)),
+        message: message.to_owned(),
+        tracking_id: tracking_id(headers).map(str::to_owned),
+        attempts: 1,
+    }
+}
+
+/// How long until `at`, zero if it is past.
+pub(crate) fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (at - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2024-05-30T12:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        let n = now();
+        assert_eq!(parse_retry_after("7", n), Some(n + TimeDelta::seconds(7)));
+        assert_eq!(parse_retry_after("2024-05-31T00:00:00Z", n).unwrap().to_rfc3339(), "2024-05-31T00:00:00+00:00");
+        assert_eq!(parse_retry_after("Thu, 30 May 2024 12:00:09 GMT", n), Some(n + TimeDelta::seconds(9)));
+        assert_eq!(parse_retry_after("2024-05-31T00:00:00", n), Some(next_utc_midnight(n)));
+        assert_eq!(parse_retry_after("soon", n), None);
+        assert_eq!(parse_retry_after("", n), None);
+        // Absurd values are clamped, not overflowed.
+        let far = parse_retry_after("18446744073709551615", n).unwrap();
+        assert_eq!(far, n + TimeDelta::days(3650));
+        assert_eq!(parse_retry_after("9999-12-31T23:59:59Z", n), Some(n + TimeDelta::days(3650)));
+    }
+
+    #[test]
+    fn daily_limit_from_headers_or_message_and_never_past_the_reset() {
+        let op = Operation::ListBillingInvoices;
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-type", HeaderValue::from_static("Daily-limit"));
+        h.insert("retry-after", HeaderValue::from_static("2024-05-31T00:00:00Z"));
+        let r = parse_rate_limited(op, &h, "", now());
+        assert_eq!(r.kind, RateLimitKind::Daily);
+        assert_eq!(r.reset_at, Some(next_utc_midnight(now())));
+        assert_eq!(r.reset_in, Some(Duration::from_secs(12 * 3600)));
+        let r = parse_rate_limited(op, &HeaderMap::new(), "You have reached the maximum daily rate limit", now());
+        assert_eq!((r.kind, r.reset_at), (RateLimitKind::Daily, Some(next_utc_midnight(now()))));
+        // A Retry-After in the year 9999 blocks until the next reset (and a margin), no longer.
+        h.insert("retry-after", HeaderValue::from_static("9999-12-31T23:59:59Z"));
+        let r = parse_rate_limited(op, &h, "", now());
+        assert_eq!(r.reset_at, Some(daily_block_limit(now())));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1717070402"));
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("garbage"));
+        let r = parse_rate_limited(op, &h, "", now());
+        assert_eq!(r.kind, RateLimitKind::PerSecond);
+        assert_eq!(r.reset_at, DateTime::from_timestamp(1717070402, 0));
+        assert_eq!(r.remaining, None);
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("99999999999999999"));
+        assert_eq!(parse_rate_limited(op, &h, "", now()).reset_at, None);
+    }
+
+    #[test]
+    fn snippet_is_bounded_and_lossy() {
+        let body = [b'x'; 5000];
+        assert_eq!(snippet(&body).len(), 200);
+        assert_eq!(snippet(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn statuses_are_classified_once() {
+        let op = Operation::GetPlanUsage;
+        let h = HeaderMap::new();
+        let zoom = |code| ZoomError { code, message: "m".into(), errors: vec![] };
+        assert!(matches!(
+            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(124)), b"", now()),
+            Verdict::Renew { .. }
+        ));
+        assert!(matches!(
+            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(200)), b"", now()),
+            Verdict::Fail(Error::Api(_))
+        ));
+        assert!(matches!(error_answer(op, StatusCode::SERVICE_UNAVAILABLE, &h, None, b"<html>", now()), Verdict::Retry(_)));
+        assert!(matches!(
+            error_answer(op, StatusCode::NOT_FOUND, &h, Some(&zoom(1001)), b"", now()),
+            Verdict::Fail(Error::Api(_))
+        ));
+        assert!(matches!(error_answer(op, StatusCode::TOO_MANY_REQUESTS, &h, None, b"", now()), Verdict::Retry(_)));
+    }
+}

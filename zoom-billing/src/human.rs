@@ -1,0 +1,81 @@
+//! Durations and instants as people read them in error messages:
+//! "in 29m 59s, at 13:44:51 UTC", never `1799.123456789s`.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// A duration rounded for people: `850ms`, `4.5s`, `42s`, `29m 59s`, `5h 3m`, `2d 4h`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dur(pub(crate) Duration);
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        let secs = d.as_secs();
+        match secs {
+            0 => write!(f, "{}ms", d.as_millis()),
+            1..10 => write!(f, "{:.1}s", d.as_secs_f64()),
+            10..60 => write!(f, "{secs}s"),
+            60..3600 => write!(f, "{}m {}s", secs / 60, secs % 60),
+            3600..86400 => write!(f, "{}h {}m", secs / 3600, secs % 3600 / 60),
+            _ => write!(f, "{}d {}h", secs / 86400, secs % 86400 / 3600),
+        }
+    }
+}
+
+/// When something happens, seen from when the error was made:
+/// `in 29m 59s, at 13:44:51 UTC` (with the date when it is a day or more away).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct When {
+    pub(crate) after: Duration,
+    pub(crate) at: DateTime<Utc>,
+}
+
+impl fmt::Display for When {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.after.is_zero() {
+            f.write_str("now")?;
+        } else {
+            write!(f, "in {}", Dur(self.after))?;
+        }
+        if self.after >= Duration::from_secs(86400) {
+            write!(f, ", at {} UTC", self.at.format("%Y-%m-%d %H:%M:%S"))
+        } else {
+            write!(f, ", at {} UTC", self.at.format("%H:%M:%S"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_rounded_for_people() {
+        let cases = [
+            (Duration::from_millis(850), "850ms"),
+            (Duration::from_millis(4_530), "4.5s"),
+            (Duration::from_millis(42_999), "42s"),
+            (Duration::from_secs(1799), "29m 59s"),
+            (Duration::from_secs(5 * 3600 + 3 * 60 + 59), "5h 3m"),
+            (Duration::from_secs(2 * 86400 + 4 * 3600), "2d 4h"),
+            (Duration::MAX, "213503982334601d 7h"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(Dur(d).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn instants_name_the_date_only_when_far() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T13:44:51.123Z").unwrap().with_timezone(&Utc);
+        assert_eq!(When { after: Duration::from_secs(1799), at }.to_string(), "in 29m 59s, at 13:44:51 UTC");
+        assert_eq!(When { after: Duration::ZERO, at }.to_string(), "now, at 13:44:51 UTC");
+        assert_eq!(
+            When { after: Duration::from_secs(90_000), at }.to_string(),
+            "in 1d 1h, at 2026-11-24 13:44:51 UTC"
+        );
+    }
+}
