@@ -16,7 +16,7 @@
 
 use std::fmt::Display;
 
-use zoom_billing::{Client, Error, RateLimitPolicy, types};
+use zoom_billing::{Client, RateLimitPolicy, types};
 
 /// Print and record one operation's line.
 fn line<T, E: Display>(
@@ -76,11 +76,11 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
             "state": "CA", "zip": "95113", "country": "US", "company_name": "Example"},
         "plan_base": {"type": "monthly", "hosts": 10}
     }))?;
-    let r = c.subscribe_plan().account_id(account).body(subscribe).send().await.map_err(Error::from);
+    let r = c.subscribe_plan().account_id(account).body(subscribe).await;
     line(&mut out, "subscribe_plan", r, |v| {
         format!("base plan {}", v.plan_base.as_ref().map_or("-".into(), |b| opt(&b.type_)))
     });
-    let r = c.get_account_plans().account_id(account).send().await.map_err(Error::from);
+    let r = c.get_account_plans().account_id(account).await;
     line(&mut out, "get_account_plans", r, |v| match &v.plan_base {
         Some(b) => format!("base plan {} with {} hosts", opt(&b.type_), opt(&b.hosts)),
         None => "no base plan".to_owned(),
@@ -89,23 +89,18 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
         .update_base_plan()
         .account_id(account)
         .body(types::UpdateBasePlanRequest::builder().type_("monthly").hosts(12))
-        .send()
-        .await
-        .map_err(Error::from);
+        .await;
     line(&mut out, "update_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
     let addon = types::AddonPlanSubscription::builder().type_("webinar500_monthly").hosts(2);
-    let addon: types::AddonPlanSubscription = addon.try_into()?;
-    let r = c.subscribe_addon_plan().account_id(account).body(addon).send().await.map_err(Error::from);
+    let r = c.subscribe_addon_plan().account_id(account).body(addon).await;
     line(&mut out, "subscribe_addon_plan", r, |v| format!("{} webinar add-on(s)", v.plan_webinar.len()));
     let r = c
         .update_addon_plan()
         .account_id(account)
         .body(types::UpdateAddonPlanRequest::builder().type_("webinar500_monthly").hosts(3))
-        .send()
-        .await
-        .map_err(Error::from);
+        .await;
     line(&mut out, "update_addon_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
-    let r = c.get_plan_usage().account_id(account).send().await.map_err(Error::from);
+    let r = c.get_plan_usage().account_id(account).await;
     line(&mut out, "get_plan_usage", r, |v| {
         let base = v.plan_base.as_ref().map_or("-".into(), |b| format!("{} ({} hosts)", opt(&b.type_), opt(&b.hosts)));
         format!("base plan {base}, {} webinar plan(s)", v.plan_webinar.len())
@@ -113,29 +108,27 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
     let cancel: types::CancelAddonPlansRequest = serde_json::from_value(
         serde_json::json!({"action": "cancel", "type": "webinar500_monthly", "reason": 4, "comment": "tour"}),
     )?;
-    let r = c.cancel_addon_plans().account_id(account).body(cancel).send().await.map_err(Error::from);
+    let r = c.cancel_addon_plans().account_id(account).body(cancel).await;
     line(&mut out, "cancel_addon_plans", r, |v| format!("HTTP {}", v.status().as_u16()));
     let cancel: types::CancelBasePlanRequest =
         serde_json::from_value(serde_json::json!({"action": "cancel", "reason": 3, "comment": "tour"}))?;
-    let r = c.cancel_base_plan().account_id(account).body(cancel).send().await.map_err(Error::from);
+    let r = c.cancel_base_plan().account_id(account).body(cancel).await;
     line(&mut out, "cancel_base_plan", r, |v| format!("HTTP {}", v.status().as_u16()));
 
     // Billing contact and invoices.
-    let r = c.get_billing_information().account_id(account).send().await.map_err(Error::from);
+    let r = c.get_billing_information().account_id(account).await;
     line(&mut out, "get_billing_information", r, |v| format!("contact {} <{}>", opt(&v.first_name), opt(&v.email)));
     let r = c
         .update_billing_information()
         .account_id(account)
         .body(types::BillingContactUpdate::builder().apt(Some("Suite 700".to_owned())))
-        .send()
-        .await
-        .map_err(Error::from);
+        .await;
     line(&mut out, "update_billing_information", r, |v| format!("HTTP {}", v.status().as_u16()));
-    let r = c.list_billing_invoices().account_id(account).send().await.map_err(Error::from);
+    let r = c.list_billing_invoices().account_id(account).await;
     let invoices = line(&mut out, "list_billing_invoices", r, |v| format!("{} invoice(s)", v.invoices.len()));
     let invoice_id = invoices.and_then(|v| v.into_inner().invoices.into_iter().find_map(|i| i.id));
     let invoice_id = invoice_id.unwrap_or_else(|| "inv-1".to_owned());
-    let r = c.get_invoice_details().account_id(account).invoice_id(&invoice_id).send().await.map_err(Error::from);
+    let r = c.get_invoice_details().account_id(account).invoice_id(&invoice_id).await;
     line(&mut out, "get_invoice_details", r, |v| {
         format!("{} total {} {}", opt(&v.id), opt(&v.total_amount), opt(&v.currency))
     });
@@ -151,10 +144,10 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
         .account_ids(vec![account.to_owned()])
         .start_date(Some("2024-01-01".parse()?))
         .end_date(Some("2024-01-31".parse()?));
-    let r = c.generate_invoice_report().body(request).send().await.map_err(Error::from);
+    let r = c.generate_invoice_report().body(request).await;
     let report = line(&mut out, "generate_invoice_report", r, |v| format!("report {} {}", opt(&v.id), opt(&v.status)));
     let report_id = report.and_then(|r| r.into_inner().id).unwrap_or_default();
-    let r = c.list_invoice_reports().send().await.map_err(Error::from);
+    let r = c.list_invoice_reports().await;
     line(&mut out, "list_invoice_reports", r, |v| {
         let status = v.invoice_reports.iter().find(|r| r.id.as_deref() == Some(report_id.as_str()));
         let status = status.and_then(|r| r.status.as_ref()).map_or("-".into(), ToString::to_string);
@@ -162,11 +155,11 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
     });
     let dir = std::env::temp_dir().join(format!("zoom-billing-tour-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let wait = zoom_billing::download::ReportWait::default().with_poll_interval(std::time::Duration::from_millis(50));
+    let wait = zoom_billing::reports::ReportWait::default().with_poll_interval(std::time::Duration::from_millis(50));
     let r = c.wait_and_download_invoice_report(&report_id, dir.join("report.csv"), wait).await;
     line(&mut out, "download_invoice_report", r, |v| format!("{} bytes", v.bytes));
     let _ = std::fs::remove_dir_all(&dir);
-    let r = c.delete_invoice_report().invoice_report_id(&report_id).send().await.map_err(Error::from);
+    let r = c.delete_invoice_report().invoice_report_id(&report_id).await;
     line(&mut out, "delete_invoice_report", r, |v| format!("HTTP {}", v.status().as_u16()));
     Ok(out)
 }
