@@ -63,10 +63,8 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
             .find(|(n, _, _)| *n == name)
             .map(|(_, docs, ty)| (docs.clone(), ty.clone()))
             .ok_or_else(|| CallsError::Missing(format!("client method `{name}`")))?;
-        let builder = builders
-            .iter()
-            .find(|b| b.ident == ty)
-            .ok_or_else(|| CallsError::Missing(format!("builder `{ty}`")))?;
+        let builder =
+            builders.iter().find(|b| b.ident == ty).ok_or_else(|| CallsError::Missing(format!("builder `{ty}`")))?;
         let (ok, _err) = send_types(builder, &op.operation_id)?;
 
         let mut setters = Vec::new();

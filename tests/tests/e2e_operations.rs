@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use support::{Recorded, Reply, TestServer};
 use zoom_billing::values::{EmployeeCount, InvoiceReportStatus, InvoiceStatus};
-use zoom_billing::{Client, Error, GeneratedError, types};
+use zoom_billing::{Client, Error, Operation, types};
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 
 fn spec() -> Value {
@@ -346,10 +346,10 @@ async fn error_statuses_decode_into_the_typed_zoom_error() {
         let example = error_example(name);
         let body = example.clone();
         let server = TestServer::start(move |_| Reply::json(status, &body)).await;
-        let err: Error = client(&server).get_plan_usage().account_id("sub-x").send().await.unwrap_err().into();
+        let err: Error = client(&server).get_plan_usage().account_id("sub-x").send().await.unwrap_err();
         let Error::Api(api) = &err else { panic!("{status}: {err:?}") };
         assert_eq!(api.status.as_u16(), status);
-        assert_eq!(api.operation, Some("get_plan_usage"));
+        assert_eq!(api.operation, Operation::GetPlanUsage);
         assert_eq!(api.code, example["code"].as_i64(), "{status}");
         assert_eq!(api.message, example["message"].as_str().unwrap(), "{status}");
         assert_eq!(err.zoom_code(), example["code"].as_i64());
@@ -363,8 +363,7 @@ async fn validation_errors_carry_their_fields() {
     let body = json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "contact.email", "message": "Invalid field."}]});
     let server = TestServer::start(move |_| Reply::json(400, &body)).await;
     let request = types::UpdateBasePlanRequest::builder().type_("monthly");
-    let err: Error =
-        client(&server).update_base_plan().account_id("sub-1").body(request).send().await.unwrap_err().into();
+    let err: Error = client(&server).update_base_plan().account_id("sub-1").body(request).send().await.unwrap_err();
     let Error::Api(api) = &err else { panic!("{err:?}") };
     assert_eq!(api.code, Some(300));
     assert_eq!(api.errors[0].field.as_deref(), Some("contact.email"));
@@ -375,7 +374,11 @@ async fn validation_errors_carry_their_fields() {
 async fn a_missing_required_parameter_is_refused_before_sending() {
     let server = TestServer::start(|_| Reply::empty(500)).await;
     let err = client(&server).get_plan_usage().send().await.unwrap_err();
-    assert!(matches!(err, GeneratedError::InvalidRequest(ref m) if m.contains("account_id")), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidRequest { operation: Operation::GetPlanUsage, message } if message.contains("account_id")),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("get_plan_usage: invalid request, not sent"), "{err}");
     assert!(server.requests().is_empty());
 }
 

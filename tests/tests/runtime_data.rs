@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use fake_zoom::{FakeZoom, Fault, FaultKind};
 use futures::{StreamExt, TryStreamExt};
-use zoom_billing::download::ReportWait;
-use zoom_billing::{Client, Error, RateLimitPolicy, types};
+use zoom_billing::reports::ReportWait;
+use zoom_billing::{Client, Error, Operation, RateLimitPolicy, types};
 
 fn bearer(fake: &FakeZoom) -> Client {
     Client::builder().base_url(fake.base_url()).bearer_token(fake_zoom::FIXED_TOKEN).build().unwrap()
@@ -78,7 +78,7 @@ async fn an_expired_page_token_is_a_typed_error_not_a_silent_stop() {
     let sent = fake.requests_to("/invoice_reports").len();
     tokio::time::advance(Duration::from_secs(15 * 60 + 1)).await;
     let err = stream.try_next().await.unwrap_err();
-    assert!(matches!(err, Error::PageTokenExpired { operation: "list_invoice_reports", .. }), "{err:?}");
+    assert!(matches!(err, Error::PageTokenExpired { operation: Operation::ListInvoiceReports, .. }), "{err:?}");
     assert_eq!(fake.requests_to("/invoice_reports").len(), sent);
 }
 
@@ -201,7 +201,7 @@ async fn debug_output_and_logs_contain_no_secret() {
     fake.inject(Fault::status(503).path("/plans/usage"));
     client.get_plan_usage().account_id("sub-9").send().await.unwrap();
     fake.inject(Fault::status(403).path("/plans/usage"));
-    let err: Error = client.get_plan_usage().account_id("sub-9").send().await.unwrap_err().into();
+    let err: Error = client.get_plan_usage().account_id("sub-9").send().await.unwrap_err();
 
     let tokens: Vec<String> = fake
         .requests()

@@ -9,7 +9,7 @@ use fake_zoom::{CLIENT_SECRET, FakeZoom, Fault, FaultKind};
 use futures::future::join_all;
 use tokio::time::Instant;
 use zoom_billing::auth::AuthError;
-use zoom_billing::{Client, Error, RateLimitKind, RateLimitPolicy, ResponseExt, RetryPolicy, types};
+use zoom_billing::{Client, Error, Operation, RateLimitKind, RateLimitPolicy, ResponseExt, RetryPolicy, types};
 
 fn s2s(fake: &FakeZoom) -> zoom_billing::ClientBuilder {
     Client::builder().base_url(fake.base_url()).oauth_host(fake.oauth_host()).server_to_server(
@@ -77,7 +77,7 @@ async fn a_rejected_fixed_token_is_a_typed_auth_error() {
     let fake = FakeZoom::start().await.unwrap();
     let client = Client::builder().base_url(fake.base_url()).bearer_token("not-a-valid-token").build().unwrap();
     let err = usage(&client).await.unwrap_err();
-    assert!(matches!(err, Error::Auth(AuthError::TokenRejected { code: 124, .. })), "{err:?}");
+    assert!(matches!(err, Error::Auth { source: AuthError::TokenRejected { code: 124, .. }, .. }), "{err:?}");
     assert_eq!(err.zoom_code(), Some(124));
     assert_eq!(api_requests(&fake, "/plans/usage"), 1, "a fixed token is not replayed");
 }
@@ -93,14 +93,14 @@ async fn bad_credentials_say_what_to_fix_without_the_secret() {
         .unwrap();
     let err = usage(&client).await.unwrap_err();
     let text = format!("{err} {err:?}");
-    assert!(matches!(err, Error::Auth(AuthError::Rejected { status: 401, .. })), "{err:?}");
+    assert!(matches!(err, Error::Auth { source: AuthError::Rejected { status: 401, .. }, .. }), "{err:?}");
     assert!(text.contains("ZOOM_CLIENT_SECRET"), "{text}");
     assert!(!text.contains("wrong-secret-value"), "{text}");
     assert_eq!(api_requests(&fake, "/plans/usage"), 0);
 
     fake.inject(Fault::new(FaultKind::RawJson("<html>".into())).path("/oauth/token"));
     let err = usage(&s2s(&fake).build().unwrap()).await.unwrap_err();
-    assert!(matches!(err, Error::Auth(AuthError::InvalidResponse { status: 200, .. })), "{err:?}");
+    assert!(matches!(err, Error::Auth { source: AuthError::InvalidResponse { status: 200, .. }, .. }), "{err:?}");
 }
 
 // ---- 429 ----------------------------------------------------------------------
@@ -137,14 +137,24 @@ async fn a_daily_429_is_not_retried_and_says_when_it_resets() {
     let Error::RateLimited(limited) = &err else { panic!("{err:?}") };
     assert_eq!(limited.kind, RateLimitKind::Daily);
     assert_eq!(limited.category.as_deref(), Some("Heavy"));
-    assert_eq!(limited.reset_at.unwrap().to_rfc3339(), "2099-01-01T00:00:00+00:00");
+    // Zoom's daily limits reset at 00:00 UTC: a Retry-After in 2099 blocks until then (and a
+    // five-minute margin), not for the client's life.
+    let reset = limited.reset_at.unwrap();
+    let next_midnight = Utc::now().date_naive().succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    assert!(reset <= next_midnight + chrono::TimeDelta::minutes(5) && reset > next_midnight, "{reset}");
+    assert!(err.to_string().contains(", at 00:05:00 UTC"), "{err}");
     assert!(limited.tracking_id.as_deref().is_some_and(|t| t.starts_with("fake-track-")));
     assert!(!err.is_retryable());
     assert_eq!(api_requests(&fake, "/plans/usage"), 1);
     // Until then, the operation fails at once without sending.
     let err = usage(&client).await.unwrap_err();
-    assert!(matches!(err, Error::BudgetExhausted { operation: "get_plan_usage", .. }), "{err:?}");
+    assert!(matches!(err, Error::BudgetExhausted { operation: Operation::GetPlanUsage, .. }), "{err:?}");
     assert_eq!(api_requests(&fake, "/plans/usage"), 1);
+    // After the reset it is sent again.
+    let left = (reset - Utc::now()).to_std().unwrap();
+    tokio::time::advance(left + Duration::from_secs(1)).await;
+    usage(&client).await.unwrap();
+    assert_eq!(api_requests(&fake, "/plans/usage"), 2);
 }
 
 // ---- pacing and budgets ---------------------------------------------------------
@@ -177,9 +187,9 @@ async fn max_wait_turns_a_long_pacing_wait_into_an_error() {
     let client = bearer(&fake).rate_limit_policy(policy).build().unwrap();
     client.get_invoice_details().account_id("me").invoice_id("inv-1").send().await.unwrap();
     let start = Instant::now();
-    let err: Error = client.get_invoice_details().account_id("me").invoice_id("inv-1").send().await.unwrap_err().into();
+    let err: Error = client.get_invoice_details().account_id("me").invoice_id("inv-1").send().await.unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(1), "failed fast");
-    let Error::PacingWouldWait { operation: "get_invoice_details", wait, .. } = &err else { panic!("{err:?}") };
+    let Error::PacingWouldWait { operation: Operation::GetInvoiceDetails, wait, .. } = &err else { panic!("{err:?}") };
     assert!(*wait > Duration::from_secs(29 * 60), "{wait:?}");
     assert!(err.to_string().contains("not sent"), "{err}");
     assert_eq!(api_requests(&fake, "/billing/invoices/"), 1, "the refused call was not sent");
@@ -193,16 +203,15 @@ async fn a_spent_daily_budget_fails_without_sending() {
     for _ in 0..6 {
         client.list_billing_invoices().account_id("sub-1").send().await.unwrap();
     }
-    let err: Error = client.list_billing_invoices().account_id("sub-1").send().await.unwrap_err().into();
+    let err: Error = client.list_billing_invoices().account_id("sub-1").send().await.unwrap_err();
     let Error::BudgetExhausted { limit: 6, resets_at, .. } = err else { panic!("{err:?}") };
     assert_eq!(resets_at.time(), chrono::NaiveTime::MIN, "resets at 00:00 UTC");
-    assert!(err_text_names_reset(resets_at));
+    assert!(err_text_names_reset(&err), "{err}");
     assert_eq!(api_requests(&fake, "/billing/invoices"), 6);
 }
 
-fn err_text_names_reset(resets_at: chrono::DateTime<Utc>) -> bool {
-    let err = Error::BudgetExhausted { operation: "x", limit: 6, resets_at };
-    err.to_string().contains(&resets_at.to_string())
+fn err_text_names_reset(err: &Error) -> bool {
+    err.to_string().contains(", at 00:00:00 UTC")
 }
 
 // ---- retries and unknown outcomes --------------------------------------------------
@@ -237,16 +246,20 @@ async fn a_503_or_timeout_on_a_creating_post_is_sent_once_with_an_unknown_outcom
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).timeout(Duration::from_secs(5)).build().unwrap();
     fake.inject(Fault::status(503).on("POST").path("/plans"));
-    let err: Error =
-        client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err().into();
-    let Error::UnknownOutcome { operation: "subscribe_plan", how_to_check, .. } = &err else { panic!("{err:?}") };
-    assert!(how_to_check.contains("get_account_plans"));
+    let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
+    let Error::UnknownOutcome(unknown) = &err else { panic!("{err:?}") };
+    assert_eq!(unknown.operation, Operation::SubscribePlan);
+    assert_eq!(unknown.status.map(|s| s.as_u16()), Some(503), "Zoom's answer is kept");
+    assert!(unknown.tracking_id.as_deref().is_some_and(|t| t.starts_with("fake-track-")), "{err:?}");
+    assert!(err.to_string().contains("Check with get_account_plans"), "{err}");
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 1);
 
     fake.inject(Fault::new(FaultKind::Delay(Duration::from_secs(60))).on("POST").path("/plans"));
-    let err: Error =
-        client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err().into();
-    assert!(matches!(&err, Error::UnknownOutcome { cause, .. } if cause.contains("no response")), "{err:?}");
+    let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownOutcome(u) if u.cause.contains("no response") && u.status.is_none()),
+        "{err:?}"
+    );
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 2);
 
     // A 429 surely had no effect: it is retried even for a creating POST.
@@ -265,14 +278,14 @@ async fn a_connection_reset_is_retried_for_a_get_and_unknown_for_a_post() {
 
     fake.inject(Fault::new(FaultKind::Reset).on("POST").path("/invoice_reports"));
     let request = types::GenerateInvoiceReportRequest::builder().account_ids(vec!["sub-1".to_owned()]);
-    let err: Error = client.generate_invoice_report().body(request).send().await.unwrap_err().into();
-    assert!(matches!(err, Error::UnknownOutcome { operation: "generate_invoice_report", .. }), "{err:?}");
+    let err: Error = client.generate_invoice_report().body(request).send().await.unwrap_err();
+    assert!(matches!(&err, Error::UnknownOutcome(u) if u.operation == Operation::GenerateInvoiceReport), "{err:?}");
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 1);
 
     let client = bearer(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
     fake.inject(Fault::new(FaultKind::Reset).path("/plans/usage"));
     let err = usage(&client).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { operation: Some("get_plan_usage"), .. }), "{err:?}");
+    assert!(matches!(err, Error::Transport { operation: Operation::GetPlanUsage, .. }), "{err:?}");
 }
 
 // ---- bodies ---------------------------------------------------------------------
@@ -293,10 +306,10 @@ async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
     ];
     for body in bodies {
         fake.inject(Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).path("/invoice_reports"));
-        let err: Error = client.list_invoice_reports().send().await.unwrap_err().into();
+        let err: Error = client.list_invoice_reports().send().await.unwrap_err();
         let Error::Decode(decode) = &err else { panic!("{err:?}") };
-        assert_eq!(decode.operation, Some("list_invoice_reports"));
-        assert_eq!(decode.status.map(|s| s.as_u16()), Some(200));
+        assert_eq!(decode.operation, Operation::ListInvoiceReports);
+        assert_eq!(decode.status.as_u16(), 200);
         assert_eq!(decode.snippet, String::from_utf8_lossy(body));
         assert!(err.to_string().contains("list_invoice_reports"), "{err}");
         assert!(!err.is_retryable());
@@ -318,10 +331,9 @@ async fn zoom_errors_keep_code_fields_and_operation() {
     let client = bearer(&fake).build().unwrap();
     let body = serde_json::json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "plan_base.hosts", "message": "Invalid field."}]});
     fake.inject(Fault::json(400, body).path("/plans"));
-    let err: Error =
-        client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err().into();
+    let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
     let Error::Api(api) = &err else { panic!("{err:?}") };
-    assert_eq!((api.status.as_u16(), api.code, api.operation), (400, Some(300), Some("subscribe_plan")));
+    assert_eq!((api.status.as_u16(), api.code, api.operation), (400, Some(300), Operation::SubscribePlan));
     assert_eq!(api.errors[0].field.as_deref(), Some("plan_base.hosts"));
     assert!(err.to_string().contains("plan_base.hosts"), "{err}");
 }

@@ -127,8 +127,6 @@ where
     }
 }
 
-
-
 /// Whether `error` (or one of its sources) is a body limit of this module.
 pub(crate) fn limit_hit(error: &(dyn std::error::Error + 'static)) -> Option<Limit> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);

@@ -324,7 +324,9 @@ async fn classify_outcome<T>(
 /// A body that could not be read: too large (final), idle or broken (retry).
 fn body_failure<T>(operation: Operation, status: StatusCode, error: reqwest::Error) -> Outcome<T> {
     match body::limit_hit(&error) {
-        Some(Limit::TooLarge(limit)) => Outcome::Verdict(Verdict::Fail(Error::BodyTooLarge { operation, status, limit })),
+        Some(Limit::TooLarge(limit)) => {
+            Outcome::Verdict(Verdict::Fail(Error::BodyTooLarge { operation, status, limit }))
+        }
         Some(Limit::Idle(_)) => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
         None if error.is_timeout() => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
         None => Outcome::Verdict(Verdict::Retry(Failure::Broken(error))),

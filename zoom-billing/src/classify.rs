@@ -238,7 +238,9 @@ pub(crate) fn parse_rate_limited(
         .filter(|at| *at >= now);
     let reset_at = match kind {
         // Zoom's daily limits reset at 00:00 UTC: never believe a later time.
-        RateLimitKind::Daily => Some(retry_after.or(reset).unwrap_or_else(|| next_utc_midnight(now)).min(daily_block_limit(now))),
+        RateLimitKind::Daily => {
+            Some(retry_after.or(reset).unwrap_or_else(|| next_utc_midnight(now)).min(daily_block_limit(now)))
+        }
         RateLimitKind::PerSecond => retry_after.or(reset),
     };
     RateLimited {
@@ -332,7 +334,10 @@ mod tests {
             error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(200)), b"", now()),
             Verdict::Fail(Error::Api(_))
         ));
-        assert!(matches!(error_answer(op, StatusCode::SERVICE_UNAVAILABLE, &h, None, b"<html>", now()), Verdict::Retry(_)));
+        assert!(matches!(
+            error_answer(op, StatusCode::SERVICE_UNAVAILABLE, &h, None, b"<html>", now()),
+            Verdict::Retry(_)
+        ));
         assert!(matches!(
             error_answer(op, StatusCode::NOT_FOUND, &h, Some(&zoom(1001)), b"", now()),
             Verdict::Fail(Error::Api(_))

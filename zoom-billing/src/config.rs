@@ -7,8 +7,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::Client;
-use crate::generated::client::Client as RawClient;
 use crate::auth::{DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, FixedToken, ServerToServer, TokenProvider};
+use crate::generated::client::Client as RawClient;
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
 use crate::retry::RetryPolicy;
 use crate::state::{BodyLimits, ClientState, Runtime};
@@ -330,7 +330,9 @@ impl ClientBuilder {
             if !rate.is_finite() || *rate < 0.0 || (*rate > 0.0 && 1.0 / rate > MAX_SETTING.as_secs_f64()) {
                 return invalid(
                     "rate_limit_policy.label_rates",
-                    format!("{label:?}: {rate} requests per second is not a usable rate (0, or one every 7 days at least)"),
+                    format!(
+                        "{label:?}: {rate} requests per second is not a usable rate (0, or one every 7 days at least)"
+                    ),
                 );
             }
         }
@@ -381,7 +383,9 @@ mod tests {
             base().timeout(Duration::ZERO).build(),
             base().idle_timeout(Duration::MAX).build(),
             base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e-20)).build(),
-            base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN)).build(),
+            base()
+                .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN))
+                .build(),
             base().rate_limit_policy(RateLimitPolicy::default().with_max_wait(Duration::MAX)).build(),
             base().retry_policy(RetryPolicy::default().with_backoff(Duration::MAX, Duration::MAX)).build(),
             base().max_body_size(0).build(),
@@ -390,7 +394,10 @@ mod tests {
             let Err(error) = result else { panic!("accepted") };
             assert!(matches!(error, BuildError::InvalidSetting { .. }), "{error}");
         }
-        base().rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 0.0)).build().unwrap();
+        base()
+            .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 0.0))
+            .build()
+            .unwrap();
     }
 
     #[test]

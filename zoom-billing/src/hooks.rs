@@ -101,6 +101,7 @@ impl ClientHooks<ClientState> for RawClient {
         }
         let response = self.client().execute(request).await?;
         let status = response.status();
+        crate::observe::record_response(status.as_u16(), crate::classify::tracking_id(response.headers()));
         // Headers are kept for error answers only (their body may not decode); a success needs none.
         let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
         attempt.state().answer = Some((status, headers));

@@ -73,9 +73,6 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-24T13:44:51.123Z").unwrap().with_timezone(&Utc);
         assert_eq!(When { after: Duration::from_secs(1799), at }.to_string(), "in 29m 59s, at 13:44:51 UTC");
         assert_eq!(When { after: Duration::ZERO, at }.to_string(), "now, at 13:44:51 UTC");
-        assert_eq!(
-            When { after: Duration::from_secs(90_000), at }.to_string(),
-            "in 1d 1h, at 2026-11-24 13:44:51 UTC"
-        );
+        assert_eq!(When { after: Duration::from_secs(90_000), at }.to_string(), "in 1d 1h, at 2026-11-24 13:44:51 UTC");
     }
 }

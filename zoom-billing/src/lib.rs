@@ -47,28 +47,30 @@
 mod generated;
 
 // The runtime, bottom to top: each module uses only those above it.
-pub mod metadata;
-mod human;
-pub mod error;
 pub mod auth;
-mod classify;
-pub mod retry;
-pub mod pacing;
 mod body;
-mod state;
-mod hooks;
-mod observe;
 mod call;
+mod classify;
 mod client;
 mod config;
-pub mod paginate;
 pub mod download;
+pub mod error;
+mod hooks;
+mod human;
+pub mod metadata;
+mod observe;
+pub mod pacing;
+pub mod paginate;
 pub mod reports;
+pub mod retry;
+mod state;
 
 pub use auth::{AuthError, TokenProvider};
 pub use call::CallOptions;
 pub use client::{Client, ResponseExt};
-pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
+pub use config::{
+    BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT,
+};
 pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome};
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};

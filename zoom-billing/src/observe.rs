@@ -31,6 +31,16 @@ pub(crate) fn record_attempt(attempt: u32) {
     tracing::debug!(attempt, "attempt");
 }
 
+/// Zoom answered an attempt (inside the call span).
+pub(crate) fn record_response(status: u16, tracking_id: Option<&str>) {
+    let span = Span::current();
+    span.record("status", status);
+    if let Some(id) = tracking_id {
+        span.record("tracking_id", id);
+    }
+    tracing::debug!(status, tracking_id, "response");
+}
+
 /// A retry is planned (inside the call span).
 pub(crate) fn record_retry(attempt: u32, delay: Duration, reason: &str) {
     tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, reason, "retrying");

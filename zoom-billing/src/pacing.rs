@@ -24,8 +24,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::metadata::{Operation, RateLimitLabel, RateLimitScope};
 use crate::classify::next_utc_midnight;
+use crate::metadata::{Operation, RateLimitLabel, RateLimitScope};
 
 /// The account's Zoom plan, which sets the per-second rate of each label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -253,7 +253,8 @@ impl Pacer {
         let wall = self.clock.now();
         let mut state = lock(&self.state);
         let pending = if self.policy.daily_budgets {
-            let budget = state.budgets.entry((operation, key.clone())).or_insert_with(|| Budget::new(wall.date_naive()));
+            let budget =
+                state.budgets.entry((operation, key.clone())).or_insert_with(|| Budget::new(wall.date_naive()));
             budget.roll(wall.date_naive());
             if let Some(until) = budget.blocked_until {
                 if until > wall {
@@ -520,7 +521,8 @@ mod tests {
         let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day
         let midnight = next_utc_midnight(pacer.clock().now());
         // Go to 20 minutes before midnight: four turns fit today, the rest fall tomorrow.
-        let to = crate::classify::until(midnight, pacer.clock().now()) - Duration::from_secs(20 * 60) + Duration::from_millis(1);
+        let to = crate::classify::until(midnight, pacer.clock().now()) - Duration::from_secs(20 * 60)
+            + Duration::from_millis(1);
         tokio::time::advance(to).await;
         let today = pacer.clock().now().date_naive();
         // Six reservations are allowed (the budget counts pending ones).

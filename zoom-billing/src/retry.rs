@@ -13,7 +13,6 @@
 
 use std::time::Duration;
 
-
 /// How failed requests are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
