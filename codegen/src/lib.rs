@@ -18,7 +18,7 @@
 //! - [`walk`]: the one operation walker; [`refs`]: the one `$ref` resolver;
 //! - [`spec`]: loading; [`examples`]: example values against schemas;
 //! - [`metadata`]: the operation table; [`lint`]: the project's rules;
-//! - [`values`]: open enums; [`generate`]: progenitor and formatting; [`files`]: writing.
+//! - [`values`]: open enums; [`mod@generate`]: progenitor and formatting; [`files`]: writing.
 
 mod diagnostic;
 mod error;
