@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::lint::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// Everything that can go wrong between reading the spec and writing files.
 ///
@@ -64,6 +64,36 @@ pub enum Error {
         /// progenitor's message.
         message: String,
     },
+    /// Two values of an open enum give the same Rust variant name.
+    #[error("{file}: the generator failed: {source}")]
+    OpenEnum {
+        /// The spec file as given.
+        file: String,
+        /// Which enum and values.
+        #[source]
+        source: VariantClash,
+    },
+    /// progenitor's output could not be wrapped in the public call layer.
+    #[error("{file}: the call layer cannot be generated: {source}")]
+    Calls {
+        /// The spec file as given.
+        file: String,
+        /// What is wrong.
+        #[source]
+        source: crate::calls::CallsError,
+    },
+    /// The workspace root could not be found.
+    #[error(
+        "no zoom-billing workspace at or above {}: looked for a Cargo.toml with `[workspace]` beside {spec}; \
+         run from inside the repository",
+        start.display()
+    )]
+    NoWorkspace {
+        /// Where the search started.
+        start: PathBuf,
+        /// The spec path that marks the root.
+        spec: &'static str,
+    },
     /// The generated tokens were not valid Rust (a bug in codegen, not in the spec).
     #[error("generated code for {file} did not parse as Rust: {message}")]
     Format {
@@ -72,6 +102,21 @@ pub enum Error {
         /// syn's message.
         message: String,
     },
+}
+
+/// Two values of an `x-extensible-enum` give the same Rust variant name
+/// (or one gives `Other`, which is taken by unknown values).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "x-extensible-enum of `{schema}`: value `{value}` gives the variant name `{variant}` twice or clashes with `Other`"
+)]
+pub struct VariantClash {
+    /// The schema (and Rust type) name.
+    pub schema: String,
+    /// The wire value.
+    pub value: String,
+    /// The variant name it gives.
+    pub variant: String,
 }
 
 struct DiagnosticList<'a>(&'a str, &'a [Diagnostic]);

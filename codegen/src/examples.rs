@@ -6,26 +6,14 @@
 
 use serde_json::Value;
 
+use crate::refs;
+
 /// Validate `value` against `schema`; `root` is the whole document, for `$ref`s.
 /// Returns one message per problem found.
 pub fn validate(value: &Value, schema: &Value, root: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     check(value, schema, root, "", &mut errors, 0);
     errors
-}
-
-fn resolve<'a>(schema: &'a Value, root: &'a Value) -> Result<&'a Value, String> {
-    let mut current = schema;
-    for _ in 0..32 {
-        match current.get("$ref").and_then(Value::as_str) {
-            Some(reference) => {
-                let pointer = reference.strip_prefix('#').ok_or_else(|| format!("unsupported $ref `{reference}`"))?;
-                current = root.pointer(pointer).ok_or_else(|| format!("$ref `{reference}` does not resolve"))?;
-            }
-            None => return Ok(current),
-        }
-    }
-    Err("$ref chain too deep".to_owned())
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -49,8 +37,8 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, errors: &mut V
         errors.push(format!("{}: schema nesting too deep", at(path)));
         return;
     }
-    let schema = match resolve(schema, root) {
-        Ok(s) => s,
+    let schema = match refs::resolve(root, schema) {
+        Ok(resolved) => resolved.value,
         Err(e) => {
             errors.push(format!("{}: {e}", at(path)));
             return;

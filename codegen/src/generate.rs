@@ -99,10 +99,9 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let client = run_progenitor_in(spec, &module_root)?;
     let ops = metadata::extract(&spec.source.value);
     let open = values::collect(&spec.source.value);
-    let values_tokens =
-        values::render(&open).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
-    let calls_tokens = calls::render(&client, &ops, &module_root)
-        .map_err(|e| Error::Generator { file: spec.file.clone(), message: e.to_string() })?;
+    let values_tokens = values::render(&open).map_err(|source| Error::OpenEnum { file: spec.file.clone(), source })?;
+    let calls_tokens =
+        calls::render(&client, &ops, &module_root).map_err(|source| Error::Calls { file: spec.file.clone(), source })?;
 
     let header = |what: &str| {
         format!(

@@ -5,37 +5,40 @@
 //! [`lint`] checks the project's rules, [`generate::generate`] runs progenitor
 //! and renders the operation table and open enums, and [`files`] writes the
 //! result atomically or checks that the checked-in copy is fresh.
-//! [`api_summary`] reduces generated code to a reviewable list of its public
-//! API. `cargo xtask` is a thin command line over this crate.
+//! `cargo xtask` is a thin command line over this crate (and over
+//! `zoom-billing-spec-diff`, which compares two versions of the spec).
+//!
+//! The modules form a stack; each imports only modules listed before it
+//! (`codegen/tests/module_graph.rs` fails on a cycle):
+//!
+//! - `diagnostic`: what a rule reports (re-exported by [`lint`]);
+//! - [`yaml`]: YAML to JSON with source locations;
+//! - `error`: the crate's error type;
+//! - [`workspace`]: where the repository's files are, found at run time;
+//! - [`walk`]: the one operation walker; [`refs`]: the one `$ref` resolver;
+//! - [`spec`]: loading; [`examples`]: example values against schemas;
+//! - [`metadata`]: the operation table; [`lint`]: the project's rules;
+//! - [`values`]: open enums; [`calls`]: the public call layer around progenitor's builders;
+//! - [`mod@generate`]: progenitor and formatting; [`files`]: writing.
 
+mod diagnostic;
 mod error;
 
-pub mod api_summary;
 pub mod calls;
-pub mod diff;
 pub mod examples;
 pub mod files;
 pub mod generate;
 pub mod lint;
 pub mod metadata;
+pub mod refs;
 pub mod spec;
 pub mod values;
+pub mod walk;
+pub mod workspace;
 pub mod yaml;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, VariantClash};
 pub use generate::{GeneratedFile, Options, Output, generate};
 pub use spec::Spec;
-
-/// The spec, relative to the workspace root.
-pub const SPEC_PATH: &str = "spec/zoom-billing.yaml";
-
-/// The generated module of the client crate, relative to the workspace root.
-pub const GENERATED_DIR: &str = "zoom-billing/src/generated";
-
-/// HTTP methods an OpenAPI path item can hold, in the order progenitor uses.
-pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/// The workspace root (the parent of this crate's directory).
-pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(std::path::Path::to_path_buf).unwrap_or_default()
-}
+pub use walk::METHODS;
+pub use workspace::{GENERATED_DIR, SPEC_PATH, workspace_root};

@@ -8,60 +8,14 @@
 //! any error-level rule fails.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::diagnostic::{Diagnostic, Severity};
+use crate::metadata::parse_interval;
 use crate::spec::Spec;
 use crate::yaml::escape_segment;
-use crate::{METHODS, examples};
-
-/// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Generation is refused.
-    Error,
-    /// Reported, not fatal.
-    Warning,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        })
-    }
-}
-
-/// One broken rule at one place.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Diagnostic {
-    /// 1-based line in the spec file.
-    pub line: usize,
-    /// JSON pointer of the offending node.
-    pub pointer: String,
-    /// Stable rule id, e.g. `operation-rate-limit`.
-    pub rule: &'static str,
-    /// Error or warning.
-    pub severity: Severity,
-    /// The operation, as `operationId (METHOD /path)`, when the node is inside one.
-    pub operation: Option<String>,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}[{}] {}", self.line, self.severity, self.rule, self.message)?;
-        if let Some(op) = &self.operation {
-            write!(f, " (operation {op})")?;
-        }
-        write!(f, " at {}", if self.pointer.is_empty() { "/" } else { &self.pointer })
-    }
-}
+use crate::{examples, refs, walk};
 
 /// A rule's id, severity and one-line summary, for `--explain` and docs.
 #[derive(Clone, Copy, Debug)]
@@ -226,22 +180,6 @@ pub fn lint(spec: &Spec, options: &LintOptions) -> Vec<Diagnostic> {
     out
 }
 
-/// Every operation in the document: `(pointer, METHOD, path, operation)`.
-pub fn operations(root: &Value) -> Vec<(String, String, String, &Value)> {
-    let mut ops = Vec::new();
-    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            for method in METHODS {
-                if let Some(op) = item.get(*method) {
-                    let pointer = format!("/paths/{}/{method}", escape_segment(path));
-                    ops.push((pointer, method.to_ascii_uppercase(), path.clone(), op));
-                }
-            }
-        }
-    }
-    ops
-}
-
 fn is_snake_case(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some('a'..='z'))
@@ -268,14 +206,7 @@ impl<'a> Linter<'a> {
     }
 
     fn resolve(&self, value: &'a Value) -> Option<&'a Value> {
-        let mut current = value;
-        for _ in 0..32 {
-            match current.get("$ref").and_then(Value::as_str) {
-                Some(r) => current = self.root.pointer(r.strip_prefix('#')?)?,
-                None => return Some(current),
-            }
-        }
-        None
+        refs::resolve(self.root, value).ok().map(|r| r.value)
     }
 
     fn run(&mut self, options: &LintOptions) {
@@ -283,7 +214,7 @@ impl<'a> Linter<'a> {
         if !version.starts_with("3.0.") {
             self.push("openapi-version", "/openapi", None, format!("`openapi: {version}` must be 3.0.x"));
         }
-        let ops = operations(self.root);
+        let ops = walk::operation_rows(self.root);
         if options.require_zoom_operations {
             let present: BTreeSet<(String, String)> = ops.iter().map(|(_, m, p, _)| (m.clone(), p.clone())).collect();
             for (method, path) in ZOOM_OPERATIONS {
@@ -399,7 +330,7 @@ impl<'a> Linter<'a> {
             ),
         }
         if let Some(interval) = map.get("min_interval")
-            && crate::metadata::parse_interval(interval).is_none()
+            && parse_interval(interval).is_none()
         {
             self.push(
                 "operation-rate-limit",
@@ -553,11 +484,7 @@ impl<'a> Linter<'a> {
                     self.push("response-media-type", &media_at, label.clone(), "JSON response has no schema".into());
                     continue;
                 };
-                kind = schema
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
-                    .unwrap_or_else(|| "inline schema".into());
+                kind = refs::ref_name(schema).map_or_else(|| "inline schema".into(), str::to_owned);
                 self.response_example(&media_at, body, schema, label.clone());
                 let mut seen = BTreeSet::new();
                 self.open_schema(&format!("{media_at}/schema"), schema, label.clone(), &mut seen);
@@ -607,13 +534,14 @@ impl<'a> Linter<'a> {
 
     /// Walks a response schema (through `$ref`s) looking for closed shapes.
     fn open_schema(&mut self, at: &str, schema: &'a Value, label: Option<String>, seen: &mut BTreeSet<String>) {
-        let (at, schema) = match schema.get("$ref").and_then(Value::as_str) {
+        // One step at a time, so each component is reported where it is written, once.
+        let (at, schema) = match refs::reference(schema) {
             Some(reference) => {
                 if !seen.insert(reference.to_owned()) {
                     return;
                 }
-                let Some(target) = reference.strip_prefix('#').and_then(|p| self.root.pointer(p)) else { return };
-                (reference.trim_start_matches('#').to_owned(), target)
+                let Ok((pointer, target)) = refs::target(self.root, reference) else { return };
+                (pointer.to_owned(), target)
             }
             None => (at.to_owned(), schema),
         };
@@ -651,17 +579,13 @@ impl<'a> Linter<'a> {
     }
 
     fn refs_and_components(&mut self) {
-        let mut refs = Vec::new();
-        collect_refs(self.root, String::new(), &mut refs);
         let mut used = BTreeSet::new();
-        for (pointer, reference) in &refs {
-            let target = reference.strip_prefix('#');
-            if target.and_then(|t| self.root.pointer(t)).is_none() {
-                let op = crate::spec::operation_of(pointer);
+        for (pointer, reference) in &refs::all(self.root) {
+            let Ok((target, _)) = refs::target(self.root, reference) else {
+                let op = walk::operation_of(pointer);
                 self.push("ref-resolves", pointer, op, format!("`$ref: {reference}` does not resolve"));
                 continue;
-            }
-            let target = target.unwrap_or_default();
+            };
             // A component referring only to itself is not a use.
             if !pointer.starts_with(&format!("{target}/")) {
                 used.insert(target.to_owned());
@@ -716,28 +640,6 @@ impl<'a> Linter<'a> {
                 ),
             }
         }
-    }
-}
-
-fn collect_refs(value: &Value, pointer: String, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if k == "$ref"
-                    && let Some(r) = v.as_str()
-                {
-                    out.push((pointer.clone(), r.to_owned()));
-                } else if !k.starts_with("x-") && k != "example" && k != "examples" {
-                    collect_refs(v, format!("{pointer}/{}", escape_segment(k)), out);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                collect_refs(v, format!("{pointer}/{i}"), out);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::lint::operations;
+use crate::walk::operation_rows as operations;
 
 /// One operation as the runtime sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use openapiv3::OpenAPI;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::walk::{METHODS, operation_of};
 use crate::yaml::{self, LocatedValue, escape_segment};
 
 /// The spec, parsed twice over: as JSON with source locations (for the
@@ -57,17 +58,6 @@ impl Spec {
     pub fn line_of(&self, pointer: &str) -> usize {
         self.source.locate(pointer).map(|l| l.line).unwrap_or(1)
     }
-}
-
-/// `METHOD /path` for a pointer inside `/paths/{path}/{method}`.
-pub fn operation_of(pointer: &str) -> Option<String> {
-    let mut parts = pointer.strip_prefix("/paths/")?.splitn(3, '/');
-    let path = parts.next()?.replace("~1", "/").replace("~0", "~");
-    let method = parts.next()?;
-    if !crate::METHODS.contains(&method) {
-        return None;
-    }
-    Some(format!("{} {path}", method.to_ascii_uppercase()))
 }
 
 /// serde loses the path at untagged enums (`$ref` or inline) and flattened
@@ -135,7 +125,7 @@ fn find(root: &Value, pointer: &str, kind: Kind) -> Option<(String, String)> {
         Kind::Paths => children.extend(entries("").into_iter().map(|p| (p, Kind::PathItem))),
         Kind::PathItem => {
             children.extend(entries("parameters").into_iter().map(|p| (p, Kind::Parameter)));
-            for method in crate::METHODS {
+            for method in METHODS {
                 children.push((format!("{pointer}/{method}"), Kind::Operation));
             }
         }

@@ -12,6 +12,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::error::VariantClash;
+
 /// One open enum to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenEnum {
@@ -65,7 +67,7 @@ pub fn variant_name(value: &str) -> String {
 }
 
 /// Tokens for all open enums, or an error naming a clash of variant names.
-pub fn render(enums: &[OpenEnum]) -> Result<TokenStream, String> {
+pub fn render(enums: &[OpenEnum]) -> Result<TokenStream, VariantClash> {
     let mut items = Vec::new();
     for e in enums {
         let name = format_ident!("{}", e.name);
@@ -74,10 +76,7 @@ pub fn render(enums: &[OpenEnum]) -> Result<TokenStream, String> {
         for value in &e.values {
             let variant = variant_name(value);
             if variant == "Other" || !seen.insert(variant.clone()) {
-                return Err(format!(
-                    "x-extensible-enum of `{}`: value `{value}` gives the variant name `{variant}` twice or clashes with `Other`",
-                    e.name
-                ));
+                return Err(VariantClash { schema: e.name.clone(), value: value.clone(), variant });
             }
             variants.push(format_ident!("{}", variant));
         }

@@ -17,7 +17,7 @@ use zoom_billing::{Client, Error, Operation, types};
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 
 fn spec() -> Value {
-    Spec::load(&workspace_root().join(SPEC_PATH)).unwrap().source.value
+    Spec::load(&workspace_root().unwrap().join(SPEC_PATH)).unwrap().source.value
 }
 
 /// The success status and JSON example (if any) the spec gives an operation.

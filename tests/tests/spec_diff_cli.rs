@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use zoom_billing_codegen::diff::command::{self, Args, FailOn, Format, Outcome};
 use zoom_billing_codegen::workspace_root;
+use zoom_billing_spec_diff::command::{self, Args, FailOn, Format, Outcome};
 
 /// A scratch git repository holding a spec and the crate manifest, removed on drop.
 struct Repo(PathBuf);
@@ -70,7 +70,7 @@ impl Drop for Repo {
 }
 
 fn base_text() -> String {
-    std::fs::read_to_string(workspace_root().join("tests/spec-diff/base.yaml")).unwrap()
+    std::fs::read_to_string(workspace_root().unwrap().join("tests/spec-diff/base.yaml")).unwrap()
 }
 
 fn args(base: Option<&str>, head: Option<&str>, format: Format) -> Args {
@@ -232,7 +232,7 @@ fn bad_inputs_exit_2_with_a_clear_message() {
 
 #[test]
 fn the_real_spec_against_itself_is_clean() {
-    let root = workspace_root();
+    let root = workspace_root().unwrap();
     let spec = root.join(zoom_billing_codegen::SPEC_PATH);
     let path = spec.to_str().unwrap();
     let outcome =

@@ -22,6 +22,56 @@ use std::time::{Duration, Instant, SystemTime};
 /// The crates.io release of zoom-api compared against.
 pub const ZOOM_API_VERSION: &str = "0.10.0";
 
+/// Why a measurement could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A file or directory operation failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`create`, `read`, `set the mtime of`...).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command could not be started.
+    #[error("cannot run {command}: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command exited with failure (its output was printed).
+    #[error("{command} failed ({status})")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// How it exited.
+        status: std::process::ExitStatus,
+    },
+    /// `cargo metadata` failed in the scratch workspace.
+    #[error("cargo metadata failed in {}", dir.display())]
+    Metadata {
+        /// The scratch workspace.
+        dir: PathBuf,
+    },
+    /// `cargo metadata` printed something that is not its JSON.
+    #[error("cargo metadata output: {0}")]
+    MetadataJson(#[source] serde_json::Error),
+    /// zoom-api is not among the packages `cargo metadata` lists.
+    #[error("zoom-api not in cargo metadata")]
+    NotInMetadata,
+}
+
+/// The error-mapping closure for a file operation on `path`.
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BenchError {
+    move |source| BenchError::Io { action, path: path.to_owned(), source }
+}
+
 /// The hand-written file whose mtime is bumped for the incremental figure.
 const ZOOM_BILLING_TOUCHED: &str = "zoom-billing/src/config.rs";
 /// zoom-api's small hand-written file, bumped for its incremental figure.
@@ -61,11 +111,11 @@ impl Lines {
 }
 
 /// Runs the whole measurement and prints the report on stdout (progress goes to stderr).
-pub fn run(root: &Path, options: &Options) -> Result<(), String> {
+pub fn run(root: &Path, options: &Options) -> Result<(), BenchError> {
     let started = Instant::now();
     let load_before = loadavg();
     let bench_dir = root.join("target").join("bench-build");
-    std::fs::create_dir_all(&bench_dir).map_err(|e| format!("cannot create {}: {e}", bench_dir.display()))?;
+    std::fs::create_dir_all(&bench_dir).map_err(io("create", &bench_dir))?;
 
     let ours = measure_zoom_billing(root, &bench_dir, options.runs)?;
     let theirs = if options.skip_zoom_api {
@@ -96,7 +146,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-fn measure_zoom_billing(root: &Path, bench_dir: &Path, runs: usize) -> Result<BuildFigures, String> {
+fn measure_zoom_billing(root: &Path, bench_dir: &Path, runs: usize) -> Result<BuildFigures, BenchError> {
     let target = bench_dir.join("zoom-billing");
     let build = |release: bool| {
         let mut cmd = cargo(root, &target);
@@ -128,7 +178,7 @@ fn measure_builds(
     clean: &dyn Fn(bool) -> Command,
     touched: &Path,
     runs: usize,
-) -> Result<BuildFigures, String> {
+) -> Result<BuildFigures, BenchError> {
     let runs = runs.max(1);
     let mut figures = BuildFigures::default();
     for release in [false, true] {
@@ -152,9 +202,7 @@ fn measure_builds(
     }
     // Incremental: bump the file's mtime, rebuild, and put the old mtime back so the other
     // target dirs (the workspace's own) do not see a change.
-    let original = std::fs::metadata(touched)
-        .and_then(|m| m.modified())
-        .map_err(|e| format!("cannot stat {}: {e}", touched.display()))?;
+    let original = std::fs::metadata(touched).and_then(|m| m.modified()).map_err(io("stat", touched))?;
     run_ok(build(false))?;
     let mut times = Vec::with_capacity(runs);
     let result = (|| {
@@ -165,7 +213,7 @@ fn measure_builds(
             eprintln!("{:.1} s", time.as_secs_f64());
             times.push(time);
         }
-        Ok::<(), String>(())
+        Ok::<(), BenchError>(())
     })();
     set_mtime(touched, original)?;
     result?;
@@ -173,7 +221,7 @@ fn measure_builds(
     Ok(figures)
 }
 
-fn measure_zoom_api(dir: &Path, runs: usize) -> Result<BuildFigures, String> {
+fn measure_zoom_api(dir: &Path, runs: usize) -> Result<BuildFigures, BenchError> {
     let source = unpack_zoom_api(dir)?;
     let target = dir.join("target");
     let build = |release: bool| {
@@ -202,7 +250,7 @@ fn measure_zoom_api(dir: &Path, runs: usize) -> Result<BuildFigures, String> {
 
 /// Makes `dir` a workspace whose only member is zoom-api's crates.io source, and returns the
 /// member's directory. The source comes from cargo's registry cache (fetched on first use).
-fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, String> {
+fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, BenchError> {
     let member = dir.join("zoom-api");
     if member.join("Cargo.toml").is_file() {
         return Ok(member);
@@ -218,18 +266,19 @@ fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, String> {
     write(&fetch.join("src/lib.rs"), "")?;
     let mut metadata = Command::new(cargo_bin());
     metadata.current_dir(&fetch).args(["metadata", "--format-version", "1"]).stderr(Stdio::inherit());
-    let output = metadata.output().map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    let output =
+        metadata.output().map_err(|source| BenchError::Spawn { command: "cargo metadata".to_owned(), source })?;
     if !output.status.success() {
-        return Err(format!("cargo metadata failed in {}", fetch.display()));
+        return Err(BenchError::Metadata { dir: fetch });
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata output: {e}"))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(BenchError::MetadataJson)?;
     let manifest = json["packages"]
         .as_array()
         .and_then(|packages| packages.iter().find(|p| p["name"] == "zoom-api" && p["version"] == ZOOM_API_VERSION))
         .and_then(|p| p["manifest_path"].as_str())
-        .ok_or("zoom-api not in cargo metadata")?;
-    let source = Path::new(manifest).parent().ok_or("bad manifest path")?;
+        .ok_or(BenchError::NotInMetadata)?;
+    // A manifest path always has a parent; an empty one reads as the current directory.
+    let source = Path::new(manifest).parent().unwrap_or(Path::new("."));
     copy_dir(source, &member)?;
     // The scratch workspace: zoom-api as a member (incremental, opt-level 0 in dev), its
     // dependencies at opt-level 1, exactly like zoom-billing in this workspace.
@@ -436,20 +485,20 @@ fn cargo(dir: &Path, target: &Path) -> Command {
     cmd
 }
 
-fn run_ok(cmd: Command) -> Result<(), String> {
+fn run_ok(cmd: Command) -> Result<(), BenchError> {
     time_ok(cmd).map(|_| ())
 }
 
 /// Runs `cmd` to success and returns its wall time; its output is shown only if it fails
 /// (zoom-api's own warnings would drown the progress lines).
-fn time_ok(mut cmd: Command) -> Result<Duration, String> {
+fn time_ok(mut cmd: Command) -> Result<Duration, BenchError> {
     let started = Instant::now();
     let output = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output();
-    let output = output.map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let output = output.map_err(|source| BenchError::Spawn { command: format!("{cmd:?}"), source })?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        return Err(format!("{cmd:?} failed ({})", output.status));
+        return Err(BenchError::Failed { command: format!("{cmd:?}"), status: output.status });
     }
     Ok(elapsed)
 }
@@ -460,12 +509,12 @@ fn median(mut times: Vec<Duration>) -> Duration {
     if n % 2 == 1 { times[n / 2] } else { (times[n / 2 - 1] + times[n / 2]) / 2 }
 }
 
-fn set_mtime(path: &Path, time: SystemTime) -> Result<(), String> {
+fn set_mtime(path: &Path, time: SystemTime) -> Result<(), BenchError> {
     std::fs::File::options()
         .append(true)
         .open(path)
         .and_then(|f| f.set_modified(time))
-        .map_err(|e| format!("cannot set the mtime of {}: {e}", path.display()))
+        .map_err(io("set the mtime of", path))
 }
 
 fn count_file_lines(path: &Path) -> usize {
@@ -490,25 +539,25 @@ fn count_lines(dir: &Path) -> usize {
         .sum()
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+fn copy_dir(from: &Path, to: &Path) -> Result<(), BenchError> {
+    std::fs::create_dir_all(to).map_err(io("create", to))?;
+    let entries = std::fs::read_dir(from).map_err(io("read", from))?;
     for entry in entries.flatten() {
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         if src.is_dir() {
             copy_dir(&src, &dst)?;
         } else {
-            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+            std::fs::copy(&src, &dst).map_err(io("copy", &src))?;
         }
     }
     Ok(())
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+fn write(path: &Path, text: &str) -> Result<(), BenchError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(io("create", parent))?;
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, text).map_err(io("write", path))
 }
 
 fn loadavg() -> String {

@@ -4,6 +4,9 @@
 //! - `cargo xtask generate --check` fails with a diff when those files are stale.
 //! - `cargo xtask lint` reports the project's rules on the spec.
 //! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
+//!
+//! Every command acts on the workspace found at run time (see
+//! `zoom_billing_codegen::workspace`), never on the one this binary was built in.
 
 mod bench_build;
 mod spec_diff;
@@ -74,7 +77,13 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = workspace_root();
+    let root = match workspace_root() {
+        Ok(root) => root,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Generate { check, spec } => generate(&root, spec, check),
         Command::Lint { format, spec, explain } => run_lint(&root, spec, format, explain),

@@ -1,12 +1,12 @@
 //! `cargo xtask spec-diff`: argument parsing and printing only; the work is
-//! `zoom_billing_codegen::diff::command::run`.
+//! `zoom_billing_spec_diff::command::run`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use zoom_billing_codegen::diff::command::{self, FailOn, Format};
-use zoom_billing_codegen::diff::rules;
+use zoom_billing_spec_diff::command::{self, FailOn, Format};
+use zoom_billing_spec_diff::rules;
 
 /// The command's arguments.
 #[derive(Args)]

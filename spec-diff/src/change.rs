@@ -1,28 +1,12 @@
-//! A semantic diff of two versions of the spec, for reviewing spec changes.
+//! What the diff reports: a [`Change`] with its [`Severity`], [`Area`] and [`Location`].
 //!
-//! [`compare`] walks both documents operation by operation (following
-//! `$ref`s, so a change to a shared component is reported at every operation
-//! that uses it, and once more as the component) and reports each difference
-//! as a [`Change`] with a stable rule id from [`rules::RULES`]. [`rust_impact`]
-//! adds what the change does to the generated Rust API, [`waivers`] marks
-//! accepted findings, [`render`] prints text, Markdown or JSON, and
-//! [`command`] is the whole `cargo xtask spec-diff` behind a thin CLI.
+//! Types only, so that the engine, the rules, the waivers and the renderers
+//! can all name them without importing each other.
 
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
-
-mod engine;
-
-pub mod command;
-pub mod render;
-pub mod rules;
-pub mod rust_impact;
-pub mod source;
-pub mod waivers;
-
-pub use engine::compare;
 
 /// How a change affects users of the generated client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -100,7 +84,7 @@ pub struct Location {
 /// One semantic difference between the two specs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// Stable rule id (see [`rules::RULES`]).
+    /// Stable rule id (see [`crate::rules::RULES`]).
     pub rule: &'static str,
     /// Severity, fixed per rule.
     pub severity: Severity,

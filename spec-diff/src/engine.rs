@@ -4,10 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{Area, Change, Location, Side, rules};
-use crate::spec::Spec;
-use crate::yaml::escape_segment;
-use crate::{METHODS, metadata};
+use zoom_billing_codegen::lint::RATE_LIMIT_LABELS;
+use zoom_billing_codegen::metadata::parse_interval;
+use zoom_billing_codegen::refs::{self, ref_name};
+use zoom_billing_codegen::yaml::escape_segment;
+use zoom_billing_codegen::{Spec, walk};
+
+use crate::change::{Area, Change, Location, Side};
+use crate::rules;
 
 static EMPTY: std::sync::LazyLock<serde_json::Map<String, Value>> = std::sync::LazyLock::new(serde_json::Map::new);
 
@@ -114,26 +118,11 @@ struct Walk<'a> {
     visited: BTreeSet<(String, String, Dir)>,
 }
 
+/// Follow `$ref`s as far as they resolve: `(where the node is written, the node)`.
+/// A reference that does not resolve is compared as written.
 fn resolve<'v>(root: &'v Value, value: &'v Value, at: &str) -> (String, &'v Value) {
-    let mut current = value;
-    let mut pointer = at.to_owned();
-    for _ in 0..32 {
-        match current.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-            Some(target) => match root.pointer(target) {
-                Some(next) => {
-                    current = next;
-                    pointer = target.to_owned();
-                }
-                None => break,
-            },
-            None => break,
-        }
-    }
-    (pointer, current)
-}
-
-fn ref_name(value: &Value) -> Option<&str> {
-    value.get("$ref").and_then(Value::as_str).map(|r| r.rsplit('/').next().unwrap_or(r))
+    let (resolved, _) = refs::follow(root, value);
+    (resolved.pointer.unwrap_or(at).to_owned(), resolved.value)
 }
 
 fn is_success(status: &str) -> bool {
@@ -461,10 +450,9 @@ impl<'a> Walk<'a> {
         }
         let rank = |l: Option<&Value>| {
             let label = l.and_then(|l| l.get("label")).and_then(Value::as_str).unwrap_or("");
-            crate::lint::RATE_LIMIT_LABELS.iter().position(|x| *x == label)
+            RATE_LIMIT_LABELS.iter().position(|x| *x == label)
         };
-        let interval =
-            |l: Option<&Value>| l.and_then(|l| l.get("min_interval")).and_then(metadata::parse_interval).unwrap_or(0);
+        let interval = |l: Option<&Value>| l.and_then(|l| l.get("min_interval")).and_then(parse_interval).unwrap_or(0);
         let daily =
             |l: Option<&Value>| l.and_then(|l| l.get("daily_limit")).and_then(Value::as_u64).unwrap_or(u64::MAX);
         let per =
@@ -1020,26 +1008,18 @@ impl Op<'_> {
 }
 
 fn collect_operations(root: &Value) -> Vec<Op<'_>> {
-    let mut ops = Vec::new();
-    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            let item_pointer = format!("/paths/{}", escape_segment(path));
-            for method in METHODS {
-                if let Some(op) = item.get(*method).filter(|v| v.is_object()) {
-                    ops.push(Op {
-                        pointer: format!("{item_pointer}/{method}"),
-                        item_pointer: item_pointer.clone(),
-                        method: method.to_ascii_uppercase(),
-                        path: path.clone(),
-                        id: op.get("operationId").and_then(Value::as_str).map(str::to_owned),
-                        value: op,
-                        item,
-                    });
-                }
-            }
-        }
-    }
-    ops
+    walk::operations(root)
+        .into_iter()
+        .map(|op| Op {
+            pointer: op.pointer(),
+            item_pointer: op.item_pointer(),
+            method: op.http_method(),
+            path: op.path.to_owned(),
+            id: op.operation_id().map(str::to_owned),
+            value: op.value,
+            item: op.item,
+        })
+        .collect()
 }
 
 struct Param<'v> {

@@ -82,13 +82,18 @@ impl fmt::Display for ApiSummary {
     }
 }
 
+/// The generated code given to [`summarize`] is not Rust.
+#[derive(Debug, thiserror::Error)]
+#[error("generated code does not parse: {0}")]
+pub struct SummaryError(#[source] pub syn::Error);
+
 /// Summarise generated files: the progenitor client and any file of extra
 /// public types (the open enums).
-pub fn summarize(files: &[&str]) -> Result<ApiSummary, String> {
+pub fn summarize(files: &[&str]) -> Result<ApiSummary, SummaryError> {
     let mut ops = Vec::new();
     let mut types = Vec::new();
     for text in files {
-        let file = syn::parse_file(text).map_err(|e| format!("generated code does not parse: {e}"))?;
+        let file = syn::parse_file(text).map_err(SummaryError)?;
         walk(&file.items, &mut ops, &mut types);
     }
     types.sort_by(|a: &Vec<ApiItem>, b| a[0].name.cmp(&b[0].name));

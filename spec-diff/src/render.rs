@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::rust_impact::ApiChange;
-use super::{Change, Severity, Summary};
+use crate::change::{Change, Severity, Side, Summary};
+use crate::rust_impact::ApiChange;
 
 /// Everything one comparison found.
 #[derive(Clone, Debug)]
@@ -170,8 +170,8 @@ impl Report {
                     .unwrap_or_default(),
                 c.location.pointer,
                 match c.location.side {
-                    super::Side::Base => "base",
-                    super::Side::Head => "head",
+                    Side::Base => "base",
+                    Side::Head => "head",
                 },
                 c.location.line
             );
@@ -269,8 +269,8 @@ impl Report {
             };
             let area = serde_json::to_value(c.location.area).ok().and_then(|v| v.as_str().map(str::to_owned));
             let side = match c.location.side {
-                super::Side::Base => " (base)",
-                super::Side::Head => "",
+                Side::Base => " (base)",
+                Side::Head => "",
             };
             let mut change = escape(&c.message);
             if c.before != Value::Null || c.after != Value::Null {

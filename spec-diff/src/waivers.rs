@@ -14,7 +14,8 @@
 
 use serde::Deserialize;
 
-use super::Change;
+use crate::change::Change;
+use crate::rules;
 
 /// The waiver file, relative to the workspace root.
 pub const WAIVERS_PATH: &str = "spec/waivers.yaml";
@@ -35,6 +36,55 @@ pub struct Waiver {
     pub reason: String,
 }
 
+/// Why the waiver file was refused; each names the file and line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WaiverError {
+    /// Not YAML.
+    #[error("{file}:{line}:{column}: YAML syntax error: {message}")]
+    Syntax {
+        /// The file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// Not the waiver file's shape.
+    #[error("{file}:{line}: {message} (at {path})")]
+    Structure {
+        /// The file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+        /// The field path (`waivers[0].rule`).
+        path: String,
+    },
+    /// A rule id that the diff does not have.
+    #[error("{file}:{line}: unknown rule `{rule}` (see `cargo xtask spec-diff --explain`)")]
+    UnknownRule {
+        /// The file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The rule id written.
+        rule: String,
+    },
+    /// A waiver without a reason.
+    #[error("{file}:{line}: waiver for `{rule}` has an empty reason")]
+    EmptyReason {
+        /// The file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The rule id.
+        rule: String,
+    },
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -43,29 +93,34 @@ struct File {
 }
 
 /// Parse the waiver file; `label` names it in errors.
-pub fn parse(label: &str, text: &str) -> Result<Vec<Waiver>, String> {
-    let doc = crate::yaml::parse(text)
-        .map_err(|e| format!("{label}:{}:{}: YAML syntax error: {}", e.location.line, e.location.column, e.message))?;
+pub fn parse(label: &str, text: &str) -> Result<Vec<Waiver>, WaiverError> {
+    let file = label.to_owned();
+    let doc = zoom_billing_codegen::yaml::parse(text).map_err(|e| WaiverError::Syntax {
+        file: file.clone(),
+        line: e.location.line,
+        column: e.location.column,
+        message: e.message,
+    })?;
     if doc.value.is_null() {
         return Ok(Vec::new());
     }
-    let file: File = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
+    let parsed: File = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
         let path = e.path().to_string();
         let pointer = format!("/{}", path.replace(['.', '['], "/").replace(']', ""));
         let line = doc.locate(&pointer).map(|l| l.line).unwrap_or(1);
-        format!("{label}:{line}: {} (at {path})", e.into_inner())
+        WaiverError::Structure { file: file.clone(), line, message: e.into_inner().to_string(), path }
     })?;
-    for (i, w) in file.waivers.iter().enumerate() {
-        if super::rules::find(&w.rule).is_none() {
+    for (i, w) in parsed.waivers.iter().enumerate() {
+        if rules::find(&w.rule).is_none() {
             let line = doc.locate(&format!("/waivers/{i}/rule")).map(|l| l.line).unwrap_or(1);
-            return Err(format!("{label}:{line}: unknown rule `{}` (see `cargo xtask spec-diff --explain`)", w.rule));
+            return Err(WaiverError::UnknownRule { file, line, rule: w.rule.clone() });
         }
         if w.reason.trim().is_empty() {
             let line = doc.locate(&format!("/waivers/{i}")).map(|l| l.line).unwrap_or(1);
-            return Err(format!("{label}:{line}: waiver for `{}` has an empty reason", w.rule));
+            return Err(WaiverError::EmptyReason { file, line, rule: w.rule.clone() });
         }
     }
-    Ok(file.waivers)
+    Ok(parsed.waivers)
 }
 
 impl Waiver {

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::api_summary::{self, ApiItem, ApiKind, ApiSummary};
-use crate::spec::Spec;
-use crate::values;
+use zoom_billing_codegen::{Spec, VariantClash, generate, values};
+
+use crate::api_summary::{self, ApiItem, ApiKind, ApiSummary, SummaryError};
 
 /// One difference in the public Rust API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -28,13 +28,43 @@ pub struct ApiChange {
     pub after: Option<String>,
 }
 
+/// Why a side's client could not be generated and summarised.
+#[derive(Debug, thiserror::Error)]
+pub enum ImpactError {
+    /// progenitor refused the spec.
+    #[error(transparent)]
+    Generate(#[from] zoom_billing_codegen::Error),
+    /// The open enums clash.
+    #[error("{file}: {source}")]
+    OpenEnum {
+        /// The spec file.
+        file: String,
+        /// The clash.
+        #[source]
+        source: VariantClash,
+    },
+    /// The generated code did not parse.
+    #[error("{file}: {source}")]
+    Summary {
+        /// The spec file.
+        file: String,
+        /// syn's error.
+        #[source]
+        source: SummaryError,
+    },
+    /// The thread generating the base client panicked.
+    #[error("the generator thread panicked")]
+    Panicked,
+}
+
 /// The public API summary of the client generated from `spec`.
-pub fn summarize(spec: &Spec) -> Result<ApiSummary, String> {
-    let client = crate::generate::run_progenitor(spec).map_err(|e| e.to_string())?;
-    let open = values::render(&values::collect(&spec.source.value)).map_err(|e| format!("{}: {e}", spec.file))?;
+pub fn summarize(spec: &Spec) -> Result<ApiSummary, ImpactError> {
+    let client = generate::run_progenitor(spec)?;
+    let open = values::render(&values::collect(&spec.source.value))
+        .map_err(|source| ImpactError::OpenEnum { file: spec.file.clone(), source })?;
     // The summary parses the tokens itself; pretty-printing them would only cost time.
     let (client, open) = (client.to_string(), open.to_string());
-    api_summary::summarize(&[&client, &open]).map_err(|e| format!("{}: {e}", spec.file))
+    api_summary::summarize(&[&client, &open]).map_err(|source| ImpactError::Summary { file: spec.file.clone(), source })
 }
 
 /// Generate both clients (in parallel) and compare their public APIs.
@@ -42,7 +72,7 @@ pub fn compare(base: &Spec, head: &Spec) -> Vec<ApiChange> {
     let (b, h) = std::thread::scope(|scope| {
         let b = scope.spawn(|| summarize(base));
         let h = summarize(head);
-        (b.join().unwrap_or_else(|_| Err("the generator thread panicked".to_owned())), h)
+        (b.join().unwrap_or(Err(ImpactError::Panicked)), h)
     });
     match (b, h) {
         (Ok(b), Ok(h)) => diff(&b, &h),
@@ -54,7 +84,7 @@ pub fn compare(base: &Spec, head: &Spec) -> Vec<ApiChange> {
                     kind: "client",
                     name: side.to_owned(),
                     before: None,
-                    after: Some(e),
+                    after: Some(e.to_string()),
                 })
             })
             .collect(),

@@ -5,7 +5,7 @@
 //! compiling, or stop working at run time, is `breaking` even when the wire
 //! contract would tolerate it.
 
-use super::Severity;
+use crate::change::Severity;
 
 /// One rule of the spec diff.
 #[derive(Clone, Copy, Debug)]

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::render::Report;
-use super::source::{self, Input};
-use super::{Severity, waivers};
-use crate::spec::Spec;
+use zoom_billing_codegen::Spec;
+
+use crate::change::Severity;
+use crate::render::Report;
+use crate::source::{self, Input, SourceError};
+use crate::waivers::{self, WaiverError};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,17 +77,51 @@ pub struct Outcome {
 
 /// Bad input: the command exits 2 with this message.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+pub enum InputError {
+    /// `--base` or `--head` names nothing readable.
+    #[error("--{which}: {source}")]
+    Source {
+        /// `base` or `head`.
+        which: &'static str,
+        /// Why.
+        #[source]
+        source: SourceError,
+    },
+    /// `--base` or `--head` is not an OpenAPI 3.0 document.
+    #[error("--{which}: not a valid OpenAPI 3.0 spec: {source}")]
+    Spec {
+        /// `base` or `head`.
+        which: &'static str,
+        /// The parser's error.
+        #[source]
+        source: zoom_billing_codegen::Error,
+    },
+    /// The waiver file is malformed.
+    #[error(transparent)]
+    Waivers(#[from] WaiverError),
+    /// The waiver file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadWaivers {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
-fn side(root: &Path, which: &str, arg: Option<&str>, default: Input) -> Result<(Spec, Option<String>), InputError> {
+fn side(
+    root: &Path,
+    which: &'static str,
+    arg: Option<&str>,
+    default: Input,
+) -> Result<(Spec, Option<String>), InputError> {
     let input = match arg {
-        Some(arg) => source::classify(root, arg).map_err(|e| InputError(format!("--{which}: {e}")))?,
+        Some(arg) => source::classify(root, arg).map_err(|source| InputError::Source { which, source })?,
         None => default,
     };
-    let loaded = source::load(root, &input).map_err(|e| InputError(format!("--{which}: {e}")))?;
-    let spec = Spec::parse(&loaded.label, &loaded.text)
-        .map_err(|e| InputError(format!("--{which}: not a valid OpenAPI 3.0 spec: {e}")))?;
+    let loaded = source::load(root, &input).map_err(|source| InputError::Source { which, source })?;
+    let spec = Spec::parse(&loaded.label, &loaded.text).map_err(|source| InputError::Spec { which, source })?;
     Ok((spec, loaded.crate_version))
 }
 
@@ -100,12 +136,12 @@ pub fn run(root: &Path, args: &Args) -> Result<Outcome, InputError> {
     });
     let waiver_path = args.waivers.clone().unwrap_or_else(|| root.join(waivers::WAIVERS_PATH));
     let waiver_list = match std::fs::read_to_string(&waiver_path) {
-        Ok(text) => waivers::parse(&waiver_path.display().to_string(), &text).map_err(InputError)?,
+        Ok(text) => waivers::parse(&waiver_path.display().to_string(), &text)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.waivers.is_none() => Vec::new(),
-        Err(e) => return Err(InputError(format!("cannot read {}: {e}", waiver_path.display()))),
+        Err(source) => return Err(InputError::ReadWaivers { path: waiver_path, source }),
     };
 
-    let mut changes = super::compare(&base, &head);
+    let mut changes = crate::engine::compare(&base, &head);
     let unused = waivers::apply(&mut changes, &waiver_list);
     let notes = unused
         .iter()
@@ -119,7 +155,7 @@ pub fn run(root: &Path, args: &Args) -> Result<Outcome, InputError> {
             )
         })
         .collect();
-    let rust_impact = if args.rust_impact { super::rust_impact::compare(&base, &head) } else { Vec::new() };
+    let rust_impact = if args.rust_impact { crate::rust_impact::compare(&base, &head) } else { Vec::new() };
     let report = Report {
         base: base.file.clone(),
         head: head.file.clone(),

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use zoom_billing_codegen::SPEC_PATH;
+
 /// The client crate's manifest, relative to the workspace root.
 pub const CRATE_MANIFEST: &str = "zoom-billing/Cargo.toml";
 
@@ -28,13 +30,68 @@ pub enum Input {
     Rev(String),
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
-    let output =
-        Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
+/// Why a side could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// git is not installed or could not start.
+    #[error("cannot run git: {0}")]
+    GitMissing(#[source] std::io::Error),
+    /// git printed something that is not text.
+    #[error("`git {0}` printed invalid UTF-8")]
+    GitOutput(String),
+    /// git failed; its message.
+    #[error("{0}")]
+    GitFailed(String),
+    /// The argument names a directory.
+    #[error("`{0}` is a directory, not a spec file or a git revision")]
+    Directory(String),
+    /// The argument names neither a file nor a revision.
+    #[error("`{arg}` is neither an existing file nor a git revision of {}", root.display())]
+    NotFound {
+        /// The argument.
+        arg: String,
+        /// The repository.
+        root: PathBuf,
+    },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The revision does not exist.
+    #[error("unknown git revision `{rev}` in {}", root.display())]
+    UnknownRev {
+        /// The revision.
+        rev: String,
+        /// The repository.
+        root: PathBuf,
+    },
+    /// `git show REV:spec/zoom-billing.yaml` failed.
+    #[error("cannot read `{spec}` with git: {}", first_line(source))]
+    GitShow {
+        /// `REV:path`.
+        spec: String,
+        /// What git said.
+        #[source]
+        source: Box<SourceError>,
+    },
+}
+
+/// git's first line is the reason; the rest is hints.
+fn first_line(err: &SourceError) -> String {
+    err.to_string().lines().next().unwrap_or("").to_owned()
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String, SourceError> {
+    let output = Command::new("git").arg("-C").arg(root).args(args).output().map_err(SourceError::GitMissing)?;
     if output.status.success() {
-        String::from_utf8(output.stdout).map_err(|_| format!("`git {}` printed invalid UTF-8", args.join(" ")))
+        String::from_utf8(output.stdout).map_err(|_| SourceError::GitOutput(args.join(" ")))
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        Err(SourceError::GitFailed(String::from_utf8_lossy(&output.stderr).trim().to_owned()))
     }
 }
 
@@ -49,18 +106,18 @@ pub fn default_base(root: &Path) -> Input {
 }
 
 /// Interpret a `--base`/`--head` argument: an existing file wins, then a git revision.
-pub fn classify(root: &Path, arg: &str) -> Result<Input, String> {
+pub fn classify(root: &Path, arg: &str) -> Result<Input, SourceError> {
     let path = Path::new(arg);
     if path.is_file() {
         return Ok(Input::File(path.to_owned()));
     }
     if path.is_dir() {
-        return Err(format!("`{arg}` is a directory, not a spec file or a git revision"));
+        return Err(SourceError::Directory(arg.to_owned()));
     }
     if is_rev(root, arg) {
         return Ok(Input::Rev(arg.to_owned()));
     }
-    Err(format!("`{arg}` is neither an existing file nor a git revision of {}", root.display()))
+    Err(SourceError::NotFound { arg: arg.to_owned(), root: root.to_owned() })
 }
 
 /// The `version` of a Cargo manifest's `[package]`, if written out.
@@ -83,26 +140,29 @@ pub fn package_version(manifest: &str) -> Option<String> {
 }
 
 /// Read one side.
-pub fn load(root: &Path, input: &Input) -> Result<Loaded, String> {
+pub fn load(root: &Path, input: &Input) -> Result<Loaded, SourceError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|source| SourceError::Read { path: path.to_owned(), source })
+    };
     match input {
         Input::WorkingTree => {
-            let path = root.join(crate::SPEC_PATH);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let path = root.join(SPEC_PATH);
+            let text = read(&path)?;
             let crate_version =
                 std::fs::read_to_string(root.join(CRATE_MANIFEST)).ok().as_deref().and_then(package_version);
-            Ok(Loaded { label: format!("{} (working tree)", crate::SPEC_PATH), text, crate_version })
+            Ok(Loaded { label: format!("{SPEC_PATH} (working tree)"), text, crate_version })
         }
         Input::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = read(path)?;
             Ok(Loaded { label: path.display().to_string(), text, crate_version: None })
         }
         Input::Rev(rev) => {
             if !is_rev(root, rev) {
-                return Err(format!("unknown git revision `{rev}` in {}", root.display()));
+                return Err(SourceError::UnknownRev { rev: rev.clone(), root: root.to_owned() });
             }
-            let spec = format!("{rev}:{}", crate::SPEC_PATH);
+            let spec = format!("{rev}:{SPEC_PATH}");
             let text = git(root, &["show", &spec])
-                .map_err(|e| format!("cannot read `{spec}` with git: {}", e.lines().next().unwrap_or("")))?;
+                .map_err(|source| SourceError::GitShow { spec: spec.clone(), source: Box::new(source) })?;
             let crate_version =
                 git(root, &["show", &format!("{rev}:{CRATE_MANIFEST}")]).ok().as_deref().and_then(package_version);
             Ok(Loaded { label: spec, text, crate_version })

@@ -1,0 +1,194 @@
+//! The modules of codegen and spec-diff form a stack: no module reaches a
+//! module that reaches it back. The graph is read from the sources (every
+//! `crate::x` path, in `use` lines or inline, with the crate root's
+//! `pub use` re-exports mapped to the module that defines the item).
+//! `cargo test -p zoom-billing-codegen --test module_graph -- --nocapture`
+//! prints it, one line per module.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The crate's directory at run time (not `env!`, which a reused binary would get wrong).
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+}
+
+/// Source text with `//` comments (docs included) removed.
+fn code(text: &str) -> String {
+    text.lines().map(|line| line.split_once("//").map_or(line, |(code, _)| code)).collect::<Vec<_>>().join("\n")
+}
+
+fn ident(text: &str) -> &str {
+    let end = text.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The first segment of every path after `crate::`, through one level of `{...}`.
+fn crate_paths(code: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 1;
+            let end = group
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '{' => 1,
+                        '}' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(group.len(), |(i, _)| i);
+            let mut level = 0;
+            let mut start = 0;
+            for (i, c) in group[..end].char_indices().chain([(end, ',')]) {
+                match c {
+                    '{' => level += 1,
+                    '}' => level -= 1,
+                    ',' if level == 0 => {
+                        out.insert(ident(group[start..i].trim()).to_owned());
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.insert(ident(rest).to_owned());
+        }
+    }
+    out.remove("");
+    out
+}
+
+/// `pub use module::{a, b};` and `pub use module::a;` in the crate root: item → module.
+fn reexports(lib: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for statement in lib.split(';') {
+        let Some(path) = statement.trim().strip_prefix("pub use ") else { continue };
+        let Some((module, items)) = path.split_once("::") else { continue };
+        for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
+            let item = item.trim();
+            let name = item.rsplit_once(" as ").map_or(item, |(_, alias)| alias).trim();
+            out.insert(name.to_owned(), module.trim().to_owned());
+        }
+    }
+    out
+}
+
+/// The graph of the crate whose sources are `files` (file name without `.rs` → text).
+fn graph(files: &BTreeMap<String, String>) -> Graph {
+    let lib = files.get("lib").map(|l| code(l)).unwrap_or_default();
+    let reexported = reexports(&lib);
+    files
+        .iter()
+        .filter(|(name, _)| *name != "lib")
+        .map(|(name, text)| {
+            let deps = crate_paths(&code(text))
+                .into_iter()
+                .filter_map(
+                    |first| {
+                        if files.contains_key(&first) { Some(first) } else { reexported.get(&first).cloned() }
+                    },
+                )
+                .filter(|dep| dep != name && dep != "lib")
+                .collect();
+            (name.clone(), deps)
+        })
+        .collect()
+}
+
+fn read_crate(src: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+        let path = entry.expect("directory entry").path();
+        assert!(!path.is_dir(), "{}: nested modules are not read by this test; keep modules flat", path.display());
+        if path.extension().is_some_and(|e| e == "rs") {
+            let name = path.file_stem().expect("file name").to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            files.insert(name, text);
+        }
+    }
+    files
+}
+
+/// A cycle, as `a -> b -> a`, if there is one.
+fn find_cycle(graph: &Graph) -> Option<String> {
+    fn visit(node: &str, graph: &Graph, stack: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<String> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle.join(" -> "));
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
+        for dep in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(dep, graph, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+fn render(graph: &Graph) -> String {
+    graph
+        .iter()
+        .map(|(module, deps)| format!("{module} -> {}\n", deps.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect()
+}
+
+fn check(src: &Path) -> Graph {
+    let graph = graph(&read_crate(src));
+    println!("{}:\n{}", src.display(), render(&graph));
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("module cycle in {}: {cycle}\n{}", src.display(), render(&graph));
+    }
+    graph
+}
+
+#[test]
+fn codegen_modules_form_a_stack() {
+    let graph = check(&manifest_dir().join("src"));
+    // The bottom of the stack imports nothing of the crate.
+    for bottom in ["diagnostic", "yaml"] {
+        assert_eq!(graph.get(bottom), Some(&BTreeSet::new()), "{bottom} must stay at the bottom");
+    }
+    // lint, examples and metadata share the one resolver and the one walker.
+    assert!(graph["lint"].contains("refs") && graph["lint"].contains("walk"));
+    assert!(graph["examples"].contains("refs") && graph["metadata"].contains("walk"));
+}
+
+#[test]
+fn spec_diff_modules_form_a_stack() {
+    check(&manifest_dir().join("../spec-diff/src"));
+}
+
+#[test]
+fn the_checker_sees_cycles_through_braces_inline_paths_and_reexports() {
+    let files: BTreeMap<String, String> = [
+        ("lib", "mod a;\nmod b;\nmod c;\npub use c::{Thing, Other as Renamed};\n"),
+        ("a", "use crate::{b::{self, X}, yaml};\n// crate::c is only a comment\n"),
+        ("b", "fn f() -> crate::Renamed { todo!() }\n"),
+        ("c", "use crate::a;\n"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_owned(), t.to_owned()))
+    .collect();
+    let graph = graph(&files);
+    assert_eq!(graph["a"], BTreeSet::from(["b".to_owned()]));
+    assert_eq!(graph["b"], BTreeSet::from(["c".to_owned()]));
+    assert_eq!(find_cycle(&graph).as_deref(), Some("a -> b -> c -> a"));
+    let acyclic: Graph = [("a".to_owned(), BTreeSet::from(["b".to_owned()])), ("b".to_owned(), BTreeSet::new())].into();
+    assert_eq!(find_cycle(&acyclic), None);
+}
