@@ -51,6 +51,7 @@ pub mod metadata;
 mod observe;
 pub mod pacing;
 pub mod paginate;
+pub mod redact;
 pub mod retry;
 mod state;
 
