@@ -35,7 +35,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// How many characters [`Redactor::snippet`] keeps.
+/// How many characters [`Redactor::snippet`] keeps (a marker cut in two is kept whole).
 pub const SNIPPET_CHARS: usize = 200;
 
 /// Base64 fragments shorter than this are not searched for: they would
@@ -148,8 +148,16 @@ impl Redactor {
 
     /// The first [`SNIPPET_CHARS`] characters of `bytes` (lossy UTF-8),
     /// scrubbed before being cut.
+    /// A [`REDACTED`] marker the cut would split is kept whole, so the
+    /// snippet may be a few characters longer.
     pub fn snippet(&self, bytes: &[u8]) -> String {
-        self.scrub_bytes(bytes).chars().take(SNIPPET_CHARS).collect()
+        let mut text = self.scrub_bytes(bytes);
+        let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) else { return text };
+        let end = (cut.saturating_sub(REDACTED.len() - 1)..cut)
+            .find(|&at| text.get(at..).is_some_and(|rest| rest.starts_with(REDACTED)) && at + REDACTED.len() > cut)
+            .map_or(cut, |at| at + REDACTED.len());
+        text.truncate(end);
+        text
     }
 
     fn push_text(&mut self, form: String) {
@@ -250,8 +258,9 @@ mod tests {
         let r = Redactor::new([SECRET]);
         let body = format!("{}{SECRET}", "x".repeat(SNIPPET_CHARS - 5));
         let snippet = r.snippet(body.as_bytes());
-        assert!(!snippet.contains(&SECRET[..5]), "{snippet}");
-        assert_eq!(snippet.chars().count(), SNIPPET_CHARS);
+        assert_eq!(snippet, format!("{}{REDACTED}", "x".repeat(SNIPPET_CHARS - 5)));
+        let plain = Redactor::default().snippet("é".repeat(300).as_bytes());
+        assert_eq!(plain.chars().count(), SNIPPET_CHARS);
     }
 
     #[test]

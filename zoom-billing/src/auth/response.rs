@@ -60,6 +60,12 @@ pub(super) fn parse(status: u16, body: &[u8], redactor: &Redactor) -> Result<Tok
                 snippet: "access_token contains characters not allowed in an HTTP header".into(),
             }),
             Some(_) => Err(AuthError::InvalidResponse { status, snippet: "empty access_token".into() }),
+            // A token answer that is not valid JSON (e.g. `expires_in` out of
+            // f64 range) may still carry a token: do not show it.
+            None if json.is_none() && contains(body, b"access_token") => Err(AuthError::InvalidResponse {
+                status,
+                snippet: "a token answer that is not valid JSON".into(),
+            }),
             None => Err(AuthError::InvalidResponse { status, snippet: body_snippet(body, json.as_ref(), redactor) }),
         };
     }
@@ -84,6 +90,10 @@ pub(super) fn parse(status: u16, body: &[u8], redactor: &Redactor) -> Result<Tok
         message: redactor.snippet(message.as_bytes()),
         hint,
     })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The start of a body, scrubbed. A JSON body is shown re-serialised, so a
@@ -178,7 +188,6 @@ mod tests {
             ("3599", Duration::from_secs(3599)),
             ("9223372036854775808", MAX_TOKEN_LIFETIME),
             ("18446744073709551617", MAX_TOKEN_LIFETIME),
-            ("1e400", MAX_TOKEN_LIFETIME),
             ("-5", Duration::ZERO),
             ("-9223372036854775809", Duration::ZERO),
             ("59.9", Duration::from_secs(59)),
@@ -192,6 +201,12 @@ mod tests {
             assert_eq!(token.lifetime, want, "{raw}");
             assert_eq!(token.secret.expose_secret(), "tok");
         }
+    }
+
+    #[test]
+    fn a_token_answer_that_is_not_json_is_an_error_that_hides_the_token() {
+        let text = render(&parse(200, &token_body("1e400"), &redactor()));
+        assert!(text.contains("not valid JSON") && !text.contains("tok\""), "{text}");
     }
 
     #[test]
