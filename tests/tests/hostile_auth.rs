@@ -22,8 +22,10 @@ use hyper_util::rt::TokioIo;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
-use zoom_billing::auth::{AuthError, DEFAULT_MAX_TOKEN_BODY, MAX_TOKEN_LIFETIME, ServerToServer, ServerToServerBuilder};
 use zoom_billing::TokenProvider;
+use zoom_billing::auth::{
+    AuthError, DEFAULT_MAX_TOKEN_BODY, MAX_TOKEN_LIFETIME, ServerToServer, ServerToServerBuilder,
+};
 
 const CLIENT_ID: &str = "hostile-client-id";
 const SECRET: &str = "QzSecretValue9x8y7w6v5u4t3s2r1q";
@@ -93,11 +95,7 @@ impl Drop for Endpoint {
 }
 
 fn reply(status: u16, body: Bytes) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(body).boxed())
-        .unwrap()
+    Response::builder().status(status).header("content-type", "application/json").body(Full::new(body).boxed()).unwrap()
 }
 
 /// A token answer; the token is `tok-` and the alphanumerics of `expires_in`.
@@ -189,7 +187,11 @@ async fn a_token_living_less_than_the_margin_is_reused_for_half_its_life() {
     for _ in 0..500 {
         guarded(provider.access_token()).await.unwrap();
     }
-    eprintln!("expires_in 30, margin 60: 500 sequential calls, {} token request(s), {:?}", endpoint.requests(), started.elapsed());
+    eprintln!(
+        "expires_in 30, margin 60: 500 sequential calls, {} token request(s), {:?}",
+        endpoint.requests(),
+        started.elapsed()
+    );
     assert_eq!(endpoint.requests(), 1);
 
     let short = Endpoint::answering(200, token("1")).await;
@@ -304,8 +306,9 @@ async fn a_secret_echoed_anywhere_never_shows_in_an_error() {
     }
 
     // Echo whatever Authorization header arrives: the real one.
-    let echo = Endpoint::start(|auth| Box::pin(async move { reply(401, Bytes::from(format!(r#"{{"reason":"{auth}"}}"#))) }))
-        .await;
+    let echo =
+        Endpoint::start(|auth| Box::pin(async move { reply(401, Bytes::from(format!(r#"{{"reason":"{auth}"}}"#))) }))
+            .await;
     let err = guarded(echo.provider().build().unwrap().access_token()).await.err().unwrap();
     let shown = format!("{err} | {err:?}");
     assert!(!shows_secret(&shown) && shown.contains("Basic [REDACTED]"), "{shown}");

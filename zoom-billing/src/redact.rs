@@ -224,7 +224,10 @@ mod tests {
         let r = Redactor::new([SECRET]);
         assert_eq!(r.scrub(&format!("a {SECRET} b {SECRET}")), "a [REDACTED] b [REDACTED]");
         let odd = Redactor::new(["pa\"ss/wo\\rd"]);
-        assert_eq!(odd.scrub(r#"{"e":"pa\"ss/wo\\rd","f":"pa\"ss\/wo\\rd"}"#), r#"{"e":"[REDACTED]","f":"[REDACTED]"}"#);
+        assert_eq!(
+            odd.scrub(r#"{"e":"pa\"ss/wo\\rd","f":"pa\"ss\/wo\\rd"}"#),
+            r#"{"e":"[REDACTED]","f":"[REDACTED]"}"#
+        );
     }
 
     #[test]

@@ -62,10 +62,9 @@ pub(super) fn parse(status: u16, body: &[u8], redactor: &Redactor) -> Result<Tok
             Some(_) => Err(AuthError::InvalidResponse { status, snippet: "empty access_token".into() }),
             // A token answer that is not valid JSON (e.g. `expires_in` out of
             // f64 range) may still carry a token: do not show it.
-            None if json.is_none() && contains(body, b"access_token") => Err(AuthError::InvalidResponse {
-                status,
-                snippet: "a token answer that is not valid JSON".into(),
-            }),
+            None if json.is_none() && contains(body, b"access_token") => {
+                Err(AuthError::InvalidResponse { status, snippet: "a token answer that is not valid JSON".into() })
+            }
             None => Err(AuthError::InvalidResponse { status, snippet: body_snippet(body, json.as_ref(), redactor) }),
         };
     }
@@ -258,11 +257,7 @@ mod tests {
         prop_oneof![
             proptest::collection::vec(any::<u8>(), 0..400),
             proptest::collection::vec(fragments, 0..30).prop_map(|parts| parts.concat().into_bytes()),
-            (
-                prop_oneof![Just("error"), Just("code"), Just("reason"), Just("message")],
-                0usize..400,
-                0usize..3
-            )
+            (prop_oneof![Just("error"), Just("code"), Just("reason"), Just("message")], 0usize..400, 0usize..3)
                 .prop_map(|(field, pad, form)| {
                     let secret = match form {
                         0 => SECRET.to_owned(),

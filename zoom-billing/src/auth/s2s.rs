@@ -26,8 +26,11 @@ const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
 /// The connect timeout of the HTTP client a [`ServerToServerBuilder`] makes.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One token request, as a future.
+type Request = BoxFuture<'static, Result<SecretString, AuthError>>;
+
 /// One token request, awaited by every caller that needs a token meanwhile.
-type Flight = Shared<BoxFuture<'static, Result<SecretString, AuthError>>>;
+type Flight = Shared<Request>;
 
 /// Server-to-Server OAuth: `account_credentials` grant with HTTP Basic client
 /// credentials, token cached and renewed before it expires.
@@ -61,7 +64,7 @@ struct State {
     token: Option<Cached>,
     /// The request in flight, if a caller still waits on it (weak: when every
     /// caller has dropped its future, the request is cancelled).
-    flight: Option<(u64, WeakShared<BoxFuture<'static, Result<SecretString, AuthError>>>)>,
+    flight: Option<(u64, WeakShared<Request>)>,
     /// Numbers flights, so a finished one only clears itself.
     flights: u64,
     /// Failed requests in a row.
@@ -278,7 +281,8 @@ impl Inner {
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
-                let wait = self.backoff.saturating_mul(1 << state.failures.saturating_sub(1).min(16)).min(MAX_FAILURE_BACKOFF);
+                let wait =
+                    self.backoff.saturating_mul(1 << state.failures.saturating_sub(1).min(16)).min(MAX_FAILURE_BACKOFF);
                 state.retry_at = now.checked_add(wait);
                 tracing::debug!(target: "zoom_billing::auth", failures = state.failures, ?wait, %error, "token request failed");
                 Err(error)
