@@ -280,6 +280,36 @@ async fn the_cap_is_configurable_and_an_announced_length_is_checked_first() {
     assert!(err.is_retryable(), "a 5xx stays retryable");
 }
 
+#[tokio::test]
+async fn extreme_settings_do_not_panic() {
+    // A hostile Content-Length with no cap to speak of: nothing is preallocated from it.
+    let endpoint = Endpoint::start(|_| {
+        Box::pin(async {
+            let mut response = reply(200, token("3600"));
+            response.headers_mut().insert("content-length", hyper::header::HeaderValue::from_static("1099511627776"));
+            response
+        })
+    })
+    .await;
+    let provider = endpoint
+        .provider()
+        .timeout(Duration::MAX)
+        .refresh_margin(Duration::MAX)
+        .failure_backoff(Duration::MAX)
+        .max_token_body(usize::MAX)
+        .build()
+        .unwrap();
+    // The body ends before the announced length: a transport error, not an abort.
+    let err = guarded(provider.access_token()).await.err().unwrap();
+    assert!(matches!(err, AuthError::Transport(_)), "{err:?}");
+
+    let endpoint = Endpoint::answering(200, token("3600")).await;
+    let provider = endpoint.provider().timeout(Duration::MAX).refresh_margin(Duration::MAX).build().unwrap();
+    guarded(provider.access_token()).await.unwrap();
+    guarded(provider.access_token()).await.unwrap();
+    assert_eq!(endpoint.requests(), 1, "a margin longer than the life still reuses the token for half of it");
+}
+
 // ---- secrets --------------------------------------------------------------------
 
 #[tokio::test]

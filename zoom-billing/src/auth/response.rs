@@ -15,6 +15,9 @@ pub(super) struct Token {
     pub(super) lifetime: Duration,
 }
 
+/// The most a body read preallocates, whatever is announced.
+const PREALLOCATE: usize = 16 * 1024;
+
 /// Why a capped body read stopped.
 pub(super) enum ReadError {
     /// More than the cap was announced or sent.
@@ -30,8 +33,9 @@ pub(super) async fn read_capped(mut response: reqwest::Response, limit: usize) -
     if announced > u64::try_from(limit).unwrap_or(u64::MAX) {
         return Err(ReadError::TooLarge);
     }
-    // The announced length is at most the cap here, so it is a safe hint.
-    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    // Trust the announced length only up to what a real token answer needs:
+    // the cap itself may be huge.
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0).min(PREALLOCATE));
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
         if chunk.len() > limit.saturating_sub(body.len()) {
             return Err(ReadError::TooLarge);
