@@ -100,8 +100,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let ops = metadata::extract(&spec.source.value);
     let open = values::collect(&spec.source.value);
     let values_tokens = values::render(&open).map_err(|source| Error::OpenEnum { file: spec.file.clone(), source })?;
-    let calls_tokens =
-        calls::render(&client, &ops, &module_root).map_err(|source| Error::Calls { file: spec.file.clone(), source })?;
+    let calls_tokens = calls::render(&client, &ops, &module_root)
+        .map_err(|source| Error::Calls { file: spec.file.clone(), source })?;
 
     let header = |what: &str| {
         format!(

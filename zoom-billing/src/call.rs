@@ -26,6 +26,7 @@ use crate::error::{Error, Result, UnknownOutcome};
 use crate::hooks::Attempt;
 use crate::metadata::Operation;
 use crate::observe;
+use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
 use crate::state::Runtime;
 use crate::types::ZoomError;
@@ -139,8 +140,8 @@ where
                 return Err(error);
             }
             let deadline = scope.sent_at().and_then(|at| at.checked_add(timeout));
-            let secret = token.as_ref().map(|t| t.expose_secret().to_owned());
-            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, secret.as_deref()).await;
+            let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
+            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
             let failure = match verdict {
                 Outcome::Done(value) => return Ok(value),
                 Outcome::Verdict(Verdict::Fail(error)) => return Err(error),
@@ -245,7 +246,7 @@ async fn classify_outcome<T>(
     outcome: Option<RawResult<T>>,
     answer: Option<(StatusCode, reqwest::header::HeaderMap)>,
     deadline: Option<Instant>,
-    secret: Option<&str>,
+    redactor: &Redactor,
 ) -> Outcome<T> {
     let now = runtime.pacer.clock().now();
     let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
@@ -259,7 +260,7 @@ async fn classify_outcome<T>(
     match error {
         GenError::ErrorResponse(value) => {
             let (status, headers) = (value.status(), value.headers().clone());
-            let zoom = scrub_zoom(value.into_inner(), secret);
+            let zoom = scrub_zoom(value.into_inner(), redactor);
             Outcome::Verdict(classify::error_answer(operation, status, &headers, Some(&zoom), b"", now))
         }
         GenError::UnexpectedResponse(response) => {
@@ -285,14 +286,14 @@ async fn classify_outcome<T>(
                 Err(_) => retry(Failure::Timeout),
                 Ok(Err(e)) => body_failure(operation, status, e),
                 Ok(Ok(body)) => {
-                    let body = scrub_bytes(body, secret);
+                    let body = scrub_bytes(body, redactor);
                     let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
                     Outcome::Verdict(classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now))
                 }
             }
         }
         GenError::InvalidResponsePayload(body, e) => {
-            let body = scrub_bytes(body, secret);
+            let body = scrub_bytes(body, redactor);
             match answer {
                 Some((status, headers)) if !status.is_success() => {
                     Outcome::Verdict(classify::error_answer(operation, status, &headers, None, &body, now))
@@ -333,28 +334,20 @@ fn body_failure<T>(operation: Operation, status: StatusCode, error: reqwest::Err
     }
 }
 
-/// The body with the bearer token blanked out, before anything is cut from it.
-fn scrub_bytes(body: Bytes, secret: Option<&str>) -> Bytes {
-    match secret {
-        Some(secret) if !secret.is_empty() && contains(&body, secret.as_bytes()) => {
-            Bytes::from(String::from_utf8_lossy(&body).replace(secret, "[REDACTED]"))
-        }
-        _ => body,
-    }
+/// The body with the bearer token blanked out (as written, JSON-escaped or in
+/// base64), before anything is cut from it.
+fn scrub_bytes(body: Bytes, redactor: &Redactor) -> Bytes {
+    if redactor.is_empty() { body } else { Bytes::from(redactor.scrub_bytes(&body)) }
 }
 
-fn scrub_zoom(mut zoom: ZoomError, secret: Option<&str>) -> ZoomError {
-    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-        zoom.message = zoom.message.replace(secret, "[REDACTED]");
+fn scrub_zoom(mut zoom: ZoomError, redactor: &Redactor) -> ZoomError {
+    if !redactor.is_empty() {
+        zoom.message = redactor.scrub(&zoom.message);
         for e in &mut zoom.errors {
             for text in [&mut e.field, &mut e.message].into_iter().flatten() {
-                *text = text.replace(secret, "[REDACTED]");
+                *text = redactor.scrub(text);
             }
         }
     }
     zoom
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -46,7 +46,9 @@
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
-// The runtime, bottom to top: each module uses only those above it.
+// The runtime is a stack; each module uses only those below it in this list:
+// metadata, human, redact, error, auth, classify, retry, pacing, body, state,
+// hooks, observe, call, client, config, paginate, download, reports.
 pub mod auth;
 mod body;
 mod call;
@@ -61,6 +63,7 @@ pub mod metadata;
 mod observe;
 pub mod pacing;
 pub mod paginate;
+mod redact;
 pub mod reports;
 pub mod retry;
 mod state;

@@ -1,0 +1,221 @@
+//! Access tokens: Server-to-Server OAuth with a cache, a fixed token, or your
+//! own [`TokenProvider`].
+//!
+//! # Server-to-Server OAuth ([`ServerToServer`])
+//! - **Cache.** A token is renewed a margin (default 60 s) before it expires,
+//!   or at half its life if that is later: a token whose `expires_in` is at
+//!   or below the margin is still reused for half its life, not fetched again
+//!   for every call. `expires_in` is read leniently and never panics: a
+//!   number (a fraction is rounded down), a numeric string, negative (no
+//!   caching), above one day (clamped to [`MAX_TOKEN_LIFETIME`]); missing or
+//!   not a number means [`DEFAULT_TOKEN_LIFETIME`].
+//! - **One token request, shared.** However many calls need a token at once,
+//!   one token request is in flight, and its outcome, success or failure, is
+//!   handed to every caller waiting on it. After a failure the next request
+//!   waits a backoff (default 1 s, doubling with each consecutive failure up to
+//!   [`MAX_FAILURE_BACKOFF`]); callers arriving meanwhile join that next
+//!   request. A caller that gives up (its future dropped) does not cancel the
+//!   request for the others; the request is cancelled when no caller waits.
+//! - **Bounded.** The whole exchange (connect, headers, body) has a timeout:
+//!   [`AuthError::Timeout`], retryable. The body is read up to a cap (default
+//!   [`DEFAULT_MAX_TOKEN_BODY`]); past it the read stops with
+//!   [`AuthError::BodyTooLarge`], so memory stays bounded whatever is sent.
+//! - **Secrets.** The client secret (plain, JSON-escaped, and in base64 as a
+//!   gateway echoing the `Authorization: Basic` header shows it) is scrubbed
+//!   from every field of every [`AuthError`] before any text is cut to a
+//!   snippet (see [`crate::redact`]); a token in a malformed success body is
+//!   scrubbed too. `Debug` and `Display` are both clean.
+//!
+//! When Zoom answers a call with 401 and code 124 (invalid or expired token),
+//! the runtime tells the provider ([`TokenProvider::invalidate`]) and replays
+//! the call once with a new token.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use secrecy::SecretString;
+
+mod response;
+mod s2s;
+
+pub use s2s::{ServerToServer, ServerToServerBuilder};
+
+/// Zoom's OAuth host.
+pub const DEFAULT_OAUTH_HOST: &str = "https://zoom.us";
+
+/// Renew a cached token this long before it expires, unless configured.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// The most bytes of a token endpoint's body that are read, unless configured.
+pub const DEFAULT_MAX_TOKEN_BODY: usize = 64 * 1024;
+
+/// The lifetime assumed when a token response has no usable `expires_in`
+/// (Zoom's tokens last one hour).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Longer `expires_in` values are clamped to this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The wait before the token request that follows a failed one, unless configured.
+pub const DEFAULT_FAILURE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest wait between failed token requests.
+pub const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why no usable access token could be had.
+///
+/// Every text field has had the client secret scrubbed out, so `Debug` and
+/// `Display` are safe to log. Cloning is cheap: one failed token request is
+/// handed to every caller that waited on it.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The OAuth endpoint refused the credentials.
+    #[error("Zoom's OAuth endpoint refused the token request (HTTP {status}{}): {message}. {hint}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default())]
+    Rejected {
+        /// HTTP status of the token endpoint.
+        status: u16,
+        /// Zoom's error code or OAuth error string, if any (secrets removed).
+        code: Option<String>,
+        /// Zoom's message (secrets removed).
+        message: String,
+        /// What to fix.
+        hint: &'static str,
+    },
+    /// The OAuth endpoint answered something that is not a token.
+    #[error("Zoom's OAuth endpoint answered HTTP {status} with an unexpected body {snippet:?}")]
+    InvalidResponse {
+        /// HTTP status.
+        status: u16,
+        /// The start of the body, or what is wrong with it (secrets removed
+        /// before the body was cut).
+        snippet: String,
+    },
+    /// The OAuth endpoint's body is larger than the configured cap; reading
+    /// stopped there.
+    #[error("Zoom's OAuth endpoint answered HTTP {status} with a body over the {limit}-byte cap")]
+    BodyTooLarge {
+        /// HTTP status.
+        status: u16,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The OAuth endpoint did not answer (status, headers and body) in time.
+    #[error("Zoom's OAuth endpoint did not answer within {after:?}")]
+    Timeout {
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The OAuth endpoint could not be reached, or the connection broke.
+    #[error("cannot reach Zoom's OAuth endpoint: {0}")]
+    Transport(#[source] Arc<reqwest::Error>),
+    /// Zoom rejected the access token on an API call, even after renewal
+    /// (or the token cannot be renewed).
+    #[error("Zoom rejected the access token (code {code}): {message}. {hint}")]
+    TokenRejected {
+        /// Zoom's error code (124: invalid or expired token).
+        code: i64,
+        /// Zoom's message.
+        message: String,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A user-supplied [`TokenProvider`] failed.
+    #[error("the token provider failed: {0}")]
+    Provider(String),
+    /// The token contains bytes not allowed in an HTTP header.
+    #[error("the access token contains characters not allowed in an HTTP header")]
+    InvalidToken,
+}
+
+impl AuthError {
+    /// Whether the same request may succeed later: transport failures,
+    /// timeouts, and answers of the token endpoint with a 5xx status.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AuthError::Transport(_) | AuthError::Timeout { .. } => true,
+            AuthError::Rejected { status, .. }
+            | AuthError::InvalidResponse { status, .. }
+            | AuthError::BodyTooLarge { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// Supplies access tokens to the client.
+///
+/// Implement this to share tokens between processes (a token store), or to
+/// use another OAuth flow. Tokens are [`SecretString`]s so they never show
+/// in `Debug` output.
+pub trait TokenProvider: Send + Sync + 'static {
+    /// A token to use now. Called before every request; cache inside.
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, AuthError>>;
+
+    /// Zoom rejected `rejected` (401, code 124): forget it, so the next
+    /// [`access_token`](TokenProvider::access_token) returns a new one.
+    fn invalidate(&self, rejected: &SecretString) {
+        let _ = rejected;
+    }
+
+    /// Whether [`invalidate`](TokenProvider::invalidate) can lead to a
+    /// different token (false for a fixed token: no replay is attempted).
+    fn can_renew(&self) -> bool {
+        true
+    }
+}
+
+/// A fixed access token (no renewal).
+pub struct FixedToken(SecretString);
+
+impl FixedToken {
+    /// Use this token for every request.
+    pub fn new(token: impl Into<String>) -> Self {
+        FixedToken(SecretString::from(token.into()))
+    }
+
+    /// Use this token for every request.
+    pub fn from_secret(token: SecretString) -> Self {
+        FixedToken(token)
+    }
+}
+
+impl fmt::Debug for FixedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FixedToken([REDACTED])")
+    }
+}
+
+impl TokenProvider for FixedToken {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, AuthError>> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn can_renew(&self) -> bool {
+        false
+    }
+}
+
+/// The client's token provider.
+pub(crate) type SharedProvider = std::sync::Arc<dyn TokenProvider>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_server_failures_are_retryable() {
+        assert!(AuthError::Timeout { after: Duration::from_secs(1) }.is_retryable());
+        assert!(AuthError::BodyTooLarge { status: 502, limit: 1 }.is_retryable());
+        assert!(!AuthError::BodyTooLarge { status: 200, limit: 1 }.is_retryable());
+        assert!(!AuthError::InvalidToken.is_retryable());
+    }
+
+    #[test]
+    fn fixed_token_debug_redacts() {
+        let debug = format!("{:?}", FixedToken::new("tok-secret"));
+        assert!(!debug.contains("tok-secret"), "{debug}");
+    }
+}

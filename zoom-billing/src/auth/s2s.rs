@@ -1,0 +1,389 @@
+//! The Server-to-Server OAuth provider: cache, one shared token request,
+//! backoff after failures (see the [module docs](super)).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared, WeakShared};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+use super::response::{self, ReadError, Token};
+use super::{
+    AuthError, DEFAULT_FAILURE_BACKOFF, DEFAULT_MAX_TOKEN_BODY, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN,
+    MAX_FAILURE_BACKOFF, TokenProvider,
+};
+use crate::config::{BuildError, USER_AGENT};
+use crate::redact::Redactor;
+
+/// The timeout of a token request, unless configured (the client's default
+/// attempt timeout).
+const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The connect timeout of the HTTP client a [`ServerToServerBuilder`] makes.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One token request, as a future.
+type Request = BoxFuture<'static, Result<SecretString, AuthError>>;
+
+/// One token request, awaited by every caller that needs a token meanwhile.
+type Flight = Shared<Request>;
+
+/// Server-to-Server OAuth: `account_credentials` grant with HTTP Basic client
+/// credentials, token cached and renewed before it expires.
+///
+/// The client builds one from
+/// [`ClientBuilder::server_to_server`](crate::ClientBuilder::server_to_server);
+/// [`ServerToServer::builder`] makes one to use on its own or to wrap in
+/// your own [`TokenProvider`].
+pub struct ServerToServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    account_id: String,
+    client_id: String,
+    client_secret: SecretString,
+    token_url: String,
+    margin: Duration,
+    timeout: Duration,
+    max_body: usize,
+    backoff: Duration,
+    http: reqwest::Client,
+    /// Knows the client secret and `base64(client_id:client_secret)`.
+    redactor: Redactor,
+    state: Mutex<State>,
+    requests: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    token: Option<Cached>,
+    /// The request in flight, if a caller still waits on it (weak: when every
+    /// caller has dropped its future, the request is cancelled).
+    flight: Option<(u64, WeakShared<Request>)>,
+    /// Numbers flights, so a finished one only clears itself.
+    flights: u64,
+    /// Failed requests in a row.
+    failures: u32,
+    /// No request before this instant (set after a failure).
+    retry_at: Option<Instant>,
+}
+
+struct Cached {
+    token: SecretString,
+    renew_at: Instant,
+}
+
+impl fmt::Debug for ServerToServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("ServerToServer")
+            .field("account_id", &inner.account_id)
+            .field("client_id", &inner.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("token_url", &inner.token_url)
+            .field("margin", &inner.margin)
+            .field("timeout", &inner.timeout)
+            .field("max_body", &inner.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerToServer {
+    /// Configure a provider for these app credentials.
+    pub fn builder(
+        account_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> ServerToServerBuilder {
+        ServerToServerBuilder {
+            account_id: account_id.into(),
+            client_id: client_id.into(),
+            client_secret: SecretString::from(client_secret.into()),
+            oauth_host: DEFAULT_OAUTH_HOST.to_owned(),
+            margin: DEFAULT_REFRESH_MARGIN,
+            timeout: DEFAULT_TOKEN_TIMEOUT,
+            max_body: DEFAULT_MAX_TOKEN_BODY,
+            backoff: DEFAULT_FAILURE_BACKOFF,
+            http: None,
+        }
+    }
+
+    /// Credentials of a Server-to-Server OAuth app (the client's settings;
+    /// the body cap and failure backoff take their defaults).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        account_id: String,
+        client_id: String,
+        client_secret: SecretString,
+        oauth_host: &str,
+        margin: Duration,
+        timeout: Duration,
+        http: reqwest::Client,
+    ) -> Self {
+        ServerToServerBuilder {
+            account_id,
+            client_id,
+            client_secret,
+            oauth_host: oauth_host.to_owned(),
+            margin,
+            timeout,
+            max_body: DEFAULT_MAX_TOKEN_BODY,
+            backoff: DEFAULT_FAILURE_BACKOFF,
+            http: None,
+        }
+        .assemble(http)
+    }
+
+    /// How many token requests this provider has made.
+    pub fn token_requests(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// Settings of a [`ServerToServer`] provider. Start with [`ServerToServer::builder`].
+#[must_use]
+pub struct ServerToServerBuilder {
+    account_id: String,
+    client_id: String,
+    client_secret: SecretString,
+    oauth_host: String,
+    margin: Duration,
+    timeout: Duration,
+    max_body: usize,
+    backoff: Duration,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ServerToServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerToServerBuilder")
+            .field("account_id", &self.account_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("oauth_host", &self.oauth_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerToServerBuilder {
+    /// The OAuth host of the token endpoint, default `https://zoom.us`.
+    pub fn oauth_host(mut self, url: impl Into<String>) -> Self {
+        self.oauth_host = url.into();
+        self
+    }
+
+    /// Renew tokens this long before they expire (default 60 s; a token that
+    /// lives less than twice this is renewed at half its life).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Time allowed for one token request, body included (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Read at most this many bytes of a token endpoint's body (default
+    /// [`DEFAULT_MAX_TOKEN_BODY`](super::DEFAULT_MAX_TOKEN_BODY)); a larger
+    /// body is [`AuthError::BodyTooLarge`]. A real token answer is under 1 KiB.
+    pub fn max_token_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Wait this long before the request that follows a failed one, doubled
+    /// for each further failure in a row up to
+    /// [`MAX_FAILURE_BACKOFF`](super::MAX_FAILURE_BACKOFF) (default 1 s).
+    pub fn failure_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Use this `reqwest::Client` (default: a client with a 10 s connect timeout).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Build the provider. Fails when the OAuth host is not an absolute
+    /// http(s) URL, or when the default HTTP client cannot be built.
+    pub fn build(self) -> Result<ServerToServer, BuildError> {
+        let host = self.oauth_host.clone();
+        let invalid = |reason: &str| BuildError::InvalidBaseUrl { url: host.clone(), reason: reason.to_owned() };
+        let parsed = reqwest::Url::parse(&self.oauth_host).map_err(|e| invalid(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https"));
+        }
+        let http = match self.http.clone() {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+                .build()
+                .map_err(BuildError::Http)?,
+        };
+        Ok(self.assemble(http))
+    }
+
+    fn assemble(self, http: reqwest::Client) -> ServerToServer {
+        let redactor = Redactor::default().with_basic_credentials(&self.client_id, self.client_secret.expose_secret());
+        ServerToServer {
+            inner: Arc::new(Inner {
+                token_url: format!("{}/oauth/token", self.oauth_host.trim_end_matches('/')),
+                account_id: self.account_id,
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                margin: self.margin,
+                timeout: self.timeout,
+                max_body: self.max_body,
+                backoff: self.backoff,
+                http,
+                redactor,
+                state: Mutex::new(State::default()),
+                requests: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Inner {
+    /// The state; a poisoned lock is still usable (every update is one assignment).
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One flight: wait out the backoff, request, record the outcome.
+    async fn fly(self: Arc<Self>, id: u64, not_before: Option<Instant>) -> Result<SecretString, AuthError> {
+        if let Some(at) = not_before {
+            tokio::time::sleep_until(at).await;
+        }
+        let outcome = self.request().await;
+        let now = Instant::now();
+        let mut state = self.state();
+        if state.flight.as_ref().is_some_and(|(current, _)| *current == id) {
+            state.flight = None;
+        }
+        match outcome {
+            Ok(Token { secret, lifetime }) => {
+                state.failures = 0;
+                state.retry_at = None;
+                state.token = now
+                    .checked_add(response::reuse_for(lifetime, self.margin))
+                    .map(|renew_at| Cached { token: secret.clone(), renew_at });
+                Ok(secret)
+            }
+            Err(error) => {
+                state.failures = state.failures.saturating_add(1);
+                let wait =
+                    self.backoff.saturating_mul(1 << state.failures.saturating_sub(1).min(16)).min(MAX_FAILURE_BACKOFF);
+                state.retry_at = now.checked_add(wait);
+                tracing::debug!(target: "zoom_billing::auth", failures = state.failures, ?wait, %error, "token request failed");
+                Err(error)
+            }
+        }
+    }
+
+    /// One token request, bounded in time and body size.
+    async fn request(&self) -> Result<Token, AuthError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let request = self
+            .http
+            .post(&self.token_url)
+            .query(&[("grant_type", "account_credentials"), ("account_id", self.account_id.as_str())])
+            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+            .header(reqwest::header::ACCEPT, "application/json");
+        let exchange = async {
+            let response = request.send().await.map_err(transport)?;
+            let status = response.status().as_u16();
+            match response::read_capped(response, self.max_body).await {
+                Ok(body) => Ok((status, body)),
+                Err(ReadError::TooLarge) => Err(AuthError::BodyTooLarge { status, limit: self.max_body }),
+                Err(ReadError::Transport(e)) => Err(transport(e)),
+            }
+        };
+        let (status, body) = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| AuthError::Timeout { after: self.timeout })??;
+        response::parse(status, &body, &self.redactor)
+    }
+}
+
+fn transport(error: reqwest::Error) -> AuthError {
+    AuthError::Transport(Arc::new(error.without_url()))
+}
+
+impl TokenProvider for ServerToServer {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretString, AuthError>> {
+        let flight: Flight = {
+            let mut state = self.inner.state();
+            if let Some(cached) = &state.token
+                && Instant::now() < cached.renew_at
+            {
+                let token = cached.token.clone();
+                return Box::pin(async move { Ok(token) });
+            }
+            match state.flight.as_ref().and_then(|(_, weak)| weak.upgrade()) {
+                Some(flight) => flight,
+                None => {
+                    state.flights = state.flights.wrapping_add(1);
+                    let id = state.flights;
+                    let flight = self.inner.clone().fly(id, state.retry_at).boxed().shared();
+                    state.flight = flight.downgrade().map(|weak| (id, weak));
+                    flight
+                }
+            }
+        };
+        Box::pin(flight)
+    }
+
+    fn invalidate(&self, rejected: &SecretString) {
+        let mut state = self.inner.state();
+        if state.token.as_ref().is_some_and(|c| c.token.expose_secret() == rejected.expose_secret()) {
+            state.token = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts() {
+        let s2s = ServerToServer::new(
+            "acct".into(),
+            "cid".into(),
+            SecretString::from("top-secret".to_owned()),
+            DEFAULT_OAUTH_HOST,
+            DEFAULT_REFRESH_MARGIN,
+            Duration::from_secs(5),
+            reqwest::Client::new(),
+        );
+        let builder = ServerToServer::builder("acct", "cid", "top-secret");
+        let debug = format!("{s2s:?} {builder:?}");
+        assert!(!debug.contains("top-secret"), "{debug}");
+    }
+
+    #[test]
+    fn the_oauth_host_is_checked() {
+        assert!(matches!(
+            ServerToServer::builder("a", "b", "c").oauth_host("ftp://x").build(),
+            Err(BuildError::InvalidBaseUrl { .. })
+        ));
+        assert!(ServerToServer::builder("a", "b", "c").oauth_host("http://127.0.0.1:1").build().is_ok());
+    }
+
+    #[test]
+    fn hints_say_what_to_fix() {
+        assert!(response::hint(400, Some("4717"), "").contains("disabled"));
+        assert!(response::hint(401, Some("invalid_client"), "").contains("ZOOM_CLIENT_SECRET"));
+        assert!(response::hint(400, None, "Invalid account_id").contains("ZOOM_ACCOUNT_ID"));
+    }
+}
