@@ -241,9 +241,15 @@ fn operation(op: &str, builder: &str, builders: &[Item]) -> Vec<ApiItem> {
                             ReturnType::Type(_, ty) => render_type(ty),
                             ReturnType::Default => "()".into(),
                         };
-                        let ret =
-                            ret.strip_prefix("Result<").and_then(|r| r.strip_suffix('>')).unwrap_or(&ret).to_owned();
-                        detail = format!("{route} -> {ret}");
+                        // Users call the generated call layer, whose `send()` returns the crate's
+                        // own `Result<ResponseValue<T>>` (progenitor's error type is internal):
+                        // keep `ResponseValue<T>` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
+                        let ok = ret
+                            .strip_prefix("Result<")
+                            .and_then(|r| r.strip_suffix('>'))
+                            .map(|r| r.rsplit_once(", Error<").map_or(r, |(ok, _)| ok))
+                            .unwrap_or(&ret);
+                        detail = format!("{route} -> Result<{ok}>");
                     } else if name != "new" && is_pub(&method.vis) {
                         params.push((name, param_type(method)));
                     }
@@ -385,7 +391,7 @@ mod tests {
         let summary = summarize(&[client]).unwrap().to_string();
         assert_eq!(
             summary,
-            "op get_usage GET /accounts/{accountId}/usage -> ResponseValue<Usage>, Error<ZoomError>\n  \
+            "op get_usage GET /accounts/{accountId}/usage -> Result<ResponseValue<Usage>>\n  \
              param get_usage.account_id: String, required\n  \
              param get_usage.from: NaiveDate, optional\n\
              enum Status\n  variant Status::Active\n  variant Status::Other: String\n\
