@@ -61,7 +61,8 @@ fn bearer(fake: &FakeZoom) -> zoom_billing::ClientBuilder {
 #[tokio::test(start_paused = true)]
 async fn a_spent_daily_budget() {
     let fake = FakeZoom::start().await.unwrap();
-    let client = bearer(&fake).rate_limit_policy(RateLimitPolicy::default().with_operation_pacing(false)).build().unwrap();
+    let client =
+        bearer(&fake).rate_limit_policy(RateLimitPolicy::default().with_operation_pacing(false)).build().unwrap();
     for _ in 0..6 {
         invoices(&client).await.unwrap();
     }
@@ -86,7 +87,12 @@ async fn a_daily_429() {
     let client = bearer(&fake).build().unwrap();
     fake.inject(Fault::daily_limit("2099-01-01T00:00:00Z").path("/plans/usage"));
     let error = plan_usage(&client, "me").await.unwrap_err();
-    check(&error, "get_plan_usage", &["daily rate limit", "HTTP 429", "requests resume in", "tracking id fake-track-"], false);
+    check(
+        &error,
+        "get_plan_usage",
+        &["daily rate limit", "HTTP 429", "requests resume in", "tracking id fake-track-"],
+        false,
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -121,7 +127,8 @@ async fn a_rejected_token() {
     let fake = FakeZoom::start().await.unwrap();
     let client = Client::builder().base_url(fake.base_url()).bearer_token("not-a-valid-token").build().unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
-    let text = check(&error, "get_plan_usage", &["Zoom rejected the access token", "code 124", "supply a new one"], false);
+    let text =
+        check(&error, "get_plan_usage", &["Zoom rejected the access token", "code 124", "supply a new one"], false);
     assert!(!text.contains("not-a-valid-token"), "{text}");
 }
 
@@ -167,7 +174,9 @@ async fn a_timeout() {
 async fn a_decode_failure() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::new(FaultKind::RawJson(bytes::Bytes::from_static(br#"{"plan_base": 42}"#))).path("/plans/usage"));
+    fake.inject(
+        Fault::new(FaultKind::RawJson(bytes::Bytes::from_static(br#"{"plan_base": 42}"#))).path("/plans/usage"),
+    );
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(&error, "get_plan_usage", &["cannot decode the response (HTTP 200)", "body starts", "plan_base"], false);
 }

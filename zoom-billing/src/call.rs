@@ -25,6 +25,7 @@ use crate::classify::{self, Failure, Verdict};
 use crate::error::{Error, Result, UnknownOutcome};
 use crate::hooks::Attempt;
 use crate::metadata::Operation;
+use crate::metrics::AttemptEvent;
 use crate::observe;
 use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
@@ -121,7 +122,7 @@ where
     let meta = operation.meta();
     let timeout = options.timeout.unwrap_or(runtime.timeout);
     let retry = options.retry.unwrap_or(runtime.retry);
-    let span = observe::call_span(meta.operation_id);
+    let span = observe::call_span(meta);
     let started = Instant::now();
     let mut attempts = 0u32;
     let mut retries = 0u32;
@@ -132,75 +133,115 @@ where
             observe::record_attempt(attempts);
             let scope = Attempt::new(operation, options.max_wait);
             let outcome = with_deadline(&scope, timeout, scope.scope(attempt())).await;
-            let (stop, token, account_id, answer) = {
+            let (stop, token, account_id, answer, tracking_id, pacing_wait) = {
                 let mut state = scope.state();
-                (state.stop.take(), state.token.take(), state.account_id.take(), state.answer.take())
+                (
+                    state.stop.take(),
+                    state.token.take(),
+                    state.account_id.take(),
+                    state.answer.take(),
+                    state.tracking_id.take(),
+                    state.pacing_wait,
+                )
             };
-            if let Some(error) = stop {
-                return Err(error);
-            }
-            let deadline = scope.sent_at().and_then(|at| at.checked_add(timeout));
-            let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
-            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
-            let failure = match verdict {
-                Outcome::Done(value) => return Ok(value),
-                Outcome::Verdict(Verdict::Fail(error)) => return Err(error),
-                Outcome::Verdict(Verdict::Daily(limited)) => {
-                    if let Some(reset) = limited.reset_at {
-                        runtime.pacer.block_until(operation, account_id.as_deref(), reset);
-                    }
-                    return Err(Error::RateLimited(limited));
+            let status = answer.as_ref().map(|(status, _)| *status);
+            let sent_at = scope.sent_at();
+            let step: Step<T> = 'attempt: {
+                if let Some(error) = stop {
+                    break 'attempt Step::Return(Err(error));
                 }
-                Outcome::Verdict(Verdict::Renew { message }) => {
-                    if !renewed && runtime.auth.can_renew() {
-                        if let Some(token) = &token {
-                            runtime.auth.invalidate(token);
+                let deadline = sent_at.and_then(|at| at.checked_add(timeout));
+                let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
+                let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
+                let failure = match verdict {
+                    Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
+                    Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
+                    Outcome::Verdict(Verdict::Daily(limited)) => {
+                        if let Some(reset) = limited.reset_at {
+                            runtime.pacer.block_until(operation, account_id.as_deref(), reset);
                         }
-                        renewed = true;
-                        continue;
+                        break 'attempt Step::Return(Err(Error::RateLimited(limited)));
                     }
-                    let hint = if runtime.auth.can_renew() {
-                        "A freshly issued token was rejected too: check the app's scopes and that it is activated"
-                    } else {
-                        "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
-                    };
-                    let source = AuthError::TokenRejected { code: 124, message, hint };
-                    return Err(Error::Auth { operation, source });
+                    Outcome::Verdict(Verdict::Renew { message }) => {
+                        if !renewed && runtime.auth.can_renew() {
+                            if let Some(token) = &token {
+                                runtime.auth.invalidate(token);
+                            }
+                            renewed = true;
+                            break 'attempt Step::Renew;
+                        }
+                        let hint = if runtime.auth.can_renew() {
+                            "A freshly issued token was rejected too: check the app's scopes and that it is activated"
+                        } else {
+                            "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
+                        };
+                        let source = AuthError::TokenRejected { code: 124, message, hint };
+                        break 'attempt Step::Return(Err(Error::Auth { operation, source }));
+                    }
+                    Outcome::Verdict(Verdict::Retry(failure)) => failure,
+                };
+                if matches!(failure, Failure::NotSent(_))
+                    && let Some(ticket) = scope.state().ticket.as_mut()
+                {
+                    // Zoom never saw it: the turn and the unit are given back.
+                    ticket.not_sent();
                 }
-                Outcome::Verdict(Verdict::Retry(failure)) => failure,
+                if !meta.idempotent && !failure.surely_not_applied() {
+                    let (status, tracking_id) = failure.answer();
+                    break 'attempt Step::Return(Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
+                        operation,
+                        cause: failure.describe(),
+                        status,
+                        tracking_id,
+                        verify_with: meta.verify_with,
+                    }))));
+                }
+                if retries >= retry.max_retries {
+                    break 'attempt Step::Return(Err(failure.into_error(operation, timeout, attempts)));
+                }
+                let now = runtime.pacer.clock().now();
+                match failure.server_wait().map(|at| classify::until(at, now)) {
+                    Some(wait) if wait > retry.max_retry_after => {
+                        Step::Return(Err(failure.into_error(operation, timeout, attempts)))
+                    }
+                    Some(wait) => Step::Again(wait, failure.describe()),
+                    None => Step::Again(retry.backoff(retries + 1), failure.describe()),
+                }
             };
-            if matches!(failure, Failure::NotSent(_))
-                && let Some(ticket) = scope.state().ticket.as_mut()
-            {
-                // Zoom never saw it: the turn and the unit are given back.
-                ticket.not_sent();
-            }
             drop(scope);
-
-            if !meta.idempotent && !failure.surely_not_applied() {
-                let (status, tracking_id) = failure.answer();
-                return Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
+            if let Some(observer) = &runtime.observer {
+                let (retry_in, error) = match &step {
+                    Step::Again(delay, _) => (Some(*delay), None),
+                    Step::Renew => (Some(Duration::ZERO), None),
+                    Step::Return(Err(error)) => (None, Some(error)),
+                    Step::Return(Ok(_)) => (None, None),
+                };
+                let tracking_id = match (&step, &tracking_id) {
+                    (_, Some(id)) => Some(id.as_str()),
+                    (Step::Return(Err(error)), None) => error.tracking_id(),
+                    _ => None,
+                };
+                observer.on_attempt(&AttemptEvent {
                     operation,
-                    cause: failure.describe(),
-                    status,
+                    attempt: attempts,
+                    status: status.or_else(|| error.and_then(Error::status)),
                     tracking_id,
-                    verify_with: meta.verify_with,
-                })));
+                    duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
+                    pacing_wait,
+                    retry_in,
+                    error,
+                });
             }
-            if retries >= retry.max_retries {
-                return Err(failure.into_error(operation, timeout, attempts));
-            }
-            retries += 1;
-            let now = runtime.pacer.clock().now();
-            let delay = match failure.server_wait().map(|at| classify::until(at, now)) {
-                Some(wait) if wait > retry.max_retry_after => {
-                    return Err(failure.into_error(operation, timeout, attempts));
+            match step {
+                Step::Return(result) => return result,
+                // A renewed token replays at once and is not a retry.
+                Step::Renew => {}
+                Step::Again(delay, reason) => {
+                    retries += 1;
+                    observe::record_retry(attempts, delay, &reason);
+                    tokio::time::sleep(delay).await;
                 }
-                Some(wait) => wait,
-                None => retry.backoff(retries),
-            };
-            observe::record_retry(attempts, delay, &failure.describe());
-            tokio::time::sleep(delay).await;
+            }
         }
     }
     .instrument(span.clone())
@@ -231,6 +272,15 @@ async fn with_deadline<F: Future>(attempt: &Attempt, timeout: Duration, future: 
         Poll::Pending
     })
     .await
+}
+
+/// What the pipeline does after an attempt.
+enum Step<T> {
+    Return(Result<ResponseValue<T>>),
+    /// Try again after the delay; why.
+    Again(Duration, String),
+    /// Replay at once with a renewed token.
+    Renew,
 }
 
 enum Outcome<T> {

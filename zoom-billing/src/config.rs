@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use crate::Client;
 use crate::auth::{DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, FixedToken, ServerToServer, TokenProvider};
 use crate::generated::client::Client as RawClient;
+use crate::metrics::{CallObserver, SharedObserver};
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
 use crate::retry::RetryPolicy;
 use crate::state::{BodyLimits, ClientState, Runtime};
@@ -103,6 +104,7 @@ pub struct ClientBuilder {
     rate_limits: RateLimitPolicy,
     max_body_size: Option<u64>,
     idle_timeout: Option<Duration>,
+    observer: Option<SharedObserver>,
     http: Option<reqwest::Client>,
 }
 
@@ -225,6 +227,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Report every attempt of every call to `observer` (for metrics): see
+    /// [`metrics`](crate::metrics).
+    pub fn observer(mut self, observer: impl CallObserver) -> Self {
+        self.observer = Some(SharedObserver(Arc::new(observer)));
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -288,6 +297,7 @@ impl ClientBuilder {
                 idle_timeout: self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             },
             base_path: base_path.unwrap_or_default(),
+            observer: self.observer,
         };
         let state = ClientState(Arc::new(runtime));
         Ok(Client::from_raw(RawClient::new_with_client(&base_url, http, state)))

@@ -54,6 +54,10 @@ pub(crate) struct AttemptState {
     pub(crate) account_id: Option<String>,
     /// Status of Zoom's answer, with its headers when it was not a success.
     pub(crate) answer: Option<(StatusCode, HeaderMap)>,
+    /// Zoom's tracking id, kept only for a call observer.
+    pub(crate) tracking_id: Option<String>,
+    /// How long the attempt waited for its pacing turn.
+    pub(crate) pacing_wait: Duration,
 }
 
 impl Attempt {
@@ -104,8 +108,17 @@ impl ClientHooks<ClientState> for RawClient {
         crate::observe::record_response(status.as_u16(), crate::classify::tracking_id(response.headers()));
         // Headers are kept for error answers only (their body may not decode); a success needs none.
         let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
-        attempt.state().answer = Some((status, headers));
-        let limits = &self.inner().0.limits;
+        let runtime = &self.inner().0;
+        let tracking_id = match runtime.observer {
+            Some(_) => crate::classify::tracking_id(response.headers()).map(str::to_owned),
+            None => None,
+        };
+        {
+            let mut state = attempt.state();
+            state.answer = Some((status, headers));
+            state.tracking_id = tracking_id;
+        }
+        let limits = &runtime.limits;
         let streamed = status.is_success() && attempt.operation.meta().response == ResponseKind::Binary;
         Ok(rewrap(response, |body| {
             if streamed {
@@ -129,7 +142,9 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     }
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait)?;
+    let queued = Instant::now();
     ticket.wait().await;
+    let pacing_wait = queued.elapsed();
     let token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
@@ -140,6 +155,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     state.ticket = Some(ticket);
     state.token = Some(token);
     state.account_id = account_id;
+    state.pacing_wait = pacing_wait;
     drop(state);
     let _ = attempt.sent_at.set(Instant::now());
     Ok(())

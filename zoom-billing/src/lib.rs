@@ -48,7 +48,7 @@ mod generated;
 
 // The runtime is a stack; each module uses only those below it in this list:
 // metadata, human, redact, error, auth, classify, retry, pacing, body, state,
-// hooks, observe, call, client, config, paginate, download, reports.
+// metrics, hooks, observe, call, client, config, paginate, download, reports.
 pub mod auth;
 mod body;
 mod call;
@@ -60,6 +60,7 @@ pub mod error;
 mod hooks;
 mod human;
 pub mod metadata;
+pub mod metrics;
 mod observe;
 pub mod pacing;
 pub mod paginate;

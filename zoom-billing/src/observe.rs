@@ -2,7 +2,8 @@
 //!
 //! Every call runs in a `zoom_billing.call` span (level INFO) with the fields
 //! `operation`, `account_id`, `attempt`, `status`, `tracking_id`,
-//! `duration_ms` and `outcome`; each attempt logs a DEBUG event, each retry
+//! `duration_ms` and `outcome` (and OpenTelemetry's `otel.name`, `otel.kind`,
+//! `http.request.method`, `url.template`); each attempt logs a DEBUG event, each retry
 //! a WARN event with its delay. Tokens, client secrets and request bodies
 //! are never recorded: the `Authorization` header is marked sensitive and no
 //! field holds it.
@@ -11,11 +12,17 @@ use std::time::Duration;
 
 use tracing::Span;
 
-/// The span of one call.
-pub(crate) fn call_span(operation: &'static str) -> Span {
+/// The span of one call. Besides its own fields it carries OpenTelemetry's
+/// names (`otel.name`, `otel.kind`, `http.request.method`, `url.template`),
+/// so a tracing-opentelemetry layer exports it as a proper client span.
+pub(crate) fn call_span(meta: &crate::metadata::OperationMeta) -> Span {
     tracing::info_span!(
         "zoom_billing.call",
-        operation,
+        operation = meta.operation_id,
+        "otel.name" = meta.operation_id,
+        "otel.kind" = "client",
+        "http.request.method" = meta.method,
+        "url.template" = meta.path,
         account_id = tracing::field::Empty,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,

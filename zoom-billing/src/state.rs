@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::SharedProvider;
+use crate::metrics::SharedObserver;
 use crate::pacing::Pacer;
 use crate::retry::RetryPolicy;
 
@@ -34,6 +35,8 @@ pub(crate) struct Runtime {
     pub(crate) limits: BodyLimits,
     /// The path of the base URL (e.g. `/v2`), stripped to find the operation's path.
     pub(crate) base_path: String,
+    /// Called once per attempt, when set.
+    pub(crate) observer: Option<SharedObserver>,
 }
 
 impl fmt::Debug for ClientState {
@@ -45,6 +48,7 @@ impl fmt::Debug for ClientState {
             .field("timeout", &rt.timeout)
             .field("limits", &rt.limits)
             .field("pacer", &rt.pacer)
+            .field("observer", &rt.observer.is_some())
             .finish()
     }
 }
