@@ -12,6 +12,7 @@ mod error;
 
 pub mod api_summary;
 pub mod diff;
+pub mod drift_schema;
 pub mod examples;
 pub mod files;
 pub mod generate;

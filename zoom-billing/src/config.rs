@@ -82,6 +82,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     rate_limits: RateLimitPolicy,
     http: Option<reqwest::Client>,
+    drift: Option<Arc<crate::drift::DriftObserver>>,
 }
 
 impl Client {
@@ -205,6 +206,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Check every JSON success body against the spec with this observer (off by
+    /// default; see [`crate::drift`]). The response still decodes as without it.
+    pub fn drift_observer(mut self, observer: Arc<crate::drift::DriftObserver>) -> Self {
+        self.drift = Some(observer);
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
@@ -243,6 +251,7 @@ impl ClientBuilder {
             retry: self.retry,
             timeout,
             base_path: base_path.unwrap_or_default(),
+            drift: self.drift,
         };
         let state = ClientState { inner: Arc::new(runtime) };
         Ok(Client::new_with_client(&base_url, http, state))

@@ -346,6 +346,9 @@ impl Runtime {
                 reason: reason.to_owned(),
             }))));
         }
+        if let Some(drift) = &self.drift {
+            drift.observe(operation, &body);
+        }
         decode::remember(&body, operation.operation_id(), status);
         Ok(Ok(reassemble(parts, url, body, None)))
     }

@@ -45,6 +45,7 @@ pub mod auth;
 mod config;
 mod decode;
 pub mod download;
+pub mod drift;
 pub mod error;
 mod hooks;
 pub mod metadata;

@@ -27,6 +27,8 @@ pub(crate) struct Runtime {
     pub(crate) timeout: Duration,
     /// The path of the base URL (e.g. `/v2`), stripped to find the operation's path.
     pub(crate) base_path: String,
+    /// Spec drift observation, when the program asked for it.
+    pub(crate) drift: Option<Arc<crate::drift::DriftObserver>>,
 }
 
 impl fmt::Debug for ClientState {

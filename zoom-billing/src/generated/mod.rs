@@ -6,4 +6,5 @@
 
 pub mod client;
 pub mod operations;
+pub mod schemas;
 pub mod values;
