@@ -4,6 +4,7 @@
 //! - `cargo xtask generate --check` fails with a diff when those files are stale.
 //! - `cargo xtask lint` reports the project's rules on the spec.
 //! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
+//! - `cargo xtask spec-drift` proposes a spec change from the client's drift findings.
 
 mod bench_build;
 mod spec_diff;
@@ -49,6 +50,8 @@ enum Command {
     },
     /// Compare two versions of the spec: findings by rule and severity, and the Rust API impact.
     SpecDiff(spec_diff::SpecDiffArgs),
+    /// Propose a spec change from drift findings (JSON Lines from the client's drift observer).
+    SpecDrift(zoom_billing_spec_drift::cli::Args),
     /// Measure build and codegen cost against zoom-api (takes minutes; see BENCHMARKS.md).
     BenchBuild {
         /// Builds per figure (median reported).
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Generate { check, spec } => generate(&root, spec, check),
         Command::Lint { format, spec, explain } => run_lint(&root, spec, format, explain),
         Command::SpecDiff(args) => Ok(spec_diff::run(&root, args)),
+        Command::SpecDrift(args) => Ok(zoom_billing_spec_drift::cli::run(&root, args)),
         Command::BenchBuild { runs, tool_runs, skip_zoom_api, format } => {
             let options = bench_build::Options { runs, tool_runs, skip_zoom_api, markdown: format == "markdown" };
             Ok(bench_build::run(&root, &options).map_or_else(
