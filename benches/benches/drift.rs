@@ -93,7 +93,12 @@ fn paired() {
     let (mut off_times, mut on_times) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         // Alternate which goes first, so a burst on the shared machine hits both alike.
-        let (a, b) = if round % 2 == 0 { (time(&off), time(&on)) } else { let b = time(&on); (time(&off), b) };
+        let (a, b) = if round % 2 == 0 {
+            (time(&off), time(&on))
+        } else {
+            let b = time(&on);
+            (time(&off), b)
+        };
         ratios.push(b.as_secs_f64() / a.as_secs_f64());
         off_times.push(a.as_secs_f64());
         on_times.push(b.as_secs_f64());

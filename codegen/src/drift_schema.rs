@@ -69,7 +69,8 @@ impl Compiler<'_> {
             if let Some(&index) = self.by_ref.get(pointer) {
                 return Ok(index);
             }
-            let target = self.root.pointer(pointer).ok_or_else(|| format!("{at}: $ref `{reference}` does not resolve"))?;
+            let target =
+                self.root.pointer(pointer).ok_or_else(|| format!("{at}: $ref `{reference}` does not resolve"))?;
             // Reserve the index first, so a schema that refers to itself ends in a cycle.
             let index = self.push(Node { at: pointer.to_owned(), nullable: false, shape: Shape::Any })?;
             self.by_ref.insert(pointer.to_owned(), index);
@@ -165,9 +166,8 @@ fn success_schema<'v>(root: &'v Value, op_pointer: &str, op: &'v Value) -> Optio
         None => (response, format!("{op_pointer}/responses/{status}")),
     };
     let content = response.get("content")?.as_object()?;
-    let (media, media_type) = content
-        .iter()
-        .find(|(media, _)| *media == "application/json" || media.starts_with("application/json;"))?;
+    let (media, media_type) =
+        content.iter().find(|(media, _)| *media == "application/json" || media.starts_with("application/json;"))?;
     let schema = media_type.get("schema")?;
     Some((schema, format!("{base}/content/{}/schema", escape_segment(media))))
 }

@@ -101,8 +101,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let open = values::collect(&spec.source.value);
     let values_tokens =
         values::render(&open).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
-    let schemas =
-        drift_schema::compile(&spec.source.value).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+    let schemas = drift_schema::compile(&spec.source.value)
+        .map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
 
     let header = |what: &str| {
         format!(

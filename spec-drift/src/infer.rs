@@ -69,18 +69,18 @@ fn infer_at(shapes: &[Value], depth: usize) -> Inferred {
                     }
                 }
                 "object" => {
-                    let mut names: Vec<&String> = Vec::new();
-                    for shape in shapes {
-                        if let Some(props) = shape.get("properties").and_then(Value::as_object) {
-                            names.extend(props.keys().filter(|k| !names.contains(k)));
-                        }
-                    }
+                    let names: std::collections::BTreeSet<&String> = shapes
+                        .iter()
+                        .filter_map(|s| s.get("properties").and_then(Value::as_object))
+                        .flat_map(|props| props.keys())
+                        .collect();
                     if !names.is_empty() && depth <= 4 {
-                        names.sort();
                         lines.push("properties:".to_owned());
                         for name in names {
-                            let inner: Vec<Value> =
-                                shapes.iter().filter_map(|s| s.pointer(&format!("/properties/{}", escape(name))).cloned()).collect();
+                            let inner: Vec<Value> = shapes
+                                .iter()
+                                .filter_map(|s| s.pointer(&format!("/properties/{}", escape(name))).cloned())
+                                .collect();
                             let inner = infer_at(&inner, depth + 1);
                             lines.push(format!("  {}:", crate::text::yaml_key(name)));
                             if inner.lines.is_empty() {

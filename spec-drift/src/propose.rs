@@ -159,7 +159,9 @@ fn add_properties(
             let prop_indent = text::child_indent(lines, ps, pe).unwrap_or(child + 2);
             (text::last_content_end(lines, ps, pe), prop_indent, Vec::new())
         }
-        None => (text::last_content_end(lines, start, end), child + 2, vec![format!("{}properties:", " ".repeat(child))]),
+        None => {
+            (text::last_content_end(lines, start, end), child + 2, vec![format!("{}properties:", " ".repeat(child))])
+        }
     };
     let mut edits = Vec::new();
     let mut skipped = Vec::new();
@@ -213,7 +215,8 @@ fn add_values(
         .filter_map(Value::as_str)
         .collect();
     let (start, end) = text::block(lines, line, key_indent);
-    let list = text::find_key(lines, start, end, "x-extensible-enum").ok_or("`x-extensible-enum` not found in the text")?;
+    let list =
+        text::find_key(lines, start, end, "x-extensible-enum").ok_or("`x-extensible-enum` not found in the text")?;
     let mut edits = Vec::new();
     let mut skipped = Vec::new();
     let mut new: Vec<&Merged> = Vec::new();
@@ -282,7 +285,7 @@ fn widen(
     }
     let mut observed: Vec<&str> = Vec::new();
     let mut count = 0;
-    let mut first = group[0];
+    let mut first = *group.first().ok_or("no findings")?;
     for finding in group {
         count += finding.count;
         if finding.first_seen < first.first_seen {
@@ -353,14 +356,22 @@ fn widen(
         }
         let merged = Merged { operations, ..merged };
         let note = observed_note(&merged, &format!(", sent_as: [{sent_as}]"));
-        text_edits.push(TextEdit { at: text::last_content_end(lines, start, end), remove: 0, lines: vec![format!("{pad}{note}")] });
+        text_edits.push(TextEdit {
+            at: text::last_content_end(lines, start, end),
+            remove: 0,
+            lines: vec![format!("{pad}{note}")],
+        });
     }
     let pointers: Vec<String> = group.iter().map(|f| f.subject.clone()).collect();
     let edit = Edit {
         kind: Kind::TypeDiffers,
         schema: schema.to_owned(),
         subject: pointers.join(", "),
-        summary: format!("{summary}, seen {count} time(s) since {} at {}", first.first_seen_date(), pointers.join(", ")),
+        summary: format!(
+            "{summary}, seen {count} time(s) since {} at {}",
+            first.first_seen_date(),
+            pointers.join(", ")
+        ),
     };
     Ok((text_edits, vec![edit], Vec::new()))
 }
@@ -382,9 +393,21 @@ mod tests {
     #[test]
     fn each_kind_is_an_edit_and_the_rest_is_untouched() {
         let findings = [
-            line("unknown_property", "/components/schemas/Invoice", "/x/*/terms", r#"{"type":"string","length":6}"#, None),
+            line(
+                "unknown_property",
+                "/components/schemas/Invoice",
+                "/x/*/terms",
+                r#"{"type":"string","length":6}"#,
+                None,
+            ),
             line("unlisted_value", "/components/schemas/Status", "/x/*/status", r#"{"type":"string"}"#, Some("Paid")),
-            line("type_differs", "/components/schemas/Money", "/x/*/amount", r#"{"type":"string","looks_like":"number"}"#, None),
+            line(
+                "type_differs",
+                "/components/schemas/Money",
+                "/x/*/amount",
+                r#"{"type":"string","looks_like":"number"}"#,
+                None,
+            ),
             line("type_differs", "/components/schemas/Invoice/properties/n", "/x/*/n", r#"{"type":"number"}"#, None),
             line("missing_required", "/components/schemas/Invoice", "/x/*/id", r#"{"type":"object"}"#, None),
         ]
@@ -395,7 +418,10 @@ mod tests {
         assert_eq!(proposal.skipped.len(), 1, "{:#?}", proposal.skipped);
         let text = &proposal.text;
         assert!(text.contains("    # a comment that must survive\n"), "{text}");
-        assert!(text.contains("        - Draft\n        - Paid  # x-zoom-observed: first seen 2026-11-24, 2 time(s)\n"), "{text}");
+        assert!(
+            text.contains("        - Draft\n        - Paid  # x-zoom-observed: first seen 2026-11-24, 2 time(s)\n"),
+            "{text}"
+        );
         assert!(text.contains("        n:\n          type: number\n"), "{text}");
         assert!(
             text.contains("        terms:\n          type: string\n          description: Not in Zoom's documentation; observed in responses.\n          x-zoom-observed: {first_seen: \"2026-11-24\", count: 2, operations: [op]}\n\n    Other:"),

@@ -16,7 +16,10 @@ fn is_content(line: &str) -> bool {
 fn is_key(line: &str, key: &str) -> bool {
     let content = line.trim_start_matches(' ');
     [key.to_owned(), format!("\"{key}\""), format!("'{key}'")].iter().any(|k| {
-        content.strip_prefix(k.as_str()).and_then(|rest| rest.strip_prefix(':')).is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        content
+            .strip_prefix(k.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
     })
 }
 

@@ -58,8 +58,20 @@ async fn drifted_responses_become_a_spec_change_that_generates_a_typed_field() {
     assert_eq!(
         summary(&findings),
         vec![
-            ("/invoices/*/payment_terms".into(), FindingKind::UnknownProperty, "/components/schemas/InvoiceSummary".into(), None, 8),
-            ("/invoices/*/status".into(), FindingKind::UnlistedValue, "/components/schemas/InvoiceStatus".into(), Some("Paid".into()), 4),
+            (
+                "/invoices/*/payment_terms".into(),
+                FindingKind::UnknownProperty,
+                "/components/schemas/InvoiceSummary".into(),
+                None,
+                8
+            ),
+            (
+                "/invoices/*/status".into(),
+                FindingKind::UnlistedValue,
+                "/components/schemas/InvoiceStatus".into(),
+                Some("Paid".into()),
+                4
+            ),
             ("/invoices/*/total_amount".into(), FindingKind::TypeDiffers, "/components/schemas/Money".into(), None, 8),
         ]
     );
@@ -86,7 +98,9 @@ async fn drifted_responses_become_a_spec_change_that_generates_a_typed_field() {
     assert!(proposal.skipped.is_empty(), "{:#?}", proposal.skipped);
     assert!(proposal.text.contains("        payment_terms:\n          type: string\n"), "new property with its type");
     assert!(proposal.text.contains("        - Draft\n        - Paid  # x-zoom-observed"), "new enum value");
-    assert!(proposal.text.contains("    Money:\n      oneOf:\n        - type: number\n          format: decimal\n        - type: string\n"));
+    assert!(proposal.text.contains(
+        "    Money:\n      oneOf:\n        - type: number\n          format: decimal\n        - type: string\n"
+    ));
     // Surgical: only added and replaced lines differ.
     let removed: Vec<_> = similar::TextDiff::from_lines(&spec_text, &proposal.text)
         .iter_all_changes()
@@ -133,7 +147,10 @@ fn bad_bodies_and_bodiless_operations_find_nothing_and_never_panic() {
     observer.observe(Operation::DownloadInvoicePdf, b"{\"x\": 1}");
     // `[1,2]` is valid JSON of the wrong type: the one finding.
     let findings = observer.findings();
-    assert_eq!(summary(&findings), vec![("".into(), FindingKind::TypeDiffers, "/components/schemas/InvoiceList".into(), None, 1)]);
+    assert_eq!(
+        summary(&findings),
+        vec![("".into(), FindingKind::TypeDiffers, "/components/schemas/InvoiceList".into(), None, 1)]
+    );
     // Deep nesting is bounded by serde_json's recursion limit, not the stack.
     let deep = format!("{{\"invoices\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
     observer.observe(Operation::ListBillingInvoices, deep.as_bytes());

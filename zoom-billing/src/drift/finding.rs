@@ -132,7 +132,9 @@ impl Store {
     /// Every finding, sorted by operation, pointer and kind.
     pub(crate) fn all(&self) -> Vec<Finding> {
         let mut all: Vec<Finding> = self.entries.values().map(|e| e.finding.clone()).collect();
-        all.sort_by(|a, b| (&a.operation, &a.pointer, a.kind, &a.value).cmp(&(&b.operation, &b.pointer, b.kind, &b.value)));
+        all.sort_by(|a, b| {
+            (&a.operation, &a.pointer, a.kind, &a.value).cmp(&(&b.operation, &b.pointer, b.kind, &b.value))
+        });
         all
     }
 

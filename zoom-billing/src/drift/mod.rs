@@ -17,6 +17,11 @@
 
 mod finding;
 pub mod privacy;
+/// The compiled form of the spec's response schemas, as codegen writes it into
+/// `generated/schemas.rs`: a flat table of nodes that refer to each other by
+/// index. A `$ref` is one node shared by every place that uses it and a
+/// recursive schema is a cycle of indices, so the table is small and walking it
+/// allocates nothing.
 pub mod schema;
 mod sinks;
 mod walk;
@@ -157,7 +162,9 @@ impl DriftObserver {
     /// An observer with these options; opens the JSON Lines file, if any.
     pub fn new(options: DriftOptions) -> Result<DriftObserver, DriftError> {
         let json_lines = match &options.json_lines {
-            Some(path) => Some(JsonLines::open(path).map_err(|source| DriftError::Open { path: path.clone(), source })?),
+            Some(path) => {
+                Some(JsonLines::open(path).map_err(|source| DriftError::Open { path: path.clone(), source })?)
+            }
             None => None,
         };
         Ok(DriftObserver {

@@ -97,7 +97,11 @@ impl Observed {
 
     /// The shape of a string.
     pub fn of_str(text: &str) -> Observed {
-        Observed { length: Some(text.chars().count()), looks_like: looks_like(text), ..Observed::of_type(JsonType::String) }
+        Observed {
+            length: Some(text.chars().count()),
+            looks_like: looks_like(text),
+            ..Observed::of_type(JsonType::String)
+        }
     }
 
     /// The shape of any value, nested objects described a few levels deep.
@@ -223,9 +227,9 @@ pub(crate) fn redact(value: &Value, key: Option<&str>) -> Value {
         Value::String(s) if sensitive_text(s) => Value::String(REDACTED.to_owned()),
         Value::String(s) => Value::String(cut(s)),
         Value::Array(items) => Value::Array(items.iter().take(8).map(|v| redact(v, key)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter().take(MAX_SHAPE_PROPERTIES).map(|(k, v)| (k.clone(), redact(v, Some(k)))).collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().take(MAX_SHAPE_PROPERTIES).map(|(k, v)| (k.clone(), redact(v, Some(k)))).collect())
+        }
         other => other.clone(),
     }
 }

@@ -1,10 +1,6 @@
-//! The compiled form of the spec's response schemas, as codegen writes it
-//! into `generated/schemas.rs`.
-//!
-//! A flat table of nodes that refer to each other by index: a `$ref` is one
-//! node shared by every place that uses it, and a recursive schema is a cycle
-//! of indices, so the table is small and needs no allocation to walk. This
-//! file names nothing outside itself: the fixture tests include it as is.
+// The compiled-schema types. Kept in a file of their own, free of crate paths (and of
+// inner doc comments), so the fixture outputs compiled by tests/tests/fixtures_compile.rs
+// use these very types.
 
 /// One schema of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

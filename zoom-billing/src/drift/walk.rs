@@ -66,9 +66,11 @@ impl Walker {
     }
 
     fn record(&mut self, raw: Raw) {
-        if let Some(same) = self.found.iter_mut().find(|f| {
-            f.kind == raw.kind && f.pointer == raw.pointer && f.value == raw.value && f.schema == raw.schema
-        }) {
+        if let Some(same) = self
+            .found
+            .iter_mut()
+            .find(|f| f.kind == raw.kind && f.pointer == raw.pointer && f.value == raw.value && f.schema == raw.schema)
+        {
             same.count += 1;
         } else if self.found.len() < MAX_PER_BODY {
             self.found.push(raw);
