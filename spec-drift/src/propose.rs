@@ -125,7 +125,7 @@ pub fn propose(label: &str, text: &str, findings: &[Merged]) -> Result<Proposal,
     }
 
     // Bottom-up, so that earlier line numbers stay valid.
-    text_edits.sort_by(|a, b| b.at.cmp(&a.at));
+    text_edits.sort_by_key(|e| std::cmp::Reverse(e.at));
     let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
     for edit in text_edits {
         out.splice(edit.at..edit.at + edit.remove, edit.lines);

@@ -51,10 +51,10 @@ impl JsonLines {
             }
         }
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(error) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
-            if self.errors.fetch_add(1, Ordering::Relaxed) == 0 {
-                tracing::warn!(path = %self.path.display(), %error, "zoom_billing drift: cannot append findings");
-            }
+        if let Err(error) = file.write_all(text.as_bytes()).and_then(|()| file.flush())
+            && self.errors.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            tracing::warn!(path = %self.path.display(), %error, "zoom_billing drift: cannot append findings");
         }
     }
 }
