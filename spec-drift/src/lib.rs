@@ -2,9 +2,9 @@
 //!
 //! The client's drift observer (`zoom_billing::drift`) appends findings to
 //! JSON Lines files. This crate reads many such files ([`input`]), merges
-//! them ([`merge`]), infers a schema for what was observed ([`infer`]),
+//! them ([`mod@merge`]), infers a schema for what was observed ([`infer`]),
 //! edits the spec's text surgically so that everything it does not change
-//! stays byte-identical ([`propose`]), and renders the result as a unified
+//! stays byte-identical ([`mod@propose`]), and renders the result as a unified
 //! diff with the spec-diff report and Rust impact of the change ([`render`]).
 //! `cargo xtask spec-drift` is a thin command line over it.
 
