@@ -1,6 +1,8 @@
 //! Spec drift observation: its cost per response on the 1,000-invoice list.
 //!
 //! - `decode`: serde_json into the generated `InvoiceList`, what every call pays today.
+//! - `parse_only`: serde_json over the same body keeping nothing (`IgnoredAny`): the floor
+//!   of any check that reads the body.
 //! - `observe`: the drift observer's walk of the same body (no drift in it: the common case).
 //! - `observe_drifted`: a body where every invoice has an unknown property, an unlisted
 //!   status and an amount sent as a string (3,000 sightings of 3 findings).
@@ -51,6 +53,10 @@ fn micro(c: &mut Criterion) {
     }
     group.bench_function("decode", |b| {
         b.iter(|| serde_json::from_slice::<types::InvoiceList>(&body).unwrap());
+    });
+    // The floor of any check that reads the body: a bare serde_json parse that keeps nothing.
+    group.bench_function("parse_only", |b| {
+        b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(&body).unwrap());
     });
     group.bench_function("observe", |b| b.iter(|| observer.observe(Operation::ListBillingInvoices, &body)));
     group.bench_function("observe_drifted", |b| b.iter(|| observer.observe(Operation::ListBillingInvoices, &drifted)));
