@@ -9,7 +9,7 @@ use quote::quote;
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions, Severity};
 use crate::spec::Spec;
-use crate::{calls, metadata, values};
+use crate::{calls, drift_schema, metadata, values};
 
 /// One file of generated output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let values_tokens = values::render(&open).map_err(|source| Error::OpenEnum { file: spec.file.clone(), source })?;
     let calls_tokens = calls::render(&client, &ops, &module_root)
         .map_err(|source| Error::Calls { file: spec.file.clone(), source })?;
+    let schemas = drift_schema::compile(&spec.source.value)
+        .map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
 
     let header = |what: &str| {
         format!(
@@ -114,7 +116,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let mod_rs = format!(
         "{}//! Code generated from the spec. Everything here is replaced on the next\n\
          //! `cargo xtask generate`; hand-written code lives beside this module.\n\n\
-         pub mod calls;\npub mod client;\npub mod operations;\npub mod values;\n",
+         pub mod calls;\npub mod client;\npub mod operations;\npub mod schemas;\npub mod values;\n",
         header("module index")
     );
     let files = vec![
@@ -137,6 +139,14 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
                 "{}{}",
                 header("the operation table"),
                 format_tokens("operations.rs", metadata::render(&ops, &module_root))?
+            ),
+        },
+        GeneratedFile {
+            path: format!("{dir}/schemas.rs"),
+            contents: format!(
+                "{}{}",
+                header("response schemas for drift observation"),
+                format_tokens("schemas.rs", drift_schema::render(&schemas, &module_root))?
             ),
         },
         GeneratedFile {

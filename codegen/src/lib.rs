@@ -25,6 +25,7 @@ mod diagnostic;
 mod error;
 
 pub mod calls;
+pub mod drift_schema;
 pub mod examples;
 pub mod files;
 pub mod generate;

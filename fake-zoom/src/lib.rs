@@ -188,6 +188,7 @@ struct State {
     plans: HashMap<String, Value>,
     contacts: HashMap<String, Value>,
     download_size: u64,
+    drifted_invoices: Option<usize>,
 }
 
 /// The fake server. Dropping it stops nothing (the task ends with the runtime).
@@ -217,6 +218,7 @@ impl FakeZoom {
             plans: HashMap::new(),
             contacts: HashMap::new(),
             download_size: 64 * 1024,
+            drifted_invoices: None,
         }));
         let server = FakeZoom { addr, state };
         let accept = server.clone();
@@ -295,6 +297,12 @@ impl FakeZoom {
     /// Size of downloaded reports and invoice PDFs.
     pub fn set_download_size(&self, bytes: u64) {
         self.lock().download_size = bytes;
+    }
+
+    /// Serve drifted invoice lists ([`drifted_invoice_list`] of `count` invoices) from
+    /// `list_billing_invoices`; `None` goes back to the normal list.
+    pub fn set_drifted_invoices(&self, count: Option<usize>) {
+        self.lock().drifted_invoices = count;
     }
 
     /// Add `n` completed invoice reports.
@@ -523,10 +531,13 @@ impl FakeZoom {
                 state.contacts.insert((*account).to_owned(), contact);
                 empty(204)
             }
-            ("GET", ["accounts", _account, "billing", "invoices"]) => json_response(
-                200,
-                json!({"currency": "USD", "invoices": [{"id": "inv-1", "invoice_number": "INV00000001", "total_amount": 2039, "tax_amount": 0, "balance": 2039, "due_date": "2024-08-07", "invoice_date": "2024-08-07", "target_date": "2024-08-07", "status": "Posted"}]}),
-            ),
+            ("GET", ["accounts", _account, "billing", "invoices"]) => match state.drifted_invoices {
+                Some(count) => json_response(200, drifted_invoice_list(count)),
+                None => json_response(
+                    200,
+                    json!({"currency": "USD", "invoices": [{"id": "inv-1", "invoice_number": "INV00000001", "total_amount": 2039, "tax_amount": 0, "balance": 2039, "due_date": "2024-08-07", "invoice_date": "2024-08-07", "target_date": "2024-08-07", "status": "Posted"}]}),
+                ),
+            },
             ("GET", ["accounts", _account, "billing", "invoices", id]) => json_response(
                 200,
                 json!({"id": id, "invoice_number": "INV00000001", "currency": "USD", "total_amount": 2039, "tax_amount": 0, "balance": 2039, "invoice_date": "2024-08-07", "due_date": "2024-08-07", "target_date": "2024-08-07", "status": "Posted", "invoice_items": [{"charge_name": "Standard Biz Annual", "charge_number": "C-00000004", "charge_type": "Recurring", "quantity": 10, "start_date": "2024-08-07", "end_date": "2025-08-06", "total_amount": 1999, "tax_amount": 0}]}),
@@ -623,6 +634,25 @@ impl FakeZoom {
             _ => error(404, 404, "Not found."),
         }
     }
+}
+
+/// An invoice list that has drifted from the spec in exactly three ways, on every
+/// invoice: a property the spec does not list (`payment_terms`, a string), a status
+/// the spec's open enum does not list (`Paid`), and an amount sent as a string
+/// (`total_amount: "2039.00"`, where the spec says number). Everything else
+/// conforms, and it still decodes with today's tolerant types.
+pub fn drifted_invoice_list(count: usize) -> Value {
+    let invoices: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({
+                "id": format!("inv-{i}"), "invoice_number": format!("INV{i:08}"),
+                "total_amount": "2039.00", "tax_amount": 0, "balance": 2039,
+                "due_date": "2024-08-07", "invoice_date": "2024-08-07", "target_date": "2024-08-07",
+                "status": if i % 2 == 0 { "Paid" } else { "Draft" }, "payment_terms": "Net 30"
+            })
+        })
+        .collect();
+    json!({"currency": "USD", "invoices": invoices})
 }
 
 fn report_json(r: &Report) -> Value {

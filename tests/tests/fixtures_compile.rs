@@ -30,6 +30,13 @@ macro_rules! fixture {
                 pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
             }
 
+            /// zoom-billing's compiled-schema types, the same file, for `generated::schemas`.
+            pub mod drift {
+                pub mod schema {
+                    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/drift/schema.rs"));
+                }
+            }
+
             pub mod generated {
                 include!(concat!(env!("OUT_DIR"), "/fixtures/", stringify!($name), ".rs"));
             }

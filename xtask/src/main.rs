@@ -7,6 +7,7 @@
 //!
 //! Every command acts on the workspace found at run time (see
 //! `zoom_billing_codegen::workspace`), never on the one this binary was built in.
+//! - `cargo xtask spec-drift` proposes a spec change from the client's drift findings.
 
 mod bench_build;
 mod spec_diff;
@@ -52,6 +53,8 @@ enum Command {
     },
     /// Compare two versions of the spec: findings by rule and severity, and the Rust API impact.
     SpecDiff(spec_diff::SpecDiffArgs),
+    /// Propose a spec change from drift findings (JSON Lines from the client's drift observer).
+    SpecDrift(zoom_billing_spec_drift::cli::Args),
     /// Measure build and codegen cost against zoom-api (takes minutes; see BENCHMARKS.md).
     BenchBuild {
         /// Builds per figure (median reported).
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Generate { check, spec } => generate(&root, spec, check),
         Command::Lint { format, spec, explain } => run_lint(&root, spec, format, explain),
         Command::SpecDiff(args) => Ok(spec_diff::run(&root, args)),
+        Command::SpecDrift(args) => Ok(zoom_billing_spec_drift::cli::run(&root, args)),
         Command::BenchBuild { runs, tool_runs, skip_zoom_api, format } => {
             let options = bench_build::Options { runs, tool_runs, skip_zoom_api, markdown: format == "markdown" };
             Ok(bench_build::run(&root, &options).map_or_else(

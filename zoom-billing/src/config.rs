@@ -106,6 +106,7 @@ pub struct ClientBuilder {
     idle_timeout: Option<Duration>,
     observer: Option<SharedObserver>,
     http: Option<reqwest::Client>,
+    drift: Option<Arc<crate::drift::DriftObserver>>,
 }
 
 impl Client {
@@ -253,6 +254,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Check every JSON success body against the spec with this observer (off by
+    /// default; see [`crate::drift`]). The response still decodes as without it.
+    pub fn drift_observer(mut self, observer: Arc<crate::drift::DriftObserver>) -> Self {
+        self.drift = Some(observer);
+        self
+    }
+
     /// Build the client. Settings out of their range fail with
     /// [`BuildError::InvalidSetting`].
     pub fn build(self) -> Result<Client, BuildError> {
@@ -298,6 +306,7 @@ impl ClientBuilder {
             },
             base_path: base_path.unwrap_or_default(),
             observer: self.observer,
+            drift: self.drift,
         };
         let state = ClientState(Arc::new(runtime));
         Ok(Client::from_raw(RawClient::new_with_client(&base_url, http, state)))

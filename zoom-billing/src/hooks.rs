@@ -119,7 +119,32 @@ impl ClientHooks<ClientState> for RawClient {
             state.tracking_id = tracking_id;
         }
         let limits = &runtime.limits;
-        let streamed = status.is_success() && attempt.operation.meta().response == ResponseKind::Binary;
+        let kind = attempt.operation.meta().response;
+        if let Some(drift) = &runtime.drift
+            && status.is_success()
+            && kind == ResponseKind::Json
+        {
+            // Observation needs the bytes: read them here (capped), then hand them on.
+            let max = limits.max_body_size;
+            let response = rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max)));
+            let url = response.url().clone();
+            let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+            let bytes = http_body_util::BodyExt::collect(body).await.map(|c| c.to_bytes());
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                // Hand the failure on as a body that fails the same way.
+                Err(e) => {
+                    let failing = http_body_util::StreamBody::new(futures::stream::iter([Err::<
+                        http_body::Frame<bytes::Bytes>,
+                        _,
+                    >(e)]));
+                    return Ok(reassemble(parts, url, reqwest::Body::wrap(failing)));
+                }
+            };
+            drift.observe(attempt.operation, &bytes);
+            return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
+        }
+        let streamed = status.is_success() && kind == ResponseKind::Binary;
         Ok(rewrap(response, |body| {
             if streamed {
                 reqwest::Body::wrap(IdleTimeout::new(body, limits.idle_timeout))
@@ -165,11 +190,16 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
 /// the URL is kept (without it reqwest parses a placeholder URL each time).
 fn rewrap(response: Response, wrap: impl FnOnce(reqwest::Body) -> reqwest::Body) -> Response {
     let url = response.url().clone();
-    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    reassemble(parts, url, wrap(body))
+}
+
+/// A response from its parts and a body, with its URL.
+fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);
     }
-    Response::from(http::Response::from_parts(parts, wrap(body)))
+    Response::from(http::Response::from_parts(parts, body))
 }
 
 /// The value of `{name}` in `path`, matched against `template`.

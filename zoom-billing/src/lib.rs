@@ -56,6 +56,7 @@ mod classify;
 mod client;
 mod config;
 pub mod download;
+pub mod drift;
 pub mod error;
 mod hooks;
 mod human;

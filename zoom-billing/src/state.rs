@@ -37,6 +37,8 @@ pub(crate) struct Runtime {
     pub(crate) base_path: String,
     /// Called once per attempt, when set.
     pub(crate) observer: Option<SharedObserver>,
+    /// Spec drift observation, when the program asked for it.
+    pub(crate) drift: Option<Arc<crate::drift::DriftObserver>>,
 }
 
 impl fmt::Debug for ClientState {

@@ -7,4 +7,5 @@
 pub mod calls;
 pub mod client;
 pub mod operations;
+pub mod schemas;
 pub mod values;
