@@ -14,9 +14,12 @@ use fake_zoom::{FakeZoom, Fault};
 use zoom_billing::metrics::{AttemptEvent, CallObserver};
 use zoom_billing::{Client, RateLimitPolicy};
 
+/// Attempts, retries and pacing wait of one (operation, status).
+type Counts = (u64, u64, Duration);
+
 /// Counters keyed by (operation, status); exported however the program likes.
 #[derive(Clone, Default)]
-struct Metrics(Arc<Mutex<BTreeMap<(String, String), (u64, u64, Duration)>>>);
+struct Metrics(Arc<Mutex<BTreeMap<(String, String), Counts>>>);
 
 impl CallObserver for Metrics {
     fn on_attempt(&self, event: &AttemptEvent<'_>) {
