@@ -58,6 +58,11 @@ pub const RULES: &[RuleInfo] = &[
         summary: "Every operation lists the OAuth scopes it needs.",
     },
     RuleInfo {
+        id: "operation-verify-with",
+        severity: Severity::Error,
+        summary: "An operation that is not safe to send twice (a POST) has `x-zoom-verify-with` (`operation`: an operationId of this spec, `how`: a sentence); the client quotes it when a request's outcome is unknown.",
+    },
+    RuleInfo {
         id: "operation-rate-limit",
         severity: Severity::Error,
         summary: "Every operation has a well-formed `x-zoom-rate-limit` (label, min_interval, daily_limit, per); the runtime paces by it.",
@@ -263,6 +268,11 @@ impl<'a> Linter<'a> {
             }
             self.operation(pointer, path, op, &label);
         }
+        let ids: BTreeSet<&str> = ops.iter().filter_map(|(_, _, _, op)| op.get("operationId")?.as_str()).collect();
+        for (pointer, method, path, op) in &ops {
+            let label = format!("{} ({method} {path})", op.get("operationId").and_then(Value::as_str).unwrap_or("?"));
+            self.verify_with(pointer, method == "POST", op, &ids, Some(label));
+        }
         self.refs_and_components();
         self.extensible_enums();
     }
@@ -294,6 +304,34 @@ impl<'a> Linter<'a> {
         self.path_parameters(pointer, path, op, label());
         self.request_body(pointer, op, label());
         self.responses(pointer, op, label());
+    }
+
+    /// `x-zoom-verify-with`: required where a retry is unsafe, and well-formed wherever it is.
+    fn verify_with(&mut self, pointer: &str, creates: bool, op: &Value, ids: &BTreeSet<&str>, label: Option<String>) {
+        let at = format!("{pointer}/x-zoom-verify-with");
+        let rule = "operation-verify-with";
+        let Some(verify) = op.get("x-zoom-verify-with") else {
+            if creates {
+                let message = "a POST is not retried after an ambiguous failure: add `x-zoom-verify-with` (operation, how) so the client can say how to check".into();
+                self.push(rule, pointer, label, message);
+            }
+            return;
+        };
+        match verify.get("operation").and_then(Value::as_str) {
+            None => {
+                self.push(rule, &at, label.clone(), "`x-zoom-verify-with` needs `operation`, an operationId".into())
+            }
+            Some(target) if !ids.contains(target) => self.push(
+                rule,
+                &format!("{at}/operation"),
+                label.clone(),
+                format!("`{target}` is not an operationId of this spec"),
+            ),
+            Some(_) => {}
+        }
+        if verify.get("how").and_then(Value::as_str).is_none_or(|h| h.trim().is_empty()) {
+            self.push(rule, &at, label, "`x-zoom-verify-with` needs `how`: one sentence on what to look for".into());
+        }
     }
 
     fn rate_limit(&mut self, pointer: &str, path: &str, op: &Value, label: Option<String>) {
