@@ -4,12 +4,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions, Severity};
 use crate::spec::Spec;
-use crate::{calls, drift_schema, metadata, values};
+use crate::{builders, calls, drift_schema, metadata, values};
 
 /// One file of generated output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,7 +178,13 @@ pub fn run_progenitor_in(spec: &Spec, module_root: &syn::Path) -> Result<TokenSt
     let settings = settings(spec, module_root);
     let result = catch_unwind(AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&spec.openapi)));
     match result {
-        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Ok(tokens)) => {
+            // Builders only for what request bodies reach (see `builders`).
+            let mut file = syn::parse2::<syn::File>(tokens)
+                .map_err(|e| Error::Format { file: "client.rs".to_owned(), message: e.to_string() })?;
+            builders::prune(&mut file);
+            Ok(file.into_token_stream())
+        }
         Ok(Err(err)) => Err(Error::Generator { file: spec.file.clone(), message: err.to_string() }),
         Err(panic) => {
             let message = panic

@@ -24,6 +24,7 @@
 mod diagnostic;
 mod error;
 
+pub mod builders;
 pub mod calls;
 pub mod drift_schema;
 pub mod examples;
