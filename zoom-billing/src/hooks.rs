@@ -76,7 +76,7 @@ fn body_kind(operation: Operation) -> BodyKind {
         | O::SubscribePlan // SubscribedPlans
         | O::SubscribeAddonPlan // SubscribedPlans
         | O::GetPlanUsage => BodyKind::Json, // PlanUsage
-        O::DownloadInvoiceReport | O::DownloadInvoicePdf => BodyKind::Binary,
+        O::DownloadInvoiceReport | O::DownloadInvoicePdf | O::DownloadInvoiceFile => BodyKind::Binary,
         O::DeleteInvoiceReport
         | O::UpdateBillingInformation
         | O::UpdateAddonPlan

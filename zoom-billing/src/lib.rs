@@ -43,11 +43,13 @@ mod generated;
 
 pub mod auth;
 mod config;
+mod dates;
 mod decode;
 pub mod download;
 pub mod error;
 mod hooks;
 pub mod metadata;
+mod money;
 mod observe;
 pub mod pacing;
 pub mod paginate;
@@ -56,11 +58,13 @@ mod state;
 
 pub use auth::{AuthError, TokenProvider};
 pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
+pub use dates::{ZoomDate, ZoomDateParseError};
 pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, ResponseExt, Result};
 /// The error type of the generated `send()` methods; convert it with `?` or
 /// `From` into [`Error`].
 pub use generated::client::Error as GeneratedError;
 pub use generated::client::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use money::{Money, MoneyParseError};
 pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;
 pub use state::ClientState;

@@ -42,13 +42,15 @@ pub enum Operation {
     CancelBasePlan,
     /// `GET /accounts/{accountId}/plans/usage`: Get plan usage.
     GetPlanUsage,
-    /// `GET /api/download/billing/invoices/{invoiceId}`: Download an invoice file.
+    /// `GET /api/download/billing/invoices/{invoiceId}`: Download an invoice file (deprecated).
     DownloadInvoicePdf,
+    /// `GET /billing/invoices/{invoiceId}/download`: Download an invoice file (v2).
+    DownloadInvoiceFile,
 }
 
 impl Operation {
     /// All operations, in spec order.
-    pub const ALL: [Operation; 18usize] = [
+    pub const ALL: [Operation; 19usize] = [
         Operation::ListInvoiceReports,
         Operation::GenerateInvoiceReport,
         Operation::DownloadInvoiceReport,
@@ -67,6 +69,7 @@ impl Operation {
         Operation::CancelBasePlan,
         Operation::GetPlanUsage,
         Operation::DownloadInvoicePdf,
+        Operation::DownloadInvoiceFile,
     ];
     /// The operation whose operationId (the Rust method name) is `id`.
     pub fn from_operation_id(id: &str) -> Option<Operation> {
@@ -89,6 +92,7 @@ impl Operation {
             "cancel_base_plan" => Some(Operation::CancelBasePlan),
             "get_plan_usage" => Some(Operation::GetPlanUsage),
             "download_invoice_pdf" => Some(Operation::DownloadInvoicePdf),
+            "download_invoice_file" => Some(Operation::DownloadInvoiceFile),
             _ => None,
         }
     }
@@ -114,6 +118,7 @@ impl Operation {
             Operation::CancelBasePlan => &OPERATIONS[15usize],
             Operation::GetPlanUsage => &OPERATIONS[16usize],
             Operation::DownloadInvoicePdf => &OPERATIONS[17usize],
+            Operation::DownloadInvoiceFile => &OPERATIONS[18usize],
         }
     }
 
@@ -124,7 +129,7 @@ impl Operation {
 }
 
 /// The metadata of every operation, in spec order.
-pub static OPERATIONS: [OperationMeta; 18usize] = [
+pub static OPERATIONS: [OperationMeta; 19usize] = [
     OperationMeta {
         operation: Operation::ListInvoiceReports,
         operation_id: "list_invoice_reports",
@@ -439,7 +444,23 @@ pub static OPERATIONS: [OperationMeta; 18usize] = [
         zoom_operation_id: "downloadInvoicePDF",
         method: "GET",
         path: "/api/download/billing/invoices/{invoiceId}",
-        summary: "Download an invoice file",
+        summary: "Download an invoice file (deprecated)",
+        rate_limit: RateLimit {
+            label: RateLimitLabel::Heavy,
+            min_interval: Some(::std::time::Duration::from_secs(1800u64)),
+            daily_limit: Some(100u32),
+            per: RateLimitScope::Account,
+        },
+        scopes: &[&["billing:master"], &["billing:read:download_invoice_file:master"]],
+        idempotent: true,
+    },
+    OperationMeta {
+        operation: Operation::DownloadInvoiceFile,
+        operation_id: "download_invoice_file",
+        zoom_operation_id: "downloadInvoicePDFFile",
+        method: "GET",
+        path: "/billing/invoices/{invoiceId}/download",
+        summary: "Download an invoice file (v2)",
         rate_limit: RateLimit {
             label: RateLimitLabel::Heavy,
             min_interval: Some(::std::time::Duration::from_secs(1800u64)),
