@@ -235,8 +235,11 @@ mod tests {
         for sent in ["2020-08-07", "2020-08-07T00:00:00Z"] {
             assert!(validate(&json!({"id": "a", "sent": sent}), &schema, &root).is_empty(), "{sent}");
         }
-        let errors =
-            validate(&json!({"total": "x", "date": "2020-02-30", "sent": "07/08/2020", "items": [1.5], "extra": 1}), &schema, &root);
+        let errors = validate(
+            &json!({"total": "x", "date": "2020-02-30", "sent": "07/08/2020", "items": [1.5], "extra": 1}),
+            &schema,
+            &root,
+        );
         assert_eq!(errors.len(), 6, "{errors:#?}");
         assert!(errors.iter().any(|e| e.starts_with("/sent:")));
         assert!(errors.iter().any(|e| e.starts_with("/: required property `id`")));

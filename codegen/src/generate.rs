@@ -89,7 +89,11 @@ pub fn settings(spec: &Spec, module_root: &syn::Path) -> GenerationSettings {
         format: Some(ZOOM_DATE_FORMAT.to_owned()),
         ..Default::default()
     };
-    settings.with_conversion(zoom_date, format!("{root}::ZoomDate"), [TypeImpl::FromStr, TypeImpl::Display].into_iter());
+    settings.with_conversion(
+        zoom_date,
+        format!("{root}::ZoomDate"),
+        [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+    );
     for open in values::collect(&spec.source.value) {
         let path = format!("{}::generated::values::{}", quote!(#module_root), open.name);
         settings.with_replacement(&open.name, path, [TypeImpl::FromStr, TypeImpl::Display].into_iter());

@@ -301,7 +301,9 @@ async fn update_base_plan() {
 #[tokio::test]
 async fn cancel_base_plan() {
     let (server, _) = serve_example("cancel_base_plan").await;
-    let body = types::CancelBasePlanRequest::builder().action(types::CancelAction::Cancel).reason(Some(types::CancelReason::try_from(6).unwrap()));
+    let body = types::CancelBasePlanRequest::builder()
+        .action(types::CancelAction::Cancel)
+        .reason(Some(types::CancelReason::try_from(6).unwrap()));
     client(&server).cancel_base_plan().account_id("sub-1").body(body).send().await.unwrap();
     let req = server.single_request();
     assert_request(&req, "PATCH", "/accounts/sub-1/plans/base/status", None);

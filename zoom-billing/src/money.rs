@@ -86,11 +86,8 @@ impl FromStr for Money {
         if text.is_empty() || text.trim() != text {
             return Err(fail("empty or padded".to_owned()));
         }
-        let parsed = if text.contains(['e', 'E']) {
-            Decimal::from_scientific(text)
-        } else {
-            Decimal::from_str_exact(text)
-        };
+        let parsed =
+            if text.contains(['e', 'E']) { Decimal::from_scientific(text) } else { Decimal::from_str_exact(text) };
         parsed.map(Money).map_err(|e| fail(e.to_string()))
     }
 }
