@@ -63,10 +63,8 @@ impl FromStr for ZoomDate {
     type Err = ZoomDateParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        // The common case first: a plain date is exactly ten characters.
-        if text.len() == 10
-            && let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        {
+        // The common case first, without chrono's format parser: `yyyy-mm-dd`.
+        if let Some(date) = plain_date(text.as_bytes()) {
             return Ok(ZoomDate::Date(date));
         }
         if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
@@ -79,6 +77,16 @@ impl FromStr for ZoomDate {
         }
         Err(ZoomDateParseError { text: text.chars().take(64).collect() })
     }
+}
+
+/// `yyyy-mm-dd` exactly, as a valid calendar date.
+fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
+    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
 impl fmt::Display for ZoomDate {
@@ -137,7 +145,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_date() {
-        for bad in ["", "2021-13-01", "07/09/2021", "2021-09-07T25:00:00Z", "yesterday"] {
+        for bad in ["", "2021-13-01", "2021-02-30", "2021-9-07", "07/09/2021", "2021-09-07T25:00:00Z", "yesterday"] {
             assert!(bad.parse::<ZoomDate>().is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<ZoomDate>("20210907").is_err());

@@ -30,7 +30,7 @@ const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 ///
 /// Decodes from a JSON number or a numeric string; encodes as a JSON number
 /// with the same text. Equality is numeric (`2039.10 == 2039.1`); compare
-/// [`Money::to_string`] or [`Decimal::scale`] when the scale matters.
+/// the text (`to_string()`) or [`Decimal::scale`] when the scale matters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(Decimal);
 
@@ -48,6 +48,37 @@ impl Money {
     /// The amount as a decimal.
     pub const fn amount(self) -> Decimal {
         self.0
+    }
+
+    /// The common case without the general parser: `-?digits(.digits)?` with at most 18
+    /// digits in all, which fit an `i64` mantissa exactly. `None` sends anything else to
+    /// the general (still exact) parser.
+    fn parse_plain(text: &[u8]) -> Option<Money> {
+        let (negative, digits) = match text.split_first()? {
+            (b'-', rest) => (true, rest),
+            _ => (false, text),
+        };
+        let mut mantissa: i64 = 0;
+        let (mut count, mut scale, mut point) = (0u32, 0u32, false);
+        for &b in digits {
+            match b {
+                b'0'..=b'9' => {
+                    count += 1;
+                    if count > 18 {
+                        return None;
+                    }
+                    mantissa = mantissa * 10 + i64::from(b - b'0');
+                    scale += u32::from(point);
+                }
+                b'.' if !point => point = true,
+                _ => return None,
+            }
+        }
+        // Digits before the point, and after it if there is one.
+        if count == scale || (point && scale == 0) {
+            return None;
+        }
+        Some(Money(Decimal::new(if negative { -mantissa } else { mantissa }, scale)))
     }
 }
 
@@ -82,6 +113,9 @@ impl FromStr for Money {
     /// Parses a JSON number's text (`-12.50`, `1e3`) exactly; a value that
     /// would lose digits (more than 28 significant digits) is an error, never rounded.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some(money) = Money::parse_plain(text.as_bytes()) {
+            return Ok(money);
+        }
         let fail = |reason: String| MoneyParseError { text: text.chars().take(64).collect(), reason };
         if text.is_empty() || text.trim() != text {
             return Err(fail("empty or padded".to_owned()));
@@ -232,6 +266,20 @@ mod tests {
         assert_eq!(decode("\"0.50\"").unwrap().to_string(), "0.50");
         assert_eq!(decode("-7").unwrap().to_string(), "-7");
         assert_eq!(decode("1e3").unwrap(), Decimal::from(1000));
+        assert_eq!(decode("-0.05").unwrap().to_string(), "-0.05");
+        assert_eq!(decode("123456789012345678.5").unwrap().to_string(), "123456789012345678.5", "19 digits");
+    }
+
+    #[test]
+    fn the_plain_fast_path_agrees_with_the_general_parser() {
+        for text in ["0", "-0", "7", "2039.10", "-12.500", "0.000001", "999999999999999999", "12345678.90123456"] {
+            let fast = Money::parse_plain(text.as_bytes()).unwrap();
+            let general = Decimal::from_str_exact(text).unwrap();
+            assert_eq!((fast.0, fast.0.scale()), (general, general.scale()), "{text}");
+        }
+        for text in ["", "-", ".", "1.", ".5", "1.2.3", "+1", "1e3", "1234567890123456789", "0x10", " 1"] {
+            assert!(Money::parse_plain(text.as_bytes()).is_none(), "{text:?}");
+        }
     }
 
     #[test]
