@@ -149,6 +149,10 @@ fn check_string(s: &str, schema: &Value, path: &str, errors: &mut Vec<String>) {
         Some("date-time") if !is_date_time(s) => {
             errors.push(format!("{}: `{s}` is not an RFC 3339 date-time", at(path)));
         }
+        // A date Zoom sends (`ZoomDate`): either form.
+        Some("zoom-date") if !is_date(s) && !is_date_time(s) => {
+            errors.push(format!("{}: `{s}` is not a yyyy-mm-dd date or an RFC 3339 date-time", at(path)));
+        }
         _ => {}
     }
     if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
@@ -208,6 +212,7 @@ mod tests {
                 "id": {"type": "string"},
                 "total": {"$ref": "#/components/schemas/Money"},
                 "date": {"type": "string", "format": "date"},
+                "sent": {"type": "string", "format": "zoom-date"},
                 "items": {"type": "array", "items": {"type": "integer"}}
             }}
         }}});
@@ -215,8 +220,16 @@ mod tests {
         assert!(
             validate(&json!({"id": "a", "total": 2039, "date": "2020-08-07", "items": [1]}), &schema, &root).is_empty()
         );
-        let errors = validate(&json!({"total": "x", "date": "2020-02-30", "items": [1.5], "extra": 1}), &schema, &root);
-        assert_eq!(errors.len(), 5, "{errors:#?}");
+        for sent in ["2020-08-07", "2020-08-07T00:00:00Z"] {
+            assert!(validate(&json!({"id": "a", "sent": sent}), &schema, &root).is_empty(), "{sent}");
+        }
+        let errors = validate(
+            &json!({"total": "x", "date": "2020-02-30", "sent": "07/08/2020", "items": [1.5], "extra": 1}),
+            &schema,
+            &root,
+        );
+        assert_eq!(errors.len(), 6, "{errors:#?}");
+        assert!(errors.iter().any(|e| e.starts_with("/sent:")));
         assert!(errors.iter().any(|e| e.starts_with("/: required property `id`")));
         assert!(errors.iter().any(|e| e.starts_with("/total: expected number")));
         assert!(errors.iter().any(|e| e.starts_with("/date:")));

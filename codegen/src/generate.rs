@@ -73,19 +73,36 @@ pub fn settings(spec: &Spec, module_root: &syn::Path) -> GenerationSettings {
         .with_inner_type(quote!(#module_root::ClientState))
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
+    let root = quote!(#module_root).to_string().replace(' ', "");
     if spec.get("/components/schemas/Money").is_some() {
+        // Exact: decoded from the number's own text (zoom-billing/src/money.rs).
         settings.with_replacement(
             "Money",
-            "::rust_decimal::Decimal",
+            format!("{root}::Money"),
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
     }
+    // A date Zoom sends may be a date-time (zoom-billing/src/dates.rs). Matched on type and
+    // format only (typify ignores descriptions), so each field keeps its own docs.
+    let zoom_date = schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::String.into()),
+        format: Some(ZOOM_DATE_FORMAT.to_owned()),
+        ..Default::default()
+    };
+    settings.with_conversion(
+        zoom_date,
+        format!("{root}::ZoomDate"),
+        [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+    );
     for open in values::collect(&spec.source.value) {
         let path = format!("{}::generated::values::{}", quote!(#module_root), open.name);
         settings.with_replacement(&open.name, path, [TypeImpl::FromStr, TypeImpl::Display].into_iter());
     }
     settings
 }
+
+/// The `format` of a date in a response: `yyyy-mm-dd` or a date-time, as Zoom sends them.
+pub const ZOOM_DATE_FORMAT: &str = "zoom-date";
 
 /// Check the spec, then generate every file.
 pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {

@@ -38,7 +38,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "zoom-operations-present",
         severity: Severity::Error,
-        summary: "All 18 billing operations of Zoom's master-account API are present (project spec only).",
+        summary: "All 19 billing operations of Zoom's master-account API are present (project spec only).",
     },
     RuleInfo {
         id: "operation-id",
@@ -125,7 +125,7 @@ pub const RULES: &[RuleInfo] = &[
     },
 ];
 
-/// The 18 operations this crate exists to cover, as `(METHOD, path)`.
+/// The 19 operations this crate exists to cover, as `(METHOD, path)`.
 pub const ZOOM_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/accounts/billing/invoice_reports/{invoiceReportId}"),
     ("DELETE", "/accounts/billing/invoice_reports/{invoiceReportId}"),
@@ -145,12 +145,14 @@ pub const ZOOM_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/accounts/{accountId}/plans"),
     ("POST", "/accounts/{accountId}/plans"),
     ("GET", "/api/download/billing/invoices/{invoiceId}"),
+    // Its replacement (Zoom's `downloadInvoicePDFFile`), from the 2025-01-09 changelog.
+    ("GET", "/billing/invoices/{invoiceId}/download"),
 ];
 
 /// Which rules apply.
 #[derive(Clone, Debug)]
 pub struct LintOptions {
-    /// Require exactly Zoom's 18 operations. Off for small fixture specs.
+    /// Require exactly Zoom's 19 operations. Off for small fixture specs.
     pub require_zoom_operations: bool,
 }
 
@@ -238,7 +240,7 @@ impl<'a> Linter<'a> {
                         "zoom-operations-present",
                         pointer,
                         None,
-                        format!("`{method} {path}` is not one of Zoom's 18 billing operations"),
+                        format!("`{method} {path}` is not one of Zoom's 19 billing operations"),
                     );
                 }
             }

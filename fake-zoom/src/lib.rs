@@ -548,8 +548,9 @@ impl FakeZoom {
             ("POST", ["accounts", account, "plans"]) => {
                 let base = &body["plan_base"];
                 let mut plans = json!({
+                    // Date-times where dates are documented, as in Zoom's own Postman sample for GET plans.
                     "plan_base": {"type": base["type"], "hosts": base["hosts"], "status": "active",
-                        "service_effective_date": "2024-08-07", "next_invoice_date": "2025-08-07"},
+                        "service_effective_date": "2024-08-07T00:00:00Z", "next_invoice_date": "2025-08-07T00:00:00Z"},
                 });
                 let webinars: Vec<Value> = body["plan_webinar"]
                     .as_array()
@@ -628,7 +629,8 @@ impl FakeZoom {
                 }
                 json_response(200, usage)
             }
-            ("GET", ["api", "download", "billing", "invoices", _id]) => {
+            // The deprecated path and its replacement (Zoom's changelog, 2025-01-09) serve the same file.
+            ("GET", ["api", "download", "billing", "invoices", _id] | ["billing", "invoices", _id, "download"]) => {
                 download(state.download_size, "application/pdf", b"%PDF-1.7\n", break_after)
             }
             _ => error(404, 404, "Not found."),

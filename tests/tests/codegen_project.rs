@@ -69,7 +69,7 @@ fn generation_is_deterministic() {
     let first = project_output();
     let second = project_output();
     assert_eq!(first.files, second.files);
-    assert_eq!(first.operations, 18);
+    assert_eq!(first.operations, 19);
 }
 
 #[test]

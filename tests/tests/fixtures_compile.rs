@@ -21,6 +21,9 @@ macro_rules! fixture {
             #[derive(Clone, Debug, Default)]
             pub struct ClientState;
 
+            /// The runtime types the generated code names under its module root.
+            pub use zoom_billing::{Money, ZoomDate};
+
             /// zoom-billing's metadata types, the same file, over this fixture's operations.
             pub mod metadata {
                 pub use super::generated::operations::Operation;

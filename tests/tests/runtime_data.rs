@@ -126,7 +126,7 @@ async fn a_failure_mid_download_leaves_no_file() {
         .unwrap();
     let dir = scratch("broken");
     let target = dir.join("invoice.pdf");
-    fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download/"));
+    fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download"));
     let err = client.download_invoice_pdf_to_path("inv-1", &target).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));

@@ -1,4 +1,4 @@
-//! A walk through all 18 operations, one line each: `ok <operationId> ...`
+//! A walk through all 19 operations, one line each: `ok <operationId> ...`
 //! or the error.
 //!
 //! With no configuration it starts the in-process fake Zoom billing server
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Call all 18 operations; one line each.
+/// Call all 19 operations; one line each.
 async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let mut out = Vec::new();
 
@@ -135,6 +135,9 @@ async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std::err
     let mut pdf = Vec::new();
     let r = c.download_invoice_pdf_to(&invoice_id, &mut pdf).await;
     line(&mut out, "download_invoice_pdf", r, |n| format!("{n} bytes"));
+    // The replacement of Zoom's deprecated download path (Zoom's changelog, 2025-01-09).
+    let r = c.download_invoice_file().invoice_id(&invoice_id).await;
+    line(&mut out, "download_invoice_file", r, |v| format!("{:?}", v.headers().get("content-type")));
 
     // Renewals and invoice reports.
     use futures::TryStreamExt;
@@ -170,7 +173,7 @@ mod tests {
 
     /// `cargo test` runs the tour against the fake: every operation, once, ok.
     #[tokio::test(flavor = "current_thread")]
-    async fn the_tour_runs_all_18_operations_against_the_fake() {
+    async fn the_tour_runs_all_19_operations_against_the_fake() {
         let fake = fake_zoom::FakeZoom::start().await.unwrap();
         fake.seed_reports(1);
         let client = Client::builder()

@@ -100,21 +100,23 @@ impl Destination {
 }
 
 impl Client {
-    /// Stream an invoice PDF to `writer`.
+    /// Stream an invoice PDF to `writer`, from `GET /billing/invoices/{invoiceId}/download`
+    /// (Zoom deprecated the older `/api/download/...` path on 2025-01-09).
     pub async fn download_invoice_pdf_to<W: AsyncWrite + Unpin + ?Sized>(
         &self,
         invoice_id: &str,
         writer: &mut W,
     ) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoicePdf;
-        write_to(operation, self.download_invoice_pdf().invoice_id(invoice_id).await?, writer, None).await
+        let operation = Operation::DownloadInvoiceFile;
+        write_to(operation, self.download_invoice_file().invoice_id(invoice_id).await?, writer, None).await
     }
 
-    /// Save an invoice PDF to `path` atomically.
+    /// Save an invoice PDF to `path` atomically (the same operation as
+    /// [`download_invoice_pdf_to`](Client::download_invoice_pdf_to)).
     pub async fn download_invoice_pdf_to_path(&self, invoice_id: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoicePdf;
+        let operation = Operation::DownloadInvoiceFile;
         let destination = Destination::create(operation, path.as_ref())?;
-        destination.write(operation, self.download_invoice_pdf().invoice_id(invoice_id).await?).await
+        destination.write(operation, self.download_invoice_file().invoice_id(invoice_id).await?).await
     }
 
     /// Stream an invoice report to `writer`.

@@ -55,6 +55,7 @@ mod call;
 mod classify;
 mod client;
 mod config;
+mod dates;
 pub mod download;
 pub mod drift;
 pub mod error;
@@ -62,6 +63,7 @@ mod hooks;
 mod human;
 pub mod metadata;
 pub mod metrics;
+mod money;
 mod observe;
 pub mod pacing;
 pub mod paginate;
@@ -76,10 +78,12 @@ pub use client::{Client, ResponseExt};
 pub use config::{
     BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT,
 };
+pub use dates::{ZoomDate, ZoomDateParseError};
 pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome};
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};
 pub use metadata::Operation;
+pub use money::{Money, MoneyParseError};
 pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;
 use state::ClientState;

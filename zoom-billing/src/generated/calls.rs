@@ -725,7 +725,10 @@ let response = client.get_plan_usage()
         builder::GetPlanUsage::new(self)
     }
 
-    /**Download an invoice file
+    /**Download an invoice file (deprecated)
+
+**Deprecated** by Zoom on 2025-01-09 (billing API changelog): use
+`download_invoice_file` (`GET /billing/invoices/{invoiceId}/download`).
 
 Download a billed invoice of a Zoom account as a PDF file. Get the invoice ID
 from `list_billing_invoices`.
@@ -754,6 +757,35 @@ let response = client.download_invoice_pdf()
 ```*/
     pub fn download_invoice_pdf(&self) -> builder::DownloadInvoicePdf<'_> {
         builder::DownloadInvoicePdf::new(self)
+    }
+
+    /**Download an invoice file (v2)
+
+Download a billed invoice of a Zoom account as a PDF file. Get the invoice ID
+from `list_billing_invoices`. Replaces `download_invoice_pdf`, which Zoom
+deprecated on 2025-01-09.
+
+**Rate limit:** no label stated by Zoom (treated as Heavy); one request every
+30 minutes until the daily limit is reached, and at most 100 requests per day
+per account, as for the deprecated path.
+
+### Errors
+
+No operation-specific Zoom error codes are documented.
+
+
+Sends a `GET` request to `/billing/invoices/{invoiceId}/download`
+
+Arguments:
+- `invoice_id`: The invoice ID, as returned by `list_billing_invoices`.
+```ignore
+let response = client.download_invoice_file()
+    .invoice_id(invoice_id)
+    .send()
+    .await;
+```*/
+    pub fn download_invoice_file(&self) -> builder::DownloadInvoiceFile<'_> {
+        builder::DownloadInvoiceFile::new(self)
     }
 }
 
@@ -1073,7 +1105,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
 
         pub fn interval<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<types::RenewalInterval>,
         {
             Self {
                 client: self.client,
@@ -1095,7 +1127,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
 
         pub fn page_size<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<types::RenewalPageSize>,
         {
             Self {
                 client: self.client,
@@ -2110,6 +2142,66 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
     }
 
     impl<'a> ::std::future::IntoFuture for DownloadInvoicePdf<'a> {
+        type Output = crate::Result<ResponseValue<ByteStream>>;
+        type IntoFuture = ::std::pin::Pin<
+            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
+        >;
+        fn into_future(self) -> Self::IntoFuture {
+            Box::pin(self.send())
+        }
+    }
+
+    /**Builder for [`Client::download_invoice_file`](crate::Client::download_invoice_file): `GET /billing/invoices/{invoiceId}/download`.
+
+Set the parameters, then `.send().await` (or `.await` the builder). The call is paced by the spec's rate limits, authorised, retried when that is safe, and fails with [`Error`](crate::Error).*/
+    #[derive(Debug, Clone)]
+    #[must_use = "a request does nothing until it is sent: call `.send().await` or `.await` it"]
+    pub struct DownloadInvoiceFile<'a> {
+        client: &'a crate::Client,
+        raw: raw::DownloadInvoiceFile<'a>,
+        options: crate::call::CallOptions,
+    }
+
+    impl<'a> DownloadInvoiceFile<'a> {
+        pub(super) fn new(client: &'a crate::Client) -> Self {
+            Self {
+                client,
+                raw: client.raw().download_invoice_file(),
+                options: Default::default(),
+            }
+        }
+
+        pub fn invoice_id<V>(self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            Self {
+                client: self.client,
+                raw: self.raw.invoice_id(value),
+                options: self.options,
+            }
+        }
+
+        /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
+        pub fn options(self, options: crate::call::CallOptions) -> Self {
+            Self { options, ..self }
+        }
+
+        /// Send the request.
+        pub async fn send(self) -> crate::Result<ResponseValue<ByteStream>> {
+            let Self { client, raw, options } = self;
+            crate::call::run(
+                    client,
+                    Operation::DownloadInvoiceFile,
+                    &options,
+                    None,
+                    move || raw.clone().send(),
+                )
+                .await
+        }
+    }
+
+    impl<'a> ::std::future::IntoFuture for DownloadInvoiceFile<'a> {
         type Output = crate::Result<ResponseValue<ByteStream>>;
         type IntoFuture = ::std::pin::Pin<
             Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,

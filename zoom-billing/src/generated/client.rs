@@ -40,13 +40,11 @@ pub mod types {
         pub plan_recording: ::std::option::Option<::std::string::String>,
         /// Date of the next invoice for the cloud recording plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_recording_next_invoice_date: ::std::option::Option<
-            ::chrono::naive::NaiveDate,
-        >,
+        pub plan_recording_next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Date the cloud recording plan took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_recording_service_effective_date: ::std::option::Option<
-            ::chrono::naive::NaiveDate,
+            crate::ZoomDate,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_recording_status: ::std::option::Option<
@@ -128,13 +126,13 @@ pub mod types {
         pub ddi_numbers: ::std::option::Option<i64>,
         /// Date of the next invoice for this plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Premium countries, as comma-separated country codes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub premium_countries: ::std::option::Option<::std::string::String>,
         /// Date the plan's service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::PlanStatus>,
         /// Toll-free countries, as comma-separated country codes.
@@ -184,12 +182,12 @@ pub mod types {
         pub included_minutes: ::std::option::Option<i64>,
         /// Date of the next invoice for this plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub overage_price: ::std::option::Option<::rust_decimal::Decimal>,
+        pub overage_price: ::std::option::Option<crate::Money>,
         /// Date the plan's service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::PlanStatus>,
         /// Base plan type code, e.g. `monthly`.
@@ -345,10 +343,10 @@ pub mod types {
         pub callout_countries: ::std::option::Option<::std::string::String>,
         /// Date of the next invoice for this plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Date the plan's service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::PlanStatus>,
         /// Plan type code.
@@ -436,16 +434,8 @@ pub mod types {
         /// Free-text comment about the cancellation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: ::std::option::Option<::std::string::String>,
-        /**Reason for cancelling:
-- `1`: no longer working remotely;
-- `2`: challenges getting support;
-- `3`: the Basic (free) plan features are sufficient;
-- `4`: the expense is too high;
-- `5`: purchased the wrong product;
-- `6`: a paid purchase is not needed now; will repurchase later.
-*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<i64>,
+        pub reason: ::std::option::Option<CancelReason>,
         /// Type code of the add-on plan to cancel (see Zoom's Plans reference).
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
@@ -464,7 +454,17 @@ pub mod types {
         /// Free-text comment about the cancellation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: ::std::option::Option<::std::string::String>,
-        /**Reason for cancelling:
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<CancelReason>,
+    }
+
+    impl CancelBasePlanRequest {
+        pub fn builder() -> builder::CancelBasePlanRequest {
+            Default::default()
+        }
+    }
+
+    /**Reason for cancelling (Zoom accepts only these values):
 - `1`: no longer working remotely;
 - `2`: challenges getting support;
 - `3`: the Basic (free) plan features are sufficient;
@@ -472,13 +472,42 @@ pub mod types {
 - `5`: purchased the wrong product;
 - `6`: a paid purchase is not needed now; will repurchase later.
 */
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<i64>,
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CancelReason(i64);
+    impl ::std::ops::Deref for CancelReason {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
     }
 
-    impl CancelBasePlanRequest {
-        pub fn builder() -> builder::CancelBasePlanRequest {
-            Default::default()
+    impl ::std::convert::From<CancelReason> for i64 {
+        fn from(value: CancelReason) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::convert::TryFrom<i64> for CancelReason {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: i64,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![1_i64, 2_i64, 3_i64, 4_i64, 5_i64, 6_i64].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CancelReason {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i64>::deserialize(deserializer)?)
+                .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
         }
     }
 
@@ -529,19 +558,19 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct InvoiceDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub balance: ::std::option::Option<crate::Money>,
         /// Currency of the amounts (e.g. `USD`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: ::std::option::Option<::std::string::String>,
         /// Payment due date.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub due_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub due_date: ::std::option::Option<crate::ZoomDate>,
         /// Invoice ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         /// Invoice date.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Line items (charges) of the invoice.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub invoice_items: ::std::vec::Vec<InvoiceItem>,
@@ -552,11 +581,11 @@ pub mod types {
         pub status: ::std::option::Option<crate::generated::values::InvoiceStatus>,
         /// Target date of the invoice (billing run).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub target_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub target_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub tax_amount: ::std::option::Option<crate::Money>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_amount: ::std::option::Option<crate::Money>,
     }
 
     /// One charge on an invoice.
@@ -572,7 +601,7 @@ pub mod types {
         pub charge_type: ::std::option::Option<crate::generated::values::ChargeType>,
         /// End of the charged period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub end_date: ::std::option::Option<crate::ZoomDate>,
         /// Partner SKU of the charged plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub partner_sku: ::std::option::Option<::std::string::String>,
@@ -584,11 +613,11 @@ pub mod types {
         pub quantity: ::std::option::Option<i64>,
         /// Start of the charged period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub start_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub tax_amount: ::std::option::Option<crate::Money>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_amount: ::std::option::Option<crate::Money>,
     }
 
     /// Invoices of an account.
@@ -610,7 +639,7 @@ pub mod types {
         pub accounts_total_number: ::std::option::Option<i64>,
         /// End date of the report period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub end_date: ::std::option::Option<crate::ZoomDate>,
         /// Invoice report ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -619,7 +648,7 @@ pub mod types {
         pub remaining_days: ::std::option::Option<i64>,
         /// Start date of the report period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub start_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::InvoiceReportStatus>,
     }
@@ -641,16 +670,16 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct InvoiceSummary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub balance: ::std::option::Option<crate::Money>,
         /// Payment due date.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub due_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub due_date: ::std::option::Option<crate::ZoomDate>,
         /// Invoice ID; use it with `get_invoice_details` and `download_invoice_pdf`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         /// Invoice date.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Invoice number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invoice_number: ::std::option::Option<::std::string::String>,
@@ -658,11 +687,11 @@ pub mod types {
         pub status: ::std::option::Option<crate::generated::values::InvoiceStatus>,
         /// Target date of the invoice (billing run).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub target_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub target_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub tax_amount: ::std::option::Option<crate::Money>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_amount: ::std::option::Option<crate::Money>,
     }
 
     /// The mesh plan of an account.
@@ -672,10 +701,10 @@ pub mod types {
         pub hosts: ::std::option::Option<HostCount>,
         /// Date of the next invoice for this plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Date the plan's service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::PlanStatus>,
         /// Plan type code.
@@ -777,10 +806,10 @@ pub mod types {
         pub hosts: ::std::option::Option<i64>,
         /// Date of the next invoice for this plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Date the plan's service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::values::PlanStatus>,
         /// Plan type code (see Zoom's Plans reference), e.g. `zroom_monthly`.
@@ -825,6 +854,26 @@ pub mod types {
         }
     }
 
+    /// One plan or a list of plans to subscribe to, for keys whose shape Zoom does not document.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum PlanOrderOrList {
+        PlanOrder(PlanOrder),
+        Array(::std::vec::Vec<PlanOrder>),
+    }
+
+    impl ::std::convert::From<PlanOrder> for PlanOrderOrList {
+        fn from(value: PlanOrder) -> Self {
+            Self::PlanOrder(value)
+        }
+    }
+
+    impl ::std::convert::From<::std::vec::Vec<PlanOrder>> for PlanOrderOrList {
+        fn from(value: ::std::vec::Vec<PlanOrder>) -> Self {
+            Self::Array(value)
+        }
+    }
+
     /// Usage of each plan of an account.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct PlanUsage {
@@ -843,9 +892,8 @@ pub mod types {
         pub plan_rchybrid: ::std::option::Option<PlanUsageItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_recording: ::std::option::Option<RecordingUsage>,
-        /// Cloud Room Connector plans.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub plan_room_connector: ::std::vec::Vec<PlanUsageItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_room_connector: ::std::option::Option<PlanUsageItemOrList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_tchybrid: ::std::option::Option<PlanUsageItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -907,9 +955,8 @@ pub mod types {
         pub plan_zva_chat: ::std::option::Option<PlanUsageItemOrList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_zva_voice: ::std::option::Option<PlanUsageItemOrList>,
-        /// Zoom Workspace Reservation plans.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub plan_zwr: ::std::vec::Vec<PlanUsageItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zwr: ::std::option::Option<PlanUsageItemOrList>,
     }
 
     /// Purchased and used licenses of one plan.
@@ -929,7 +976,11 @@ pub mod types {
         pub usage: ::std::option::Option<i64>,
     }
 
-    /// A plan usage entry whose shape (one plan or a list of plans) is not documented.
+    /**A plan usage entry that Zoom sends as one plan or as a list of plans. Used
+for `plan_room_connector` and `plan_zwr` (a list in a maintained client's
+models, a single plan in Zoom's 2021 spec and account-plan samples) and for
+keys added in 2026 without a documented shape.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     pub enum PlanUsageItemOrList {
@@ -981,10 +1032,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_cycle: ::std::option::Option<crate::generated::values::BillingCycle>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub next_invoice_amount: ::std::option::Option<crate::Money>,
         /// Date of the next invoice.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_invoice_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_invoice_date: ::std::option::Option<crate::ZoomDate>,
         /// Name of the plan.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_name: ::std::option::Option<::std::string::String>,
@@ -993,7 +1044,7 @@ pub mod types {
         pub quantity: ::std::option::Option<i64>,
         /// Date the service took effect.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_effective_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub service_effective_date: ::std::option::Option<crate::ZoomDate>,
     }
 
     /**A sub account with subscriptions that renew in the requested window, and the
@@ -1018,12 +1069,52 @@ total amount (`total_renewal_amount`) that will be charged.
         pub email: ::std::option::Option<::std::string::String>,
         /// Date of the next renewal.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_renewal_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub next_renewal_date: ::std::option::Option<crate::ZoomDate>,
         /// Subscriptions that renew.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub renewable_subscriptions: ::std::vec::Vec<RenewableSubscription>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_renewal_amount: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_renewal_amount: ::std::option::Option<crate::Money>,
+    }
+
+    /// Renewal window in days; Zoom accepts only `30`, `60` and `90`.
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct RenewalInterval(i64);
+    impl ::std::ops::Deref for RenewalInterval {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RenewalInterval> for i64 {
+        fn from(value: RenewalInterval) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::convert::TryFrom<i64> for RenewalInterval {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: i64,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![30_i64, 60_i64, 90_i64].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RenewalInterval {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i64>::deserialize(deserializer)?)
+                .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
+        }
     }
 
     /// A page of sub accounts with upcoming renewals.
@@ -1044,6 +1135,55 @@ total amount (`total_renewal_amount`) that will be charged.
         /// Total number of matching accounts.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_records: ::std::option::Option<i64>,
+    }
+
+    /// Records per page of upcoming renewals; Zoom requires less than 50.
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct RenewalPageSize(i64);
+    impl ::std::ops::Deref for RenewalPageSize {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<RenewalPageSize> for i64 {
+        fn from(value: RenewalPageSize) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::convert::TryFrom<i64> for RenewalPageSize {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: i64,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![
+                1_i64, 2_i64, 3_i64, 4_i64, 5_i64, 6_i64, 7_i64, 8_i64, 9_i64, 10_i64,
+                11_i64, 12_i64, 13_i64, 14_i64, 15_i64, 16_i64, 17_i64, 18_i64, 19_i64,
+                20_i64, 21_i64, 22_i64, 23_i64, 24_i64, 25_i64, 26_i64, 27_i64, 28_i64,
+                29_i64, 30_i64, 31_i64, 32_i64, 33_i64, 34_i64, 35_i64, 36_i64, 37_i64,
+                38_i64, 39_i64, 40_i64, 41_i64, 42_i64, 43_i64, 44_i64, 45_i64, 46_i64,
+                47_i64, 48_i64, 49_i64,
+            ]
+                .contains(&value)
+            {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for RenewalPageSize {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i64>::deserialize(deserializer)?)
+                .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
+        }
     }
 
     /**An add-on plan subscription: either a plain add-on (`AddonPlanSubscription`)
@@ -1075,6 +1215,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
     pub struct SubscribePlanRequest {
         pub contact: PlanContact,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ai_expert_assist: ::std::option::Option<PlanOrderOrList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_audio: ::std::option::Option<AudioPlanOrder>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_audio_us_ca: ::std::option::Option<PlanOrder>,
@@ -1086,6 +1228,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         pub plan_large_meeting: ::std::vec::Vec<PlanOrder>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_mesh: ::std::option::Option<PlanOrder>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package_list: ::std::option::Option<UnknownPlanValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_phone: ::std::option::Option<PhonePlanOrder>,
         /// Cloud recording plan type code, e.g. `cmr_monthly_commitment_40`.
@@ -1108,6 +1252,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         pub plan_zcc: ::std::option::Option<ZccPlanOrder>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_znode: ::std::option::Option<ZnodePlanOrder>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_clips_plus: ::std::option::Option<PlanOrderOrList>,
         /// Zoom Events plans.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub plan_zoom_events: ::std::vec::Vec<PlanOrder>,
@@ -1116,6 +1262,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         /// Zoom One plans.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub plan_zoom_one: ::std::vec::Vec<PlanOrder>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_premier: ::std::option::Option<PlanOrderOrList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_zoom_rooms: ::std::option::Option<PlanOrder>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1282,9 +1430,32 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         pub type_: ::std::option::Option<::std::string::String>,
     }
 
+    /// One subscribed plan or a list of them, for keys whose shape Zoom does not document.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum SubscribedPlanItemOrList {
+        SubscribedPlanItem(SubscribedPlanItem),
+        Array(::std::vec::Vec<SubscribedPlanItem>),
+    }
+
+    impl ::std::convert::From<SubscribedPlanItem> for SubscribedPlanItemOrList {
+        fn from(value: SubscribedPlanItem) -> Self {
+            Self::SubscribedPlanItem(value)
+        }
+    }
+
+    impl ::std::convert::From<::std::vec::Vec<SubscribedPlanItem>>
+    for SubscribedPlanItemOrList {
+        fn from(value: ::std::vec::Vec<SubscribedPlanItem>) -> Self {
+            Self::Array(value)
+        }
+    }
+
     /// The plans a sub account is subscribed to after a subscription request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct SubscribedPlans {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_ai_expert_assist: ::std::option::Option<SubscribedPlanItemOrList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_audio: ::std::option::Option<SubscribedAudioPlan>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1300,6 +1471,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         pub plan_large_meeting: ::std::vec::Vec<SubscribedPlanItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_mesh: ::std::option::Option<SubscribedMeshPlan>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_package_list: ::std::option::Option<UnknownPlanValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_phone: ::std::option::Option<SubscribedPhonePlan>,
         /// Cloud recording plan type code.
@@ -1322,6 +1495,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         pub plan_zcc: ::std::option::Option<SubscribedZccPlan>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_znode: ::std::option::Option<SubscribedZnodePlan>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_clips_plus: ::std::option::Option<SubscribedPlanItemOrList>,
         /// Zoom Events plans.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub plan_zoom_events: ::std::vec::Vec<SubscribedPlanItem>,
@@ -1330,6 +1505,8 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         /// Zoom One plans.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub plan_zoom_one: ::std::vec::Vec<SubscribedPlanItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_zoom_one_premier: ::std::option::Option<SubscribedPlanItemOrList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plan_zoom_rooms: ::std::option::Option<SubscribedPlanItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2190,7 +2367,7 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                 ::std::string::String,
             >,
             reason: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<super::CancelReason>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2234,7 +2411,7 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             }
             pub fn reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::CancelReason>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reason = value
@@ -2293,7 +2470,7 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                 ::std::string::String,
             >,
             reason: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<super::CancelReason>,
                 ::std::string::String,
             >,
         }
@@ -2335,7 +2512,7 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             }
             pub fn reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::CancelReason>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reason = value
@@ -2940,6 +3117,10 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
         #[derive(Clone, Debug)]
         pub struct SubscribePlanRequest {
             contact: ::std::result::Result<super::PlanContact, ::std::string::String>,
+            plan_ai_expert_assist: ::std::result::Result<
+                ::std::option::Option<super::PlanOrderOrList>,
+                ::std::string::String,
+            >,
             plan_audio: ::std::result::Result<
                 ::std::option::Option<super::AudioPlanOrder>,
                 ::std::string::String,
@@ -2962,6 +3143,10 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             >,
             plan_mesh: ::std::result::Result<
                 ::std::option::Option<super::PlanOrder>,
+                ::std::string::String,
+            >,
+            plan_package_list: ::std::result::Result<
+                ::std::option::Option<super::UnknownPlanValue>,
                 ::std::string::String,
             >,
             plan_phone: ::std::result::Result<
@@ -3004,6 +3189,10 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                 ::std::option::Option<super::ZnodePlanOrder>,
                 ::std::string::String,
             >,
+            plan_zoom_clips_plus: ::std::result::Result<
+                ::std::option::Option<super::PlanOrderOrList>,
+                ::std::string::String,
+            >,
             plan_zoom_events: ::std::result::Result<
                 ::std::vec::Vec<super::PlanOrder>,
                 ::std::string::String,
@@ -3014,6 +3203,10 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             >,
             plan_zoom_one: ::std::result::Result<
                 ::std::vec::Vec<super::PlanOrder>,
+                ::std::string::String,
+            >,
+            plan_zoom_one_premier: ::std::result::Result<
+                ::std::option::Option<super::PlanOrderOrList>,
                 ::std::string::String,
             >,
             plan_zoom_rooms: ::std::result::Result<
@@ -3042,12 +3235,14 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             fn default() -> Self {
                 Self {
                     contact: Err("no value supplied for contact".to_string()),
+                    plan_ai_expert_assist: Ok(Default::default()),
                     plan_audio: Ok(Default::default()),
                     plan_audio_us_ca: Ok(Default::default()),
                     plan_base: Err("no value supplied for plan_base".to_string()),
                     plan_bundle: Ok(Default::default()),
                     plan_large_meeting: Ok(Default::default()),
                     plan_mesh: Ok(Default::default()),
+                    plan_package_list: Ok(Default::default()),
                     plan_phone: Ok(Default::default()),
                     plan_recording: Ok(Default::default()),
                     plan_room_connector: Ok(Default::default()),
@@ -3058,9 +3253,11 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     plan_workforce_management: Ok(Default::default()),
                     plan_zcc: Ok(Default::default()),
                     plan_znode: Ok(Default::default()),
+                    plan_zoom_clips_plus: Ok(Default::default()),
                     plan_zoom_events: Ok(Default::default()),
                     plan_zoom_iq: Ok(Default::default()),
                     plan_zoom_one: Ok(Default::default()),
+                    plan_zoom_one_premier: Ok(Default::default()),
                     plan_zoom_rooms: Ok(Default::default()),
                     plan_zsched: Ok(Default::default()),
                     plan_ztransl: Ok(Default::default()),
@@ -3080,6 +3277,22 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn plan_ai_expert_assist<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PlanOrderOrList>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_ai_expert_assist = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_ai_expert_assist: {e}"
+                        )
                     });
                 self
             }
@@ -3158,6 +3371,22 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for plan_mesh: {e}")
+                    });
+                self
+            }
+            pub fn plan_package_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UnknownPlanValue>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_package_list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_package_list: {e}"
+                        )
                     });
                 self
             }
@@ -3291,6 +3520,22 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     });
                 self
             }
+            pub fn plan_zoom_clips_plus<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PlanOrderOrList>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_clips_plus = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_zoom_clips_plus: {e}"
+                        )
+                    });
+                self
+            }
             pub fn plan_zoom_events<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PlanOrder>>,
@@ -3326,6 +3571,22 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for plan_zoom_one: {e}")
+                    });
+                self
+            }
+            pub fn plan_zoom_one_premier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PlanOrderOrList>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.plan_zoom_one_premier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for plan_zoom_one_premier: {e}"
+                        )
                     });
                 self
             }
@@ -3405,12 +3666,14 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     contact: value.contact?,
+                    plan_ai_expert_assist: value.plan_ai_expert_assist?,
                     plan_audio: value.plan_audio?,
                     plan_audio_us_ca: value.plan_audio_us_ca?,
                     plan_base: value.plan_base?,
                     plan_bundle: value.plan_bundle?,
                     plan_large_meeting: value.plan_large_meeting?,
                     plan_mesh: value.plan_mesh?,
+                    plan_package_list: value.plan_package_list?,
                     plan_phone: value.plan_phone?,
                     plan_recording: value.plan_recording?,
                     plan_room_connector: value.plan_room_connector?,
@@ -3421,9 +3684,11 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     plan_workforce_management: value.plan_workforce_management?,
                     plan_zcc: value.plan_zcc?,
                     plan_znode: value.plan_znode?,
+                    plan_zoom_clips_plus: value.plan_zoom_clips_plus?,
                     plan_zoom_events: value.plan_zoom_events?,
                     plan_zoom_iq: value.plan_zoom_iq?,
                     plan_zoom_one: value.plan_zoom_one?,
+                    plan_zoom_one_premier: value.plan_zoom_one_premier?,
                     plan_zoom_rooms: value.plan_zoom_rooms?,
                     plan_zsched: value.plan_zsched?,
                     plan_ztransl: value.plan_ztransl?,
@@ -3437,12 +3702,14 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
             fn from(value: super::SubscribePlanRequest) -> Self {
                 Self {
                     contact: Ok(value.contact),
+                    plan_ai_expert_assist: Ok(value.plan_ai_expert_assist),
                     plan_audio: Ok(value.plan_audio),
                     plan_audio_us_ca: Ok(value.plan_audio_us_ca),
                     plan_base: Ok(value.plan_base),
                     plan_bundle: Ok(value.plan_bundle),
                     plan_large_meeting: Ok(value.plan_large_meeting),
                     plan_mesh: Ok(value.plan_mesh),
+                    plan_package_list: Ok(value.plan_package_list),
                     plan_phone: Ok(value.plan_phone),
                     plan_recording: Ok(value.plan_recording),
                     plan_room_connector: Ok(value.plan_room_connector),
@@ -3453,9 +3720,11 @@ or a Zoom Phone add-on (`PhoneAddonPlanSubscription`).
                     plan_workforce_management: Ok(value.plan_workforce_management),
                     plan_zcc: Ok(value.plan_zcc),
                     plan_znode: Ok(value.plan_znode),
+                    plan_zoom_clips_plus: Ok(value.plan_zoom_clips_plus),
                     plan_zoom_events: Ok(value.plan_zoom_events),
                     plan_zoom_iq: Ok(value.plan_zoom_iq),
                     plan_zoom_one: Ok(value.plan_zoom_one),
+                    plan_zoom_one_premier: Ok(value.plan_zoom_one_premier),
                     plan_zoom_rooms: Ok(value.plan_zoom_rooms),
                     plan_zsched: Ok(value.plan_zsched),
                     plan_ztransl: Ok(value.plan_ztransl),
@@ -4873,7 +5142,10 @@ let response = client.get_plan_usage()
         builder::GetPlanUsage::new(self)
     }
 
-    /**Download an invoice file
+    /**Download an invoice file (deprecated)
+
+**Deprecated** by Zoom on 2025-01-09 (billing API changelog): use
+`download_invoice_file` (`GET /billing/invoices/{invoiceId}/download`).
 
 Download a billed invoice of a Zoom account as a PDF file. Get the invoice ID
 from `list_billing_invoices`.
@@ -4902,6 +5174,35 @@ let response = client.download_invoice_pdf()
 ```*/
     pub fn download_invoice_pdf(&self) -> builder::DownloadInvoicePdf<'_> {
         builder::DownloadInvoicePdf::new(self)
+    }
+
+    /**Download an invoice file (v2)
+
+Download a billed invoice of a Zoom account as a PDF file. Get the invoice ID
+from `list_billing_invoices`. Replaces `download_invoice_pdf`, which Zoom
+deprecated on 2025-01-09.
+
+**Rate limit:** no label stated by Zoom (treated as Heavy); one request every
+30 minutes until the daily limit is reached, and at most 100 requests per day
+per account, as for the deprecated path.
+
+### Errors
+
+No operation-specific Zoom error codes are documented.
+
+
+Sends a `GET` request to `/billing/invoices/{invoiceId}/download`
+
+Arguments:
+- `invoice_id`: The invoice ID, as returned by `list_billing_invoices`.
+```ignore
+let response = client.download_invoice_file()
+    .invoice_id(invoice_id)
+    .send()
+    .await;
+```*/
+    pub fn download_invoice_file(&self) -> builder::DownloadInvoiceFile<'_> {
+        builder::DownloadInvoiceFile::new(self)
     }
 }
 
@@ -5370,9 +5671,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUpcomingRenewals<'a> {
         client: &'a super::Client,
-        interval: Result<Option<i64>, String>,
+        interval: Result<Option<types::RenewalInterval>, String>,
         next_page_token: Result<Option<::std::string::String>, String>,
-        page_size: Result<Option<i64>, String>,
+        page_size: Result<Option<types::RenewalPageSize>, String>,
     }
 
     impl<'a> ListUpcomingRenewals<'a> {
@@ -5387,12 +5688,14 @@ pub mod builder {
 
         pub fn interval<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<types::RenewalInterval>,
         {
             self.interval = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for interval failed".to_string());
+                .map_err(|_| {
+                    "conversion to `RenewalInterval` for interval failed".to_string()
+                });
             self
         }
 
@@ -5412,12 +5715,14 @@ pub mod builder {
 
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<types::RenewalPageSize>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+                .map_err(|_| {
+                    "conversion to `RenewalPageSize` for page_size failed".to_string()
+                });
             self
         }
 
@@ -7110,6 +7415,105 @@ pub mod builder {
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "download_invoice_pdf",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+
+    /**Builder for [`Client::download_invoice_file`]
+
+[`Client::download_invoice_file`]: super::Client::download_invoice_file*/
+    #[derive(Debug, Clone)]
+    pub struct DownloadInvoiceFile<'a> {
+        client: &'a super::Client,
+        invoice_id: Result<::std::string::String, String>,
+    }
+
+    impl<'a> DownloadInvoiceFile<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                invoice_id: Err("invoice_id was not initialized".to_string()),
+            }
+        }
+
+        pub fn invoice_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.invoice_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for invoice_id failed"
+                        .to_string()
+                });
+            self
+        }
+
+        /// Sends a `GET` request to `/billing/invoices/{invoiceId}/download`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ZoomError>> {
+            let Self { client, invoice_id } = self;
+            let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/billing/invoices/{}/download", client.baseurl, encode_path(&
+                invoice_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "download_invoice_file",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -46,13 +46,15 @@ pub enum Operation {
     CancelBasePlan,
     /// `GET /accounts/{accountId}/plans/usage`: Get plan usage.
     GetPlanUsage,
-    /// `GET /api/download/billing/invoices/{invoiceId}`: Download an invoice file.
+    /// `GET /api/download/billing/invoices/{invoiceId}`: Download an invoice file (deprecated).
     DownloadInvoicePdf,
+    /// `GET /billing/invoices/{invoiceId}/download`: Download an invoice file (v2).
+    DownloadInvoiceFile,
 }
 
 impl Operation {
     /// All operations, in spec order.
-    pub const ALL: [Operation; 18usize] = [
+    pub const ALL: [Operation; 19usize] = [
         Operation::ListInvoiceReports,
         Operation::GenerateInvoiceReport,
         Operation::DownloadInvoiceReport,
@@ -71,6 +73,7 @@ impl Operation {
         Operation::CancelBasePlan,
         Operation::GetPlanUsage,
         Operation::DownloadInvoicePdf,
+        Operation::DownloadInvoiceFile,
     ];
     /// The operation whose operationId (the Rust method name) is `id`.
     pub fn from_operation_id(id: &str) -> Option<Operation> {
@@ -93,6 +96,7 @@ impl Operation {
             "cancel_base_plan" => Some(Operation::CancelBasePlan),
             "get_plan_usage" => Some(Operation::GetPlanUsage),
             "download_invoice_pdf" => Some(Operation::DownloadInvoicePdf),
+            "download_invoice_file" => Some(Operation::DownloadInvoiceFile),
             _ => None,
         }
     }
@@ -118,6 +122,7 @@ impl Operation {
             Operation::CancelBasePlan => &OPERATIONS[15usize],
             Operation::GetPlanUsage => &OPERATIONS[16usize],
             Operation::DownloadInvoicePdf => &OPERATIONS[17usize],
+            Operation::DownloadInvoiceFile => &OPERATIONS[18usize],
         }
     }
 
@@ -134,7 +139,7 @@ impl ::std::fmt::Display for Operation {
 }
 
 /// The metadata of every operation, in spec order.
-pub static OPERATIONS: [OperationMeta; 18usize] = [
+pub static OPERATIONS: [OperationMeta; 19usize] = [
     OperationMeta {
         operation: Operation::ListInvoiceReports,
         operation_id: "list_invoice_reports",
@@ -492,7 +497,25 @@ pub static OPERATIONS: [OperationMeta; 18usize] = [
         zoom_operation_id: "downloadInvoicePDF",
         method: "GET",
         path: "/api/download/billing/invoices/{invoiceId}",
-        summary: "Download an invoice file",
+        summary: "Download an invoice file (deprecated)",
+        rate_limit: RateLimit {
+            label: RateLimitLabel::Heavy,
+            min_interval: Some(::std::time::Duration::from_secs(1800u64)),
+            daily_limit: Some(100u32),
+            per: RateLimitScope::Account,
+        },
+        scopes: &[&["billing:master"], &["billing:read:download_invoice_file:master"]],
+        idempotent: true,
+        response: ResponseKind::Binary,
+        verify_with: None,
+    },
+    OperationMeta {
+        operation: Operation::DownloadInvoiceFile,
+        operation_id: "download_invoice_file",
+        zoom_operation_id: "downloadInvoicePDFFile",
+        method: "GET",
+        path: "/billing/invoices/{invoiceId}/download",
+        summary: "Download an invoice file (v2)",
         rate_limit: RateLimit {
             label: RateLimitLabel::Heavy,
             min_interval: Some(::std::time::Duration::from_secs(1800u64)),

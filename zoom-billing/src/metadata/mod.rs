@@ -46,7 +46,7 @@ mod tests {
             assert_eq!(Operation::from_operation_id(op.operation_id()), Some(op));
             assert_eq!(op.meta().operation, op);
         }
-        assert_eq!(OPERATIONS.len(), 18);
+        assert_eq!(OPERATIONS.len(), 19);
     }
 
     #[test]
