@@ -120,7 +120,8 @@ fn report_page(items: &[(&str, &str)], next: Option<&str>) -> serde_json::Value 
 
 #[tokio::test]
 async fn a_repeated_page_token_ends_the_listing() {
-    let server = Hostile::start(|_| Box::pin(async { json(200, report_page(&[("r", "Completed")], Some("again"))) })).await;
+    let server =
+        Hostile::start(|_| Box::pin(async { json(200, report_page(&[("r", "Completed")], Some("again"))) })).await;
     let client = builder(&server).build().unwrap();
     let mut reports = client.invoice_reports_stream();
     let mut items = 0;
@@ -268,7 +269,10 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 }
 
 fn part_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"))
+        .count()
 }
 
 fn pdf_server() -> impl Future<Output = Hostile> {
@@ -325,11 +329,15 @@ async fn extreme_settings_are_refused_not_panicked_on() {
     let server = pdf_server().await;
     let refused = [
         builder(&server).timeout(Duration::MAX).build(),
-        builder(&server).rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e-20)).build(),
-        builder(&server).rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN)).build(),
+        builder(&server)
+            .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e-20))
+            .build(),
+        builder(&server)
+            .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN))
+            .build(),
     ];
     for outcome in refused {
-        let err = outcome.err().expect("an extreme setting was accepted");
+        let err = outcome.expect_err("an extreme setting was accepted");
         assert!(matches!(err, BuildError::InvalidSetting { .. }), "{err}");
     }
 }

@@ -36,7 +36,8 @@ fn token() -> impl Strategy<Value = Option<String>> {
 }
 
 fn pages() -> impl Strategy<Value = Vec<Page>> {
-    let page = (prop_oneof![3 => Just(0usize), 1 => 1usize..4], token()).prop_map(|(items, token)| Page { items, token });
+    let page =
+        (prop_oneof![3 => Just(0usize), 1 => 1usize..4], token()).prop_map(|(items, token)| Page { items, token });
     proptest::collection::vec(page, 0..30)
 }
 

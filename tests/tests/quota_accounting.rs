@@ -103,7 +103,11 @@ async fn calls_dropped_while_waiting_for_their_turn_give_it_back() {
     tokio::time::sleep(Duration::from_secs(300)).await;
     let started = Instant::now();
     list(&client).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(1), "the next turn is the first call's +5 min: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the next turn is the first call's +5 min: {:?}",
+        started.elapsed()
+    );
     assert_eq!(spend_the_rest(&client).await, 4, "six sent, none lost to the dropped calls");
     assert_eq!(server.requests(), 6);
 }

@@ -313,7 +313,8 @@ impl Pacer {
             wanted.push((Key::Label(limit.label), interval));
         }
         let now = Instant::now();
-        let start = wanted.iter().map(|(k, _)| state.turns.get(k).and_then(Turns::next_free).unwrap_or(now).max(now)).max();
+        let start =
+            wanted.iter().map(|(k, _)| state.turns.get(k).and_then(Turns::next_free).unwrap_or(now).max(now)).max();
         let start = start.unwrap_or(now);
         let wait = start - now;
         if let Some(max_wait) = max_wait.or(self.policy.max_wait)

@@ -45,7 +45,9 @@ pub struct Hostile {
 
 impl Hostile {
     /// Start serving.
-    pub async fn start(handler: impl Fn(Seen) -> BoxFuture<'static, Response<Body>> + Send + Sync + 'static) -> Hostile {
+    pub async fn start(
+        handler: impl Fn(Seen) -> BoxFuture<'static, Response<Body>> + Send + Sync + 'static,
+    ) -> Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}/v2", listener.local_addr().unwrap());
         let requests = Arc::new(AtomicU64::new(0));
@@ -90,7 +92,11 @@ impl Drop for Hostile {
 
 /// A whole response.
 pub fn full(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
-    Response::builder().status(status).header("content-type", content_type).body(Full::new(body.into()).boxed()).unwrap()
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body.into()).boxed())
+        .unwrap()
 }
 
 /// A JSON response.
