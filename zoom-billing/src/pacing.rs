@@ -543,6 +543,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn tickets_dropped_oldest_first_give_every_turn_back() {
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let op = Operation::ListBillingInvoices; // one every 5 minutes
+        pacer.acquire(op, Some("a")).await.unwrap();
+        // Five waiting turns (+5 .. +25 minutes), dropped in the order they were reserved:
+        // each but the last is followed by a later one when it is dropped.
+        let waiting: Vec<_> = (0..5).map(|_| pacer.reserve(op, Some("a"), None).unwrap()).collect();
+        assert_eq!(waiting[4].start - Instant::now(), Duration::from_secs(1500));
+        drop(waiting);
+        let next = pacer.reserve(op, Some("a"), None).unwrap();
+        assert_eq!(next.start - Instant::now(), Duration::from_secs(300), "the sent call's interval only");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn units_are_charged_to_the_day_of_sending() {
         let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
         let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day
