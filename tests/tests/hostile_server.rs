@@ -184,7 +184,7 @@ async fn waits_at_most_max_wait(server: &Hostile, name: &str) {
     let elapsed = started.elapsed();
     eprintln!("report wait: {err}; {elapsed:?}, {} requests", server.requests());
     assert!(matches!(&err, Error::ReportNotReady { report_id, .. } if report_id == "rep-1"), "{err:?}");
-    assert!(elapsed <= max_wait + Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed <= max_wait + Duration::from_millis(500), "{elapsed:?}");
     assert!(!dir.join("r.csv").exists());
     assert_eq!(part_files(&dir), 0);
 }
