@@ -235,7 +235,9 @@ pub(crate) fn parse_rate_limited(
     let reset = header(headers, "x-ratelimit-reset")
         .and_then(|v| v.parse::<i64>().ok())
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        .filter(|at| *at >= now);
+        .filter(|at| *at >= now)
+        // Clamped like Retry-After: a reset years away is a server's mistake.
+        .map(|at| at.min(now.checked_add_signed(TimeDelta::days(3650)).unwrap_or(now)));
     let reset_at = match kind {
         // Zoom's daily limits reset at 00:00 UTC: never believe a later time.
         RateLimitKind::Daily => {
@@ -312,6 +314,116 @@ mod tests {
         assert_eq!(r.remaining, None);
         h.insert("x-ratelimit-reset", HeaderValue::from_static("99999999999999999"));
         assert_eq!(parse_rate_limited(op, &h, "", now()).reset_at, None);
+    }
+
+    // ---- property tests: no panic and bounded output for any server input ----
+
+    use proptest::prelude::*;
+
+    /// Any instant chrono can represent a few years around, as "now".
+    fn any_now() -> impl Strategy<Value = DateTime<Utc>> {
+        (0i64..8_000_000_000, 0u32..1_000_000_000)
+            .prop_map(|(secs, nanos)| DateTime::from_timestamp(secs, nanos).unwrap_or_else(now))
+    }
+
+    /// Strings a Retry-After or a reset header could hold: any text, and
+    /// near-misses of every accepted form (huge numbers, odd dates).
+    fn header_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9]{0,40}",
+            "-?[0-9]{1,25}(\\.[0-9]{0,5})?",
+            "[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(Z|[+-][0-9]{2}:[0-9]{2})?",
+            "(Mon|Thu|Fri), [0-9]{1,2} (Jan|May|Dec) [0-9]{1,6} [0-9]{2}:[0-9]{2}:[0-9]{2} (GMT|[+-][0-9]{4})",
+        ]
+    }
+
+    fn ten_years_after(now: DateTime<Utc>) -> DateTime<Utc> {
+        now.checked_add_signed(TimeDelta::days(3650)).unwrap_or(now)
+    }
+
+    fn headers(values: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in values {
+            // A value no HTTP stack would deliver (control bytes) is skipped.
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(*name, v);
+            }
+        }
+        h
+    }
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics_and_is_at_most_ten_years_ahead(value in header_text(), now in any_now()) {
+            if let Some(at) = parse_retry_after(&value, now) {
+                prop_assert!(at <= ten_years_after(now), "{value:?} -> {at}");
+            }
+        }
+
+        #[test]
+        fn rate_limit_headers_never_panic_and_stay_bounded(
+            kind in prop_oneof![Just("Daily-limit".to_owned()), Just("QPS".to_owned()), any::<String>()],
+            retry_after in header_text(),
+            reset in header_text(),
+            limit in header_text(),
+            remaining in header_text(),
+            message in any::<String>(),
+            now in any_now(),
+        ) {
+            let h = headers(&[
+                ("x-ratelimit-type", kind),
+                ("retry-after", retry_after),
+                ("x-ratelimit-reset", reset),
+                ("x-ratelimit-limit", limit),
+                ("x-ratelimit-remaining", remaining),
+            ]);
+            let r = parse_rate_limited(Operation::ListBillingInvoices, &h, &message, now);
+            if let Some(at) = r.reset_at {
+                prop_assert!(at <= ten_years_after(now), "reset at {at}");
+                if r.kind == RateLimitKind::Daily {
+                    prop_assert!(at <= daily_block_limit(now), "a daily block past the next reset: {at}");
+                }
+            }
+            prop_assert_eq!(r.reset_in, r.reset_at.map(|at| until(at, now)));
+            // Displaying it (which formats durations and instants) never panics either.
+            let _ = Error::RateLimited(Box::new(r)).to_string();
+        }
+
+        #[test]
+        fn any_error_body_is_classified_without_panic(
+            status in 100u16..600,
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..2000),
+                (any::<i64>(), any::<String>(), any::<String>()).prop_map(|(code, message, field)| {
+                    serde_json::json!({"code": code, "message": message, "errors": [{"field": field, "message": message}]})
+                        .to_string()
+                        .into_bytes()
+                }),
+            ],
+            retry_after in header_text(),
+            now in any_now(),
+        ) {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let h = headers(&[("retry-after", retry_after), (TRACKING_ID_HEADER, "t".to_owned())]);
+            let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
+            let verdict = error_answer(Operation::GetPlanUsage, status, &h, zoom.as_ref(), &body, now);
+            let message = match &verdict {
+                Verdict::Renew { message } => message.clone(),
+                Verdict::Retry(failure) => {
+                    if let Some(at) = failure.server_wait() {
+                        prop_assert!(at <= ten_years_after(now));
+                    }
+                    failure.describe()
+                }
+                Verdict::Daily(r) => r.message.clone(),
+                Verdict::Fail(e) => e.to_string(),
+            };
+            if zoom.is_none() {
+                // Not a Zoom body: only a short snippet of it is kept.
+                prop_assert!(message.chars().count() <= 400, "{} chars", message.chars().count());
+            }
+        }
     }
 
     #[test]

@@ -68,6 +68,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_duration_and_instant_format_without_panic_and_briefly(
+            secs in proptest::prop_oneof![proptest::prelude::any::<u64>(), proptest::prelude::Just(u64::MAX), u64::MAX - 1000.., 0u64..100_000],
+            nanos in 0u32..1_000_000_000,
+            at in -8_000_000_000_000i64..8_000_000_000_000,
+        ) {
+            let after = Duration::new(secs, nanos);
+            let at = DateTime::from_timestamp(at, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let dur = Dur(after).to_string();
+            let when = When { after, at }.to_string();
+            proptest::prop_assert!(dur.len() <= 24, "{dur}");
+            proptest::prop_assert!(when.len() <= 64, "{when}");
+        }
+    }
+
     #[test]
     fn instants_name_the_date_only_when_far() {
         let at = DateTime::parse_from_rfc3339("2026-11-24T13:44:51.123Z").unwrap().with_timezone(&Utc);

@@ -186,9 +186,35 @@ struct Budget {
     blocked_until: Option<DateTime<Utc>>,
 }
 
+/// The turns of one pacing key: the end of the latest turn used by a sent
+/// request, and the ends of the turns reserved by tickets still alive.
+/// The next free turn is the latest of them, so a dropped ticket's turn is
+/// given back whatever order tickets are dropped in.
+#[derive(Debug, Default)]
+struct Turns {
+    committed: Option<Instant>,
+    live: Vec<Instant>,
+}
+
+impl Turns {
+    fn next_free(&self) -> Option<Instant> {
+        self.live.iter().copied().chain(self.committed).max()
+    }
+
+    /// Forget the live turn ending at `ours`; keep it when it was used.
+    fn release(&mut self, ours: Instant, used: bool) {
+        if let Some(i) = self.live.iter().position(|t| *t == ours) {
+            self.live.swap_remove(i);
+        }
+        if used {
+            self.committed = self.committed.max(Some(ours));
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
-    next_free: HashMap<Key, Instant>,
+    turns: HashMap<Key, Turns>,
     budgets: HashMap<(Operation, String), Budget>,
 }
 
@@ -207,8 +233,9 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// A reserved turn: the pacing slots and (when the operation has a daily
 /// limit) a pending unit of the budget. The unit is charged to the UTC day
 /// the request is sent on ([`Ticket::charge`]); a ticket dropped before its
-/// request was sent ([`Ticket::sent`]) gives back its slots (when no later
-/// turn was reserved after them) and its unit.
+/// request was sent ([`Ticket::sent`]) gives back its slots and its unit.
+/// (Tickets already waiting keep the start they were given: a turn given
+/// back before them serves the calls reserved after the drop.)
 #[derive(Debug)]
 pub(crate) struct Ticket {
     state: Arc<Mutex<State>>,
@@ -216,8 +243,8 @@ pub(crate) struct Ticket {
     operation: Operation,
     key: String,
     start: Instant,
-    /// Each slot's key, its value before this ticket, and this ticket's value.
-    slots: Vec<(Key, Option<Instant>, Instant)>,
+    /// Each slot's key and the end of this ticket's turn there.
+    slots: Vec<(Key, Instant)>,
     /// Whether a budget unit is pending for this ticket.
     pending: bool,
     /// The day a unit was charged to.
@@ -286,7 +313,8 @@ impl Pacer {
             wanted.push((Key::Label(limit.label), interval));
         }
         let now = Instant::now();
-        let start = wanted.iter().map(|(k, _)| state.next_free.get(k).copied().unwrap_or(now).max(now)).max();
+        let start =
+            wanted.iter().map(|(k, _)| state.turns.get(k).and_then(Turns::next_free).unwrap_or(now).max(now)).max();
         let start = start.unwrap_or(now);
         let wait = start - now;
         if let Some(max_wait) = max_wait.or(self.policy.max_wait)
@@ -307,8 +335,8 @@ impl Pacer {
         for (k, interval) in wanted {
             // A turn too far to represent is as good as never; saturate.
             let ours = start.checked_add(interval).unwrap_or(start);
-            let before = state.next_free.insert(k.clone(), ours);
-            slots.push((k, before, ours));
+            state.turns.entry(k.clone()).or_default().live.push(ours);
+            slots.push((k, ours));
         }
         drop(state);
         Ok(Ticket {
@@ -427,18 +455,17 @@ impl Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        if self.sent || (!self.pending && self.charged.is_none() && self.slots.is_empty()) {
+        if !self.pending && self.charged.is_none() && self.slots.is_empty() {
             return;
         }
         let mut state = lock(&self.state);
-        for (key, before, ours) in self.slots.drain(..).rev() {
-            // Only the latest turn can be given back; a later one was planned after it.
-            if state.next_free.get(&key) == Some(&ours) {
-                match before {
-                    Some(before) => state.next_free.insert(key, before),
-                    None => state.next_free.remove(&key),
-                };
+        for (key, ours) in self.slots.drain(..) {
+            if let Some(turns) = state.turns.get_mut(&key) {
+                turns.release(ours, self.sent);
             }
+        }
+        if self.sent {
+            return;
         }
         if let Some(budget) = state.budgets.get_mut(&(self.operation, std::mem::take(&mut self.key))) {
             if self.pending {
@@ -513,6 +540,20 @@ mod tests {
         assert_eq!(pacer.used(op, Some("a")), (2, 0));
         drop(ticket);
         assert_eq!(pacer.used(op, Some("a")), (1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tickets_dropped_oldest_first_give_every_turn_back() {
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let op = Operation::ListBillingInvoices; // one every 5 minutes
+        pacer.acquire(op, Some("a")).await.unwrap();
+        // Five waiting turns (+5 .. +25 minutes), dropped in the order they were reserved:
+        // each but the last is followed by a later one when it is dropped.
+        let waiting: Vec<_> = (0..5).map(|_| pacer.reserve(op, Some("a"), None).unwrap()).collect();
+        assert_eq!(waiting[4].start - Instant::now(), Duration::from_secs(1500));
+        drop(waiting);
+        let next = pacer.reserve(op, Some("a"), None).unwrap();
+        assert_eq!(next.start - Instant::now(), Duration::from_secs(300), "the sent call's interval only");
     }
 
     #[tokio::test(start_paused = true)]

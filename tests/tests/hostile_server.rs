@@ -1,0 +1,343 @@
+//! The client against hostile API servers on loopback (issue 9): endless
+//! and stalling bodies, pagination that never advances, reports that never
+//! complete, far daily blocks, cancelled downloads, extreme settings. Every
+//! wait is bounded by a guard; real time with short limits unless noted.
+
+#[path = "support/hostile.rs"]
+mod hostile;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use hostile::{Hostile, Seen, endless, full, json, later, stalling};
+use serde_json::json;
+use tokio::time::Instant;
+use zoom_billing::metadata::RateLimitLabel;
+use zoom_billing::paginate::MAX_EMPTY_PAGES;
+use zoom_billing::reports::ReportWait;
+use zoom_billing::{BuildError, Client, ClientBuilder, Error, RateLimitPolicy, RetryPolicy};
+
+/// No test waits on the client longer than this.
+const GUARD: Duration = Duration::from_secs(20);
+
+const GIB: u64 = 1024 * 1024 * 1024;
+
+async fn guarded<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(GUARD, future).await.expect("the client did not finish within the guard")
+}
+
+/// A client with no pacing and no retries: each call is one request.
+fn builder(server: &Hostile) -> ClientBuilder {
+    Client::builder()
+        .base_url(&server.base_url)
+        .bearer_token("hostile-test-token")
+        .rate_limit_policy(RateLimitPolicy::off())
+        .retry_policy(RetryPolicy::none())
+        .timeout(Duration::from_secs(10))
+}
+
+/// Peak resident memory of this process, in KiB (Linux), for the report.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+// ---- bodies -------------------------------------------------------------------
+
+/// A 1 GiB body (made lazily by the server) with `status` for plan usage.
+async fn gigabyte_body(status: u16) -> (Hostile, Arc<AtomicU64>) {
+    let produced = Arc::new(AtomicU64::new(0));
+    let counter = produced.clone();
+    let server = Hostile::start(move |_| {
+        let body = endless(b"{\"plan_base\":\"", b'x', GIB, counter.clone());
+        Box::pin(async move {
+            hyper::Response::builder().status(status).header("content-type", "application/json").body(body).unwrap()
+        })
+    })
+    .await;
+    (server, produced)
+}
+
+async fn body_stops_at_the_cap(status: u16) {
+    let (server, produced) = gigabyte_body(status).await;
+    let cap = 1024 * 1024;
+    let client = builder(&server).max_body_size(cap).build().unwrap();
+    let started = Instant::now();
+    let err = guarded(client.get_plan_usage().account_id("me").send()).await.unwrap_err();
+    let elapsed = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = produced.load(Ordering::SeqCst);
+    eprintln!(
+        "HTTP {status} 1 GiB body: {err}; server produced {} KiB, {elapsed:?}, peak RSS {:?} KiB",
+        sent / 1024,
+        peak_rss_kib()
+    );
+    assert!(
+        matches!(&err, Error::BodyTooLarge { status: s, limit, .. } if s.as_u16() == status && *limit == cap),
+        "{err:?}"
+    );
+    // The client hung up soon after the cap (socket buffers hold a few MiB at most).
+    assert!(sent < 64 * 1024 * 1024, "the client kept reading: {sent} bytes");
+    assert_eq!(server.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_gigabyte_success_body_fails_at_the_cap() {
+    body_stops_at_the_cap(200).await;
+}
+
+#[tokio::test]
+async fn a_gigabyte_error_body_fails_at_the_cap() {
+    body_stops_at_the_cap(503).await;
+}
+
+#[tokio::test]
+async fn a_stalled_download_times_out_after_the_idle_timeout() {
+    let server =
+        Hostile::start(|_| Box::pin(async { hyper::Response::builder().status(200).body(stalling(b"PK..")).unwrap() }))
+            .await;
+    let idle = Duration::from_millis(300);
+    let client = builder(&server).idle_timeout(idle).build().unwrap();
+    let mut sink = Vec::new();
+    let started = Instant::now();
+    let err = guarded(client.download_invoice_report_to("r1", &mut sink)).await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("stalled download: {err} after {elapsed:?}");
+    assert!(matches!(err, Error::Timeout { after, .. } if after == idle), "{err:?}");
+    assert!(elapsed >= idle && elapsed < idle + Duration::from_secs(2), "{elapsed:?}");
+    assert_eq!(sink, b"PK..", "the bytes before the stall were written");
+}
+
+// ---- pagination ---------------------------------------------------------------
+
+fn report_page(items: &[(&str, &str)], next: Option<&str>) -> serde_json::Value {
+    let reports: Vec<_> = items.iter().map(|(id, status)| json!({"id": id, "status": status})).collect();
+    json!({"invoice_reports": reports, "next_page_token": next})
+}
+
+#[tokio::test]
+async fn a_repeated_page_token_ends_the_listing() {
+    let server =
+        Hostile::start(|_| Box::pin(async { json(200, report_page(&[("r", "Completed")], Some("again"))) })).await;
+    let client = builder(&server).build().unwrap();
+    let mut reports = client.invoice_reports_stream();
+    let mut items = 0;
+    let err = guarded(async {
+        for _ in 0..100 {
+            match reports.try_next().await {
+                Ok(Some(_)) => items += 1,
+                Ok(None) => panic!("the listing ended without an error"),
+                Err(e) => return e,
+            }
+        }
+        panic!("no error after 100 items")
+    })
+    .await;
+    eprintln!("repeated token: {err}; {items} items, {} requests", server.requests());
+    assert!(matches!(err, Error::PaginationStuck { pages: 2, .. }), "{err:?}");
+    assert_eq!(server.requests(), 2, "stopped at the first repeat");
+    assert_eq!(items, 1);
+    assert!(reports.try_next().await.unwrap().is_none(), "the stream ends after the error");
+}
+
+#[tokio::test]
+async fn endless_empty_pages_end_the_listing_within_one_try_next() {
+    let n = Arc::new(AtomicU64::new(0));
+    let server = Hostile::start(move |_| {
+        let token = format!("t{}", n.fetch_add(1, Ordering::SeqCst));
+        Box::pin(async move { json(200, report_page(&[], Some(&token))) })
+    })
+    .await;
+    let client = builder(&server).build().unwrap();
+    let mut reports = client.invoice_reports_stream();
+    let err = guarded(reports.try_next()).await.unwrap_err();
+    eprintln!("empty pages: {err}; {} requests", server.requests());
+    assert!(matches!(err, Error::PaginationStuck { .. }), "{err:?}");
+    assert_eq!(server.requests(), u64::from(MAX_EMPTY_PAGES) + 1);
+}
+
+// ---- reports ------------------------------------------------------------------
+
+async fn report_server(status: &'static str, download_stalls: bool) -> Hostile {
+    Hostile::start(move |seen: Seen| {
+        if seen.path.ends_with("/invoice_reports") {
+            Box::pin(async move { json(200, report_page(&[("rep-1", status)], None)) })
+        } else if download_stalls {
+            Box::pin(async { hyper::Response::builder().status(200).body(stalling(b"a,b\n")).unwrap() })
+        } else {
+            Box::pin(async { full(200, "text/csv", "a,b\n1,2\n") })
+        }
+    })
+    .await
+}
+
+async fn waits_at_most_max_wait(server: &Hostile, name: &str) {
+    let client = builder(server).build().unwrap();
+    let dir = tempdir(name);
+    let max_wait = Duration::from_millis(800);
+    let wait = ReportWait::default().with_poll_interval(Duration::from_millis(100)).with_max_wait(max_wait);
+    let started = Instant::now();
+    let err = guarded(client.wait_and_download_invoice_report("rep-1", dir.join("r.csv"), wait)).await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("report wait: {err}; {elapsed:?}, {} requests", server.requests());
+    assert!(matches!(&err, Error::ReportNotReady { report_id, .. } if report_id == "rep-1"), "{err:?}");
+    assert!(elapsed <= max_wait + Duration::from_millis(500), "{elapsed:?}");
+    assert!(!dir.join("r.csv").exists());
+    assert_eq!(part_files(&dir), 0);
+}
+
+#[tokio::test]
+async fn a_report_that_never_completes_ends_within_max_wait() {
+    let server = report_server("Processing", false).await;
+    waits_at_most_max_wait(&server, "never").await;
+    assert!(server.requests() >= 2, "it polled");
+}
+
+#[tokio::test]
+async fn a_stalling_report_download_ends_within_max_wait() {
+    let server = report_server("Completed", true).await;
+    waits_at_most_max_wait(&server, "stall").await;
+    assert!(server.paths().iter().any(|p| p.ends_with("/rep-1")), "the download was started");
+}
+
+#[tokio::test]
+async fn a_report_wait_of_duration_max_does_not_panic() {
+    let server = report_server("Completed", false).await;
+    let client = builder(&server).build().unwrap();
+    let dir = tempdir("report-max");
+    let wait = ReportWait::default().with_poll_interval(Duration::MAX).with_max_wait(Duration::MAX);
+    let done = guarded(client.wait_and_download_invoice_report("rep-1", dir.join("r.csv"), wait)).await.unwrap();
+    assert_eq!(done.bytes, 8);
+
+    // Still processing, and the next poll would come past the deadline: it says so at once.
+    let server = report_server("Processing", false).await;
+    let processing = builder(&server).build().unwrap();
+    let wait = wait.with_max_wait(Duration::from_secs(5));
+    let started = Instant::now();
+    let err = guarded(processing.wait_and_download_invoice_report("rep-1", dir.join("p.csv"), wait)).await.unwrap_err();
+    assert!(matches!(err, Error::ReportNotReady { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+}
+
+// ---- daily limits -------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn a_daily_429_until_the_year_9999_blocks_only_until_the_next_reset() {
+    let daily = Arc::new(AtomicU64::new(1));
+    let first = daily.clone();
+    let server = Hostile::start(move |_| {
+        let limited = first.swap(0, Ordering::SeqCst) == 1;
+        Box::pin(async move {
+            if limited {
+                let mut r = json(429, json!({"code": 429, "message": "You have reached the maximum daily rate limit"}));
+                let h = r.headers_mut();
+                h.insert("x-ratelimit-type", "Daily-limit".parse().unwrap());
+                h.insert("retry-after", "9999-12-31T23:59:59Z".parse().unwrap());
+                r
+            } else {
+                json(200, json!({"plan_base": {"type": "monthly", "usage": 1}}))
+            }
+        })
+    })
+    .await;
+    let client = builder(&server).rate_limit_policy(RateLimitPolicy::default()).build().unwrap();
+    let err = client.get_plan_usage().account_id("me").send().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    let err = client.get_plan_usage().account_id("me").send().await.unwrap_err();
+    let Error::BudgetExhausted { resets_at, resets_in, .. } = err else { panic!("{err:?}") };
+    eprintln!("daily 429 until 9999: blocked until {resets_at} ({resets_in:?})");
+    assert!(resets_in <= Duration::from_secs(86_400 + 300), "{resets_in:?}");
+    assert_eq!(resets_at.time(), chrono::NaiveTime::from_hms_opt(0, 5, 0).unwrap(), "{resets_at}");
+    assert_eq!(server.requests(), 1, "the blocked call was not sent");
+    // Past the reset (and its margin) the operation is free again.
+    tokio::time::advance(resets_in + Duration::from_secs(1)).await;
+    let outcome = client.get_plan_usage().account_id("me").send().await;
+    assert!(!matches!(outcome, Err(Error::BudgetExhausted { .. })), "{outcome:?}");
+    assert_eq!(server.requests(), 2);
+}
+
+// ---- downloads ----------------------------------------------------------------
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("zb-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn part_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"))
+        .count()
+}
+
+fn pdf_server() -> impl Future<Output = Hostile> {
+    Hostile::start(|_| later(Duration::from_millis(5), full(200, "application/pdf", "%PDF-1.7 hostile")))
+}
+
+#[tokio::test]
+async fn a_download_dropped_in_its_first_milliseconds_leaves_no_part_file() {
+    let server = pdf_server().await;
+    let client = builder(&server).build().unwrap();
+    let dir = tempdir("drop");
+    let mut dropped = 0;
+    for i in 0..60u64 {
+        let target = dir.join("invoice.pdf");
+        let call = client.download_invoice_pdf_to_path("inv-1", &target);
+        // From "before the first poll ends" to "during the body".
+        if tokio::time::timeout(Duration::from_micros(i * 150), call).await.is_err() {
+            dropped += 1;
+        }
+        assert_eq!(part_files(&dir), 0, "a .part file is left after a drop at {}us", i * 150);
+        let _ = std::fs::remove_file(&target);
+    }
+    eprintln!("drops: {dropped} of 60 downloads dropped, {} requests, no .part left", server.requests());
+    assert!(dropped > 10, "the loop must drop downloads mid-way ({dropped})");
+}
+
+#[tokio::test]
+async fn a_254_byte_destination_name_works() {
+    let server = pdf_server().await;
+    let client = builder(&server).build().unwrap();
+    let dir = tempdir("long");
+    let name = format!("{}.pdf", "a".repeat(250));
+    assert_eq!(name.len(), 254);
+    let bytes = guarded(client.download_invoice_pdf_to_path("inv-1", dir.join(&name))).await.unwrap();
+    assert_eq!(bytes, 16);
+    assert_eq!(std::fs::read(dir.join(&name)).unwrap(), b"%PDF-1.7 hostile");
+    assert_eq!(part_files(&dir), 0);
+}
+
+#[tokio::test]
+async fn a_destination_in_a_missing_directory_fails_before_sending() {
+    let server = pdf_server().await;
+    let client = builder(&server).build().unwrap();
+    let target = tempdir("missing").join("no-such-dir").join("invoice.pdf");
+    let err = guarded(client.download_invoice_pdf_to_path("inv-1", &target)).await.unwrap_err();
+    assert!(matches!(&err, Error::Io { path: Some(p), .. } if *p == target), "{err:?}");
+    assert_eq!(server.requests(), 0, "nothing was sent");
+}
+
+// ---- settings -----------------------------------------------------------------
+
+#[tokio::test]
+async fn extreme_settings_are_refused_not_panicked_on() {
+    let server = pdf_server().await;
+    let refused = [
+        builder(&server).timeout(Duration::MAX).build(),
+        builder(&server)
+            .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e-20))
+            .build(),
+        builder(&server)
+            .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, f64::NAN))
+            .build(),
+    ];
+    for outcome in refused {
+        let err = outcome.expect_err("an extreme setting was accepted");
+        assert!(matches!(err, BuildError::InvalidSetting { .. }), "{err}");
+    }
+}
