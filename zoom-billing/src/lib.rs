@@ -53,6 +53,7 @@ pub mod pacing;
 pub mod paginate;
 pub mod retry;
 mod state;
+mod tls;
 
 pub use auth::{AuthError, TokenProvider};
 pub use config::{BuildError, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
@@ -67,7 +68,7 @@ pub use state::ClientState;
 
 /// The README's examples are compiled as doctests, so they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// Open string enums: known values plus `Other(String)` for values this
