@@ -1,21 +1,106 @@
 //! An in-process, stateful fake of Zoom's billing master-account API on
-//! 127.0.0.1, for tests and the tour.
+//! 127.0.0.1, for testing programs that use the [zoom-billing] client (or any
+//! other HTTP client) without a Zoom account or a network.
 //!
-//! - All 18 operations under `/v2`, answering with the spec's shapes. State
-//!   is kept: a generated report appears in the list (`Processing` the first
-//!   time it is listed, then `Completed`), can be downloaded and deleted; a
-//!   subscribed plan shows in the plans and the usage; billing contacts can
-//!   be updated.
-//! - A Server-to-Server OAuth token endpoint (`POST /oauth/token`) checking
-//!   HTTP Basic credentials; API calls need a token it issued (and that has
-//!   not expired) or one of the accepted fixed tokens (default `fake-token`).
-//! - Fault injection ([`Fault`]): any status and body, 429 with each header
-//!   form, delays, connection resets, malformed or truncated JSON, expired
-//!   page tokens, downloads that break half-way.
-//! - A request log ([`FakeZoom::requests`]) for assertions.
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use fake_zoom::{FakeZoom, Fault};
 //!
-//! The server runs on the tokio runtime that starts it, so paused-time tests
-//! drive its clock too.
+//! let fake = FakeZoom::start().await?; // a free port of 127.0.0.1, on this tokio runtime
+//! fake.inject(Fault::status(503).path("/plans/usage")); // the next usage call fails
+//!
+//! let http = reqwest::Client::new();
+//! let url = format!("{}/accounts/me/plans/usage", fake.base_url());
+//! let first = http.get(&url).bearer_auth(fake_zoom::FIXED_TOKEN).send().await?;
+//! assert_eq!(first.status(), 503);
+//! let second = http.get(&url).bearer_auth(fake_zoom::FIXED_TOKEN).send().await?;
+//! assert_eq!(second.status(), 200);
+//! assert_eq!(fake.requests_to("/plans/usage").len(), 2);
+//! # Ok(()) }
+//! ```
+//!
+//! With zoom-billing, point the client at [`FakeZoom::base_url`] (and
+//! [`FakeZoom::oauth_host`] for Server-to-Server OAuth) and turn its pacing
+//! off, or run the test on tokio's paused clock: zoom-billing's README
+//! ("Testing your code") tests a function both ways.
+//!
+//! # What it serves
+//!
+//! All 18 operations under `/v2`, with the response shapes of the spec. Every
+//! response carries an `x-zm-trackingid` header (`fake-track-N`). The fake has
+//! no rate limits of its own: a 429 comes only from a [`Fault`].
+//!
+//! | Resource | Ids that exist | Behaviour |
+//! |---|---|---|
+//! | accounts | any id (`me`, `sub-1`...) | each account keeps its own plans and billing contact |
+//! | billing contact | every account | a default contact (Jill Chill) until `PATCH` merges fields into it |
+//! | plans | none until subscribed | `GET` is `{}`; `POST .../plans` subscribes; changing or cancelling the base plan or an add-on before that is `400` code `200` |
+//! | add-ons | the types subscribed | updating or cancelling another type is `404` code `2100` |
+//! | plan usage | every account | the subscribed plans with `usage` 1 (base) and 0 (webinars) |
+//! | invoices | `inv-1` in every list | `GET .../invoices/{id}` answers any id (details of `INV00000001`, total 2039 USD) |
+//! | invoice PDFs | any id | a stream of [`FakeZoom::set_download_size`] bytes (64 KiB by default) starting `%PDF-1.7` |
+//! | invoice reports | `rpt-N`, made by `POST` or [`FakeZoom::seed_reports`] | a posted report is `Processing` until a second list shows it, then `Completed` (seeded ones at once); downloading it before is `400` code `3001`; an unknown id (download or `DELETE`) is `404` code `3001` |
+//! | renewals | `sub-0` ... (3 by default, [`FakeZoom::set_renewals`]) | paged by `page_size` (1 to 300, default 30) |
+//!
+//! Lists page with `next_page_token` (invoice reports: [`FakeZoom::set_report_page_size`],
+//! 10 by default). A page token expires 15 minutes after it was issued, by
+//! tokio's clock: the next request with it gets `400` code `300`, as Zoom answers.
+//!
+//! **A 404**: an unknown report or add-on type (above), any path the API does
+//! not have (`404` code `404`), or, for any route, an injected
+//! `Fault::status(404).path("/billing/invoices")`.
+//!
+//! # OAuth
+//!
+//! `POST /oauth/token?grant_type=account_credentials&account_id=ACCOUNT_ID` with
+//! HTTP Basic `CLIENT_ID:CLIENT_SECRET` (by default [`ACCOUNT_ID`],
+//! [`CLIENT_ID`], [`CLIENT_SECRET`]) issues a token (`fake-s2s-N`) that lives
+//! [`FakeZoom::set_token_lifetime`] seconds (3600 by default, tokio's clock). A
+//! wrong grant type is `400 unsupported_grant_type`, wrong client credentials
+//! `401 invalid_client`, a wrong account id `400 invalid_request`, each with
+//! Zoom's `reason`.
+//!
+//! API calls need `Authorization: Bearer` with an issued, unexpired token or the
+//! fixed token [`FIXED_TOKEN`]; otherwise they get `401` code `124` ("Invalid
+//! access token"), as Zoom answers an expired token. [`FakeZoom::revoke_tokens`]
+//! expires every issued token at once; [`FakeZoom::token_requests`] counts the
+//! token requests.
+//!
+//! # Faults
+//!
+//! [`FakeZoom::inject`] queues a [`Fault`]; the first queued fault that matches
+//! a request (any request by default; narrowed by [`Fault::on`] a method and
+//! [`Fault::path`] a path fragment, the token endpoint included) replaces the
+//! answer for [`Fault::times`] requests (1 by default), then is gone.
+//!
+//! | Fault | What the client sees |
+//! |---|---|
+//! | [`Fault::status`]`(code)` | that status with a Zoom error body (`code`, `message`) |
+//! | [`Fault::json`]`(code, body)` | that status with your JSON body |
+//! | [`Fault::qps_limit`]`(headers)` | a per-second 429 (`X-RateLimit-Type: QPS`) with your headers, e.g. `Retry-After` in seconds, an HTTP date or ISO-8601 |
+//! | [`Fault::daily_limit`]`(retry_after)` | a daily-limit 429 (`X-RateLimit-Type: Daily-limit`, `Remaining: 0`, `Retry-After`) |
+//! | [`FaultKind::Respond`] | any status, body and headers |
+//! | [`FaultKind::Delay`] | the normal answer after a delay (tokio's clock: a client timeout fires first if shorter) |
+//! | [`FaultKind::Reset`] | the connection closes without an answer |
+//! | [`FaultKind::RawJson`] | `200` with this body as `application/json` (malformed or truncated JSON, a wrong shape) |
+//! | [`FaultKind::BreakBodyAfter`] | a download announces its full length, sends this many bytes, then the connection breaks |
+//! | [`FaultKind::ExpirePageToken`] | `400` code `300`: the page token is expired |
+//!
+//! Every request, faulted or not, is in the log: [`FakeZoom::requests`] and
+//! [`FakeZoom::requests_to`] give method, path, query, headers, body and
+//! arrival time ([`Logged`]).
+//!
+//! # Time
+//!
+//! The server runs on the tokio runtime that starts it, and every duration
+//! above (token lifetime, page-token expiry, delays) is measured with
+//! `tokio::time`. On a paused clock (`#[tokio::test(start_paused = true)]`,
+//! tokio's `test-util` feature) the client's pacing, backoff and the fake's
+//! expiries advance together, without sleeping: a test can
+//! `tokio::time::advance` past a token's expiry or a page token's 15 minutes.
+//!
+//! [zoom-billing]: https://docs.rs/zoom-billing
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;

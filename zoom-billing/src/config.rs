@@ -269,6 +269,7 @@ impl ClientBuilder {
         let base_url = normalise_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let oauth_host = normalise_base_url(self.oauth_host.as_deref().unwrap_or(DEFAULT_OAUTH_HOST))?;
         let timeout = self.timeout.unwrap_or(Duration::from_secs(60));
+        crate::tls::ensure_provider(); // before reqwest builds a client: see `tls`
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()

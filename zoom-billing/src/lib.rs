@@ -40,7 +40,38 @@
 //! - [`paginate`], [`download`], [`reports`]: streams over paginated lists, streamed
 //!   downloads to files, and the generate-wait-download helper for invoice reports.
 //!
+//! # Cargo features
+//!
+//! Each is passed through to [reqwest]; pick one TLS backend.
+//!
+//! - `rustls` (default): TLS with rustls and the aws-lc-rs crypto provider
+//!   (its build compiles C code).
+//! - `rustls-ring`: TLS with rustls and the ring crypto provider, no aws-lc-rs.
+//!   Use it with `default-features = false`. If the program has not installed
+//!   a rustls provider, [`ClientBuilder::build`] installs ring as the process
+//!   default.
+//! - `native-tls`: the platform's TLS (OpenSSL on Linux, which needs
+//!   `libssl-dev` and `pkg-config` to build; Security.framework on macOS;
+//!   SChannel on Windows).
+//! - `http2`: HTTP/2, negotiated by ALPN on TLS connections.
+//! - `system-proxy`: also the macOS and Windows system proxy settings
+//!   (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured
+//!   without it).
+//!
+//! With no TLS feature the client speaks plain HTTP only: enough for tests
+//! against a local server, and an `https` URL fails with a transport error.
+//! A client given to [`ClientBuilder::http_client`] keeps its own TLS and
+//! proxy settings.
+//!
+//! # Testing
+//!
+//! The [fake-zoom] crate is an in-process fake of this API on 127.0.0.1, with
+//! fault injection: the README's "Testing your code" shows a function tested
+//! against it, and how tokio's paused clock makes the pacing free in tests.
+//!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
+//! [reqwest]: https://docs.rs/reqwest/0.13
+//! [fake-zoom]: https://docs.rs/fake-zoom
 
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -71,6 +102,7 @@ mod redact;
 pub mod reports;
 pub mod retry;
 mod state;
+mod tls;
 
 pub use auth::{AuthError, TokenProvider};
 pub use call::CallOptions;
@@ -90,7 +122,7 @@ use state::ClientState;
 
 /// The README's examples are compiled as doctests, so they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// Open string enums: known values plus `Other(String)` for values this

@@ -23,7 +23,7 @@
 //! - **Secrets.** The client secret (plain, JSON-escaped, and in base64 as a
 //!   gateway echoing the `Authorization: Basic` header shows it) is scrubbed
 //!   from every field of every [`AuthError`] before any text is cut to a
-//!   snippet (see [`crate::redact`]); a token in a malformed success body is
+//!   snippet (plain, JSON-escaped and base64 forms); a token in a malformed success body is
 //!   scrubbed too. `Debug` and `Display` are both clean.
 //!
 //! When Zoom answers a call with 401 and code 124 (invalid or expired token),
