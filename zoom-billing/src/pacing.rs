@@ -415,7 +415,11 @@ impl Ticket {
                 "waiting for the operation's rate limit (x-zoom-rate-limit)"
             );
         }
-        tokio::time::sleep_until(self.start).await;
+        // A turn that is already due needs no timer: tokio's timers tick per millisecond,
+        // so even a sleep until now would cost up to a millisecond on every call.
+        if self.start > Instant::now() {
+            tokio::time::sleep_until(self.start).await;
+        }
     }
 
     /// Charge the pending budget unit to the UTC day of sending. Fails,
