@@ -106,7 +106,9 @@ async fn a_stalled_download_times_out_after_the_idle_timeout() {
     let err = guarded(client.download_invoice_report_to("r1", &mut sink)).await.unwrap_err();
     let elapsed = started.elapsed();
     eprintln!("stalled download: {err} after {elapsed:?}");
-    assert!(matches!(err, Error::Timeout { after, .. } if after == idle), "{err:?}");
+    assert!(matches!(err, Error::Stalled { idle: i, .. } if i == idle), "{err:?}");
+    assert!(err.to_string().contains("the download stalled: no data for 300ms"), "{err}");
+    assert!(err.is_retryable());
     assert!(elapsed >= idle && elapsed < idle + Duration::from_secs(2), "{elapsed:?}");
     assert_eq!(sink, b"PK..", "the bytes before the stall were written");
 }

@@ -79,7 +79,10 @@ async fn every_money_field_of_every_operation_is_exact() {
 async fn an_amount_that_is_not_a_number_fails_the_decode_with_context() {
     let server = serve(r#"{"invoices": [{"total_amount": "twelve"}]}"#).await;
     let err = client(&server).list_billing_invoices().account_id("me").send().await.unwrap_err();
-    assert!(matches!(&err, zoom_billing::Error::Decode(d) if d.operation == zoom_billing::Operation::ListBillingInvoices), "{err}");
+    assert!(
+        matches!(&err, zoom_billing::Error::Decode(d) if d.operation == zoom_billing::Operation::ListBillingInvoices),
+        "{err}"
+    );
     assert!(err.to_string().contains("twelve"), "{err}");
 }
 

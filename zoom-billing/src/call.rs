@@ -151,7 +151,11 @@ where
                     break 'attempt Step::Return(Err(error));
                 }
                 let deadline = sent_at.and_then(|at| at.checked_add(timeout));
-                let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
+                // Only error bodies are scrubbed: a success builds no redactor.
+                let redactor = match &outcome {
+                    Some(Ok(_)) => Redactor::new(None::<&str>),
+                    _ => Redactor::new(token.as_ref().map(|t| t.expose_secret())),
+                };
                 let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
                 let failure = match verdict {
                     Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),

@@ -39,7 +39,7 @@ async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
             Ok(None) => break,
             Err(e) => {
                 return Err(match body::limit_hit(&e) {
-                    Some(Limit::Idle(after)) => Error::Timeout { operation, after, attempts: 1 },
+                    Some(Limit::Idle(idle)) => Error::Stalled { operation, idle },
                     _ => Error::Transport { operation, attempts: 1, source: e.without_url() },
                 });
             }

@@ -105,6 +105,15 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
+    /// A streamed download stopped sending data for longer than the client's
+    /// [`idle_timeout`](crate::ClientBuilder::idle_timeout).
+    #[error("{operation}: the download stalled: no data for {}; try again", Dur(*idle))]
+    Stalled {
+        /// The operation.
+        operation: Operation,
+        /// The idle timeout that ran out.
+        idle: Duration,
+    },
     /// A response body did not have the documented shape.
     #[error("{0}")]
     Decode(Box<DecodeError>),
@@ -375,7 +384,9 @@ impl Error {
         match self {
             Error::Api(e) => crate::classify::retryable_status(e.status),
             Error::RateLimited(r) => r.kind == RateLimitKind::PerSecond,
-            Error::Transport { .. } | Error::Timeout { .. } | Error::PacingWouldWait { .. } => true,
+            Error::Transport { .. } | Error::Timeout { .. } | Error::Stalled { .. } | Error::PacingWouldWait { .. } => {
+                true
+            }
             Error::Auth { source, .. } => source.is_retryable(),
             _ => false,
         }
@@ -393,6 +404,7 @@ impl Error {
             | Error::Auth { operation, .. }
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
+            | Error::Stalled { operation, .. }
             | Error::BodyTooLarge { operation, .. }
             | Error::PageTokenExpired { operation, .. }
             | Error::PaginationStuck { operation, .. }
