@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use zoom_billing::Operation;
 use zoom_billing::drift::{DriftObserver, DriftOptions};
-use zoom_billing::metadata::Operation;
 use zoom_billing::{Client, RateLimitPolicy, types};
 use zoom_billing_benches as common;
 

@@ -22,10 +22,9 @@ use hyper_util::rt::TokioIo;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
-use zoom_billing::TokenProvider;
-use zoom_billing::auth::{
-    AuthError, DEFAULT_MAX_TOKEN_BODY, MAX_TOKEN_LIFETIME, ServerToServer, ServerToServerBuilder,
-};
+use zoom_billing::AuthError;
+use zoom_billing::auth::TokenProvider;
+use zoom_billing::auth::{DEFAULT_MAX_TOKEN_BODY, MAX_TOKEN_LIFETIME, ServerToServer, ServerToServerBuilder};
 
 const CLIENT_ID: &str = "hostile-client-id";
 const SECRET: &str = "QzSecretValue9x8y7w6v5u4t3s2r1q";

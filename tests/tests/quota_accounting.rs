@@ -16,7 +16,8 @@ use hostile::{Hostile, json};
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::time::Instant;
-use zoom_billing::{AuthError, Client, Error, RateLimitPolicy, RetryPolicy, TokenProvider};
+use zoom_billing::auth::TokenProvider;
+use zoom_billing::{AuthError, Client, Error, RateLimitPolicy, RetryPolicy};
 
 const HANG: u8 = 0;
 const FAIL: u8 = 1;

@@ -8,7 +8,7 @@ use chrono::{SecondsFormat, Utc};
 use fake_zoom::{CLIENT_SECRET, FakeZoom, Fault, FaultKind};
 use futures::future::join_all;
 use tokio::time::Instant;
-use zoom_billing::auth::AuthError;
+use zoom_billing::AuthError;
 use zoom_billing::{Client, Error, Operation, RateLimitKind, RateLimitPolicy, ResponseExt, RetryPolicy, types};
 
 fn s2s(fake: &FakeZoom) -> zoom_billing::ClientBuilder {

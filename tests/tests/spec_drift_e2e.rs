@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use fake_zoom::FakeZoom;
 use zoom_billing::Client;
+use zoom_billing::Operation;
 use zoom_billing::drift::{DriftObserver, DriftOptions, Finding, FindingKind, JsonType};
-use zoom_billing::metadata::Operation;
 use zoom_billing_codegen::generate::{self, Options};
 use zoom_billing_codegen::lint::{self, LintOptions, Severity};
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};

@@ -3,8 +3,8 @@
 //! example with one extra property yields exactly that finding.
 
 use serde_json::Value;
+use zoom_billing::Operation;
 use zoom_billing::drift::{DriftObserver, DriftOptions, FindingKind};
-use zoom_billing::metadata::Operation;
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 
 /// `(operation, example)` for every JSON success response with an example.

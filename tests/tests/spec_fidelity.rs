@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{Reply, TestServer};
-use zoom_billing::metadata::Operation;
+use zoom_billing::Operation;
 use zoom_billing::{Client, Error, ZoomDate, types};
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 

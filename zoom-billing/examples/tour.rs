@@ -190,7 +190,7 @@ mod tests {
             .map(|l| l.split(' ').next().unwrap())
             .collect();
         seen.sort();
-        let mut all: Vec<&str> = zoom_billing::metadata::Operation::ALL.iter().map(|op| op.operation_id()).collect();
+        let mut all: Vec<&str> = zoom_billing::Operation::ALL.iter().map(|op| op.operation_id()).collect();
         all.sort();
         assert_eq!(seen, all);
     }

@@ -19,9 +19,9 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::auth::AuthError;
 use crate::body::{self, Limit};
 use crate::classify::{self, Failure, Verdict};
+use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
 use crate::hooks::Attempt;
 use crate::metadata::Operation;

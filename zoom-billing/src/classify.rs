@@ -168,7 +168,16 @@ pub(crate) fn api_error(
         None if raw.is_empty() => (None, "(no body)".to_owned(), Vec::new()),
         None => (None, snippet(raw), Vec::new()),
     };
-    Box::new(ApiError { operation, status, code, message, errors, tracking_id, attempts: 1 })
+    Box::new(ApiError {
+        operation,
+        status,
+        code,
+        message,
+        errors,
+        tracking_id,
+        attempts: 1,
+        retryable: retryable_status(status),
+    })
 }
 
 pub(crate) fn tracking_id(headers: &HeaderMap) -> Option<&str> {

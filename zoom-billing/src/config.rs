@@ -28,8 +28,8 @@ const MAX_SETTING: Duration = Duration::from_secs(7 * 86400);
 /// Zoom's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.zoom.us/v2";
 
-/// The `User-Agent` every request carries.
-pub const USER_AGENT: &str = concat!("zoom-billing/", env!("CARGO_PKG_VERSION"));
+pub use crate::auth::USER_AGENT;
+use crate::error::BuildError;
 
 /// How requests are authorised.
 #[derive(Clone)]
@@ -55,39 +55,6 @@ impl fmt::Debug for Credentials {
             Credentials::Provider(_) => f.write_str("Provider(..)"),
         }
     }
-}
-
-/// Why a [`ClientBuilder`] could not build a client.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No credentials were given.
-    #[error(
-        "no credentials: call `bearer_token(..)`, `server_to_server(..)` or `token_provider(..)`, or set ZOOM_ACCESS_TOKEN or ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET"
-    )]
-    MissingCredentials,
-    /// Some but not all Server-to-Server variables are set.
-    #[error("incomplete Server-to-Server OAuth credentials: {0} is not set")]
-    MissingVariable(&'static str),
-    /// The base URL is not an absolute http(s) URL.
-    #[error("invalid base URL `{url}`: {reason}")]
-    InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A setting is out of its range.
-    #[error("invalid setting `{setting}`: {reason}")]
-    InvalidSetting {
-        /// The builder method.
-        setting: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// reqwest could not build its client (e.g. the TLS backend failed to start).
-    #[error("cannot build the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
 }
 
 /// Configures and builds a [`Client`]. Start with [`Client::builder`].

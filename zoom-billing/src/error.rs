@@ -13,12 +13,12 @@
 //!
 //! [`source`]: std::error::Error::source
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 
-use crate::auth::AuthError;
 use crate::human::{Dur, When};
 use crate::metadata::{Operation, Verification};
 
@@ -223,6 +223,8 @@ pub struct ApiError {
     pub tracking_id: Option<String>,
     /// Attempts made (more than one when a 5xx was retried).
     pub attempts: u32,
+    /// Whether the status is one the runtime retries (decided where statuses are classified).
+    pub(crate) retryable: bool,
 }
 
 impl std::fmt::Display for ApiError {
@@ -382,7 +384,7 @@ impl Error {
     /// plus a pacing refusal, which passes with time).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(e) => crate::classify::retryable_status(e.status),
+            Error::Api(e) => e.retryable,
             Error::RateLimited(r) => r.kind == RateLimitKind::PerSecond,
             Error::Transport { .. } | Error::Timeout { .. } | Error::Stalled { .. } | Error::PacingWouldWait { .. } => {
                 true
@@ -446,4 +448,117 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Why no usable access token could be had.
+///
+/// Every text field has had the client secret scrubbed out, so `Debug` and
+/// `Display` are safe to log. Cloning is cheap: one failed token request is
+/// handed to every caller that waited on it.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The OAuth endpoint refused the credentials.
+    #[error("Zoom's OAuth endpoint refused the token request (HTTP {status}{}): {message}. {hint}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default())]
+    Rejected {
+        /// HTTP status of the token endpoint.
+        status: u16,
+        /// Zoom's error code or OAuth error string, if any (secrets removed).
+        code: Option<String>,
+        /// Zoom's message (secrets removed).
+        message: String,
+        /// What to fix.
+        hint: &'static str,
+    },
+    /// The OAuth endpoint answered something that is not a token.
+    #[error("Zoom's OAuth endpoint answered HTTP {status} with an unexpected body {snippet:?}")]
+    InvalidResponse {
+        /// HTTP status.
+        status: u16,
+        /// The start of the body, or what is wrong with it (secrets removed
+        /// before the body was cut).
+        snippet: String,
+    },
+    /// The OAuth endpoint's body is larger than the configured cap; reading
+    /// stopped there.
+    #[error("Zoom's OAuth endpoint answered HTTP {status} with a body over the {limit}-byte cap")]
+    BodyTooLarge {
+        /// HTTP status.
+        status: u16,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The OAuth endpoint did not answer (status, headers and body) in time.
+    #[error("Zoom's OAuth endpoint did not answer within {after:?}")]
+    Timeout {
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The OAuth endpoint could not be reached, or the connection broke.
+    #[error("cannot reach Zoom's OAuth endpoint: {0}")]
+    Transport(#[source] Arc<reqwest::Error>),
+    /// Zoom rejected the access token on an API call, even after renewal
+    /// (or the token cannot be renewed).
+    #[error("Zoom rejected the access token (code {code}): {message}. {hint}")]
+    TokenRejected {
+        /// Zoom's error code (124: invalid or expired token).
+        code: i64,
+        /// Zoom's message.
+        message: String,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A user-supplied [`TokenProvider`] failed.
+    #[error("the token provider failed: {0}")]
+    Provider(String),
+    /// The token contains bytes not allowed in an HTTP header.
+    #[error("the access token contains characters not allowed in an HTTP header")]
+    InvalidToken,
+}
+
+impl AuthError {
+    /// Whether the same request may succeed later: transport failures,
+    /// timeouts, and answers of the token endpoint with a 5xx status.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AuthError::Transport(_) | AuthError::Timeout { .. } => true,
+            AuthError::Rejected { status, .. }
+            | AuthError::InvalidResponse { status, .. }
+            | AuthError::BodyTooLarge { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// Why a [`ClientBuilder`](crate::ClientBuilder) could not build a client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No credentials were given.
+    #[error(
+        "no credentials: call `bearer_token(..)`, `server_to_server(..)` or `token_provider(..)`, or set ZOOM_ACCESS_TOKEN or ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET"
+    )]
+    MissingCredentials,
+    /// Some but not all Server-to-Server variables are set.
+    #[error("incomplete Server-to-Server OAuth credentials: {0} is not set")]
+    MissingVariable(&'static str),
+    /// The base URL is not an absolute http(s) URL.
+    #[error("invalid base URL `{url}`: {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting is out of its range.
+    #[error("invalid setting `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// reqwest could not build its client (e.g. the TLS backend failed to start).
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
 }

@@ -19,8 +19,8 @@ use reqwest::{Response, ResponseBuilderExt, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
-use crate::auth::AuthError;
 use crate::body::{Capped, IdleTimeout};
+use crate::error::AuthError;
 use crate::error::Error;
 use crate::generated::client::Client as RawClient;
 use crate::metadata::{Operation, ResponseKind};

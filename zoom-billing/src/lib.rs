@@ -87,34 +87,33 @@ mod classify;
 mod client;
 mod config;
 mod dates;
-pub mod download;
+mod download;
 pub mod drift;
-pub mod error;
+mod error;
 mod hooks;
 mod human;
 pub mod metadata;
 pub mod metrics;
 mod money;
 mod observe;
-pub mod pacing;
+mod pacing;
 pub mod paginate;
 mod redact;
 pub mod reports;
-pub mod retry;
+mod retry;
 mod state;
 mod tls;
 
-pub use auth::{AuthError, TokenProvider};
 pub use call::CallOptions;
 pub use client::{Client, ResponseExt};
-pub use config::{
-    BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT,
-};
+pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};
-pub use error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome};
+pub use error::{
+    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome,
+};
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};
-pub use metadata::Operation;
+pub use generated::operations::Operation;
 pub use money::{Money, MoneyParseError};
 pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;

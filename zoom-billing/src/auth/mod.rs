@@ -31,7 +31,6 @@
 //! the call once with a new token.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -41,6 +40,11 @@ mod response;
 mod s2s;
 
 pub use s2s::{ServerToServer, ServerToServerBuilder};
+
+use crate::error::AuthError;
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("zoom-billing/", env!("CARGO_PKG_VERSION"));
 
 /// Zoom's OAuth host.
 pub const DEFAULT_OAUTH_HOST: &str = "https://zoom.us";
@@ -63,86 +67,6 @@ pub const DEFAULT_FAILURE_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The longest wait between failed token requests.
 pub const MAX_FAILURE_BACKOFF: Duration = Duration::from_secs(30);
-
-/// Why no usable access token could be had.
-///
-/// Every text field has had the client secret scrubbed out, so `Debug` and
-/// `Display` are safe to log. Cloning is cheap: one failed token request is
-/// handed to every caller that waited on it.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// The OAuth endpoint refused the credentials.
-    #[error("Zoom's OAuth endpoint refused the token request (HTTP {status}{}): {message}. {hint}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default())]
-    Rejected {
-        /// HTTP status of the token endpoint.
-        status: u16,
-        /// Zoom's error code or OAuth error string, if any (secrets removed).
-        code: Option<String>,
-        /// Zoom's message (secrets removed).
-        message: String,
-        /// What to fix.
-        hint: &'static str,
-    },
-    /// The OAuth endpoint answered something that is not a token.
-    #[error("Zoom's OAuth endpoint answered HTTP {status} with an unexpected body {snippet:?}")]
-    InvalidResponse {
-        /// HTTP status.
-        status: u16,
-        /// The start of the body, or what is wrong with it (secrets removed
-        /// before the body was cut).
-        snippet: String,
-    },
-    /// The OAuth endpoint's body is larger than the configured cap; reading
-    /// stopped there.
-    #[error("Zoom's OAuth endpoint answered HTTP {status} with a body over the {limit}-byte cap")]
-    BodyTooLarge {
-        /// HTTP status.
-        status: u16,
-        /// The cap, in bytes.
-        limit: usize,
-    },
-    /// The OAuth endpoint did not answer (status, headers and body) in time.
-    #[error("Zoom's OAuth endpoint did not answer within {after:?}")]
-    Timeout {
-        /// The timeout that elapsed.
-        after: Duration,
-    },
-    /// The OAuth endpoint could not be reached, or the connection broke.
-    #[error("cannot reach Zoom's OAuth endpoint: {0}")]
-    Transport(#[source] Arc<reqwest::Error>),
-    /// Zoom rejected the access token on an API call, even after renewal
-    /// (or the token cannot be renewed).
-    #[error("Zoom rejected the access token (code {code}): {message}. {hint}")]
-    TokenRejected {
-        /// Zoom's error code (124: invalid or expired token).
-        code: i64,
-        /// Zoom's message.
-        message: String,
-        /// What to do.
-        hint: &'static str,
-    },
-    /// A user-supplied [`TokenProvider`] failed.
-    #[error("the token provider failed: {0}")]
-    Provider(String),
-    /// The token contains bytes not allowed in an HTTP header.
-    #[error("the access token contains characters not allowed in an HTTP header")]
-    InvalidToken,
-}
-
-impl AuthError {
-    /// Whether the same request may succeed later: transport failures,
-    /// timeouts, and answers of the token endpoint with a 5xx status.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            AuthError::Transport(_) | AuthError::Timeout { .. } => true,
-            AuthError::Rejected { status, .. }
-            | AuthError::InvalidResponse { status, .. }
-            | AuthError::BodyTooLarge { status, .. } => *status >= 500,
-            _ => false,
-        }
-    }
-}
 
 /// Supplies access tokens to the client.
 ///

@@ -6,7 +6,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::{AuthError, DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
+use super::{DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
+use crate::error::AuthError;
 use crate::redact::Redactor;
 
 /// A token and how long the endpoint says it lives (clamped).

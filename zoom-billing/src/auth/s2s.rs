@@ -11,12 +11,14 @@ use futures::future::{BoxFuture, Shared, WeakShared};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use super::USER_AGENT;
 use super::response::{self, ReadError, Token};
 use super::{
-    AuthError, DEFAULT_FAILURE_BACKOFF, DEFAULT_MAX_TOKEN_BODY, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN,
-    MAX_FAILURE_BACKOFF, TokenProvider,
+    DEFAULT_FAILURE_BACKOFF, DEFAULT_MAX_TOKEN_BODY, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, MAX_FAILURE_BACKOFF,
+    TokenProvider,
 };
-use crate::config::{BuildError, USER_AGENT};
+use crate::error::AuthError;
+use crate::error::BuildError;
 use crate::redact::Redactor;
 
 /// The timeout of a token request, unless configured (the client's default

@@ -3,7 +3,9 @@
 //! The table itself is generated from the spec's `x-zoom-rate-limit` and
 //! `security` entries into `generated/operations.rs`; the types live here.
 
-pub use crate::generated::operations::{OPERATIONS, Operation};
+pub use crate::generated::operations::OPERATIONS;
+// `Operation` is public at the crate root (one path per item).
+pub(crate) use crate::generated::operations::Operation;
 
 mod types;
 
