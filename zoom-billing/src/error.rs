@@ -508,7 +508,7 @@ pub enum AuthError {
         /// What to do.
         hint: &'static str,
     },
-    /// A user-supplied [`TokenProvider`] failed.
+    /// A user-supplied [`TokenProvider`](crate::auth::TokenProvider) failed.
     #[error("the token provider failed: {0}")]
     Provider(String),
     /// The token contains bytes not allowed in an HTTP header.

@@ -37,7 +37,7 @@
 //! - [`metadata`]: each operation's rate limits, scopes and retry safety, from the spec.
 //! - [`builder`]: the per-operation request builders returned by the client's methods;
 //!   `send()` (or `.await`) returns [`Result`], whose [`Error`] names the operation.
-//! - [`paginate`], [`download`], [`reports`]: streams over paginated lists, streamed
+//! - [`paginate`], [`reports`] and the `download_*_to(_path)` methods: streams over paginated lists, streamed
 //!   downloads to files, and the generate-wait-download helper for invoice reports.
 //!
 //! # Cargo features
