@@ -196,3 +196,34 @@ async fn a_404_with_a_zoom_body() {
     assert_eq!(typed.status().map(|s| s.as_u16()), Some(404));
     assert!(!typed.is_retryable());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_error_body_that_echoes_the_bearer_token_does_not_leak_it() {
+    let fake = FakeZoom::start().await.unwrap();
+    let client = bearer(&fake).rate_limit_policy(RateLimitPolicy::for_tests()).build().unwrap();
+    let token = fake_zoom::FIXED_TOKEN;
+    // A gateway quoting the request back: plain, and cut right through the token.
+    let long = format!("{}Bearer {token}", "x".repeat(190));
+    for message in [format!("bad token {token} for this call"), long] {
+        let body = serde_json::json!({"code": 300, "message": message, "errors": [{"field": token, "message": token}]});
+        fake.inject(Fault::json(400, body).path("/plans/usage"));
+        let error = plan_usage(&client, "me").await.unwrap_err();
+        let text = format!("{error:#} {error:?}");
+        assert!(!text.contains(token), "{text}");
+        assert!(!text.contains(&token[..4]) || !text.contains("Bearer fake"), "a cut token shows its start: {text}");
+        assert!(text.contains("[REDACTED]"), "{text}");
+    }
+    // A non-JSON error body too.
+    fake.inject(
+        Fault::new(FaultKind::Respond {
+            status: 502,
+            body: format!("<html>Authorization: Bearer {token}</html>").into(),
+            headers: vec![],
+        })
+        .path("/plans/usage")
+        .times(4),
+    );
+    let error = plan_usage(&client, "me").await.unwrap_err();
+    let text = format!("{error:#} {error:?}");
+    assert!(!text.contains(token), "{text}");
+}

@@ -102,6 +102,25 @@ impl RateLimitPolicy {
         RateLimitPolicy { pace_operations: false, pace_labels: false, daily_budgets: false, ..Self::default() }
     }
 
+    /// The preset for tests against `fake-zoom` (or any fake): no pacing and no
+    /// daily budgets, so a test's second invoice call does not wait 30 minutes.
+    /// To test the pacing itself, keep [`RateLimitPolicy::default`] and run on
+    /// tokio's paused clock (`#[tokio::test(start_paused = true)]`): waits are
+    /// then skipped, not slept.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), zoom_billing::BuildError> {
+    /// let client = zoom_billing::Client::builder()
+    ///     .base_url("http://127.0.0.1:9/v2")
+    ///     .bearer_token("fake-token")
+    ///     .rate_limit_policy(zoom_billing::RateLimitPolicy::for_tests())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn for_tests() -> Self {
+        Self::off()
+    }
+
     /// Turn the per-operation minimum intervals on or off.
     pub fn with_operation_pacing(mut self, on: bool) -> Self {
         self.pace_operations = on;
