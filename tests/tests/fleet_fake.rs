@@ -123,3 +123,26 @@ async fn the_label_rate_is_shared_by_the_account() {
     }
     assert_eq!(fake.rate_limited(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn programs_on_different_token_indexes_keep_their_tokens() {
+    let fake = FakeZoom::start().await.unwrap();
+    let provider = |index: u32| {
+        zoom_billing::auth::ServerToServer::builder(fake_zoom::ACCOUNT_ID, fake_zoom::CLIENT_ID, CLIENT_SECRET)
+            .oauth_host(fake.oauth_host())
+            .token_index(index)
+            .build()
+            .unwrap()
+    };
+    let client =
+        |index: u32| Client::builder().base_url(fake.base_url()).token_provider(provider(index)).build().unwrap();
+    let (a, b) = (client(1), client(2));
+    for _ in 0..3 {
+        usage(&a).await.unwrap();
+        usage(&b).await.unwrap();
+    }
+    assert_eq!((fake.token_requests(), fake.unauthorized()), (2, 0));
+    assert!(
+        fake.requests_to("/oauth/token").iter().all(|r| r.query.as_deref().is_some_and(|q| q.contains("token_index=")))
+    );
+}
