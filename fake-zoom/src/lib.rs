@@ -319,6 +319,11 @@ impl FakeZoom {
         self.lock().counters.rejected
     }
 
+    /// How many of those were daily-limit 429s.
+    pub fn rate_limited_daily(&self) -> u64 {
+        self.lock().counters.rejected_daily
+    }
+
     /// How many API calls were refused with 401 (code 124).
     pub fn unauthorized(&self) -> u64 {
         self.lock().unauthorized
@@ -495,6 +500,7 @@ impl FakeZoom {
         json_response(
             200,
             json!({"api_requests": api, "token_requests": tokens, "rate_limited": state.counters.rejected,
+                "rate_limited_daily": state.counters.rejected_daily,
                 "unauthorized": state.unauthorized}),
         )
     }

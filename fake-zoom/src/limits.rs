@@ -119,6 +119,8 @@ pub(crate) struct Counters {
     daily: HashMap<(&'static str, String), (u64, u32)>,
     /// 429s answered by enforcement (not injected ones).
     pub(crate) rejected: u64,
+    /// Of those, the daily-limit ones.
+    pub(crate) rejected_daily: u64,
 }
 
 impl Counters {
@@ -130,6 +132,7 @@ impl Counters {
             windows: HashMap::new(),
             daily: HashMap::new(),
             rejected: 0,
+            rejected_daily: 0,
         }
     }
 
@@ -148,6 +151,7 @@ impl Counters {
     ) -> Result<(), Rejection> {
         let reject = |this: &mut Self, daily: bool, limit_value: u64, retry_at: Instant| {
             this.rejected += 1;
+            this.rejected_daily += u64::from(daily);
             Rejection {
                 daily,
                 label: limit.label,

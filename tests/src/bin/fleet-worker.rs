@@ -49,10 +49,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + Duration::try_from_secs_f64(secs)?;
     let mut counts = Counts::default();
     while tokio::time::Instant::now() < deadline {
-        let details = client.get_invoice_details().account_id("sub-1").invoice_id("inv-1").send().await;
-        counts.add(details.map(|_| ()));
         let list = client.list_billing_invoices().account_id("sub-1").send().await;
         counts.add(list.map(|_| ()));
+        let details = client.get_invoice_details().account_id("sub-1").invoice_id("inv-1").send().await;
+        counts.add(details.map(|_| ()));
         let usage = client.get_plan_usage().account_id("sub-1").send().await;
         counts.add(usage.map(|_| ()));
     }
