@@ -2,6 +2,11 @@
 //! 127.0.0.1, for testing programs that use the [zoom-billing] client (or any
 //! other HTTP client) without a Zoom account or a network.
 //!
+//! Like Zoom, a newly issued token invalidates the previous one of the same app and
+//! `token_index`; optionally ([`FakeZoom::set_limits`]) the spec's rate limits are enforced
+//! with Zoom's 429, on a scalable clock. `GET /fake/stats` answers counters as JSON, for
+//! other processes (the `fake-zoom` binary serves the same fake on a fixed port).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,9 +32,10 @@
 //!
 //! # What it serves
 //!
-//! All 18 operations under `/v2`, with the response shapes of the spec. Every
+//! All 19 operations (the 18 billing operations and the newer invoice download) under `/v2`, with the response shapes of the spec. Every
 //! response carries an `x-zm-trackingid` header (`fake-track-N`). The fake has
-//! no rate limits of its own: a 429 comes only from a [`Fault`].
+//! no rate limits unless [`FakeZoom::set_limits`] turns them on: otherwise a 429
+//! comes only from a [`Fault`].
 //!
 //! | Resource | Ids that exist | Behaviour |
 //! |---|---|---|
@@ -119,6 +125,11 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
+
+mod limits;
+
+pub use limits::LimitConfig;
+use limits::{Counters, Rejection, SpecLimit};
 
 /// Default S2S account id the token endpoint accepts.
 pub const ACCOUNT_ID: &str = "fake-account";
@@ -263,7 +274,11 @@ struct State {
     faults: VecDeque<Fault>,
     credentials: (String, String, String),
     accepted: Vec<String>,
-    issued: HashMap<String, Instant>,
+    /// Issued tokens: expiry and `token_index`.
+    issued: HashMap<String, (Instant, u32)>,
+    limits: LimitConfig,
+    counters: Counters,
+    unauthorized: u64,
     token_lifetime: u64,
     next_id: u64,
     reports: Vec<Report>,
@@ -286,7 +301,12 @@ pub struct FakeZoom {
 impl FakeZoom {
     /// Start on a free port of 127.0.0.1, on the current tokio runtime.
     pub async fn start() -> std::io::Result<FakeZoom> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Start on `addr` (port 0 picks a free one), on the current tokio runtime.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<FakeZoom> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State {
             log: Vec::new(),
@@ -294,6 +314,9 @@ impl FakeZoom {
             credentials: (ACCOUNT_ID.into(), CLIENT_ID.into(), CLIENT_SECRET.into()),
             accepted: vec![FIXED_TOKEN.into()],
             issued: HashMap::new(),
+            limits: LimitConfig::default(),
+            counters: Counters::new(),
+            unauthorized: 0,
             token_lifetime: 3600,
             next_id: 1,
             reports: Vec::new(),
@@ -367,6 +390,31 @@ impl FakeZoom {
     /// Make every issued token invalid (the next call with one gets 401 code 124).
     pub fn revoke_tokens(&self) {
         self.lock().issued.clear();
+    }
+
+    /// Set how the spec's rate limits are enforced (see [`LimitConfig`]).
+    pub fn set_limits(&self, limits: LimitConfig) {
+        self.lock().limits = limits;
+    }
+
+    /// Turn enforcement of the spec's rate limits on or off.
+    pub fn enforce_limits(&self, on: bool) {
+        self.lock().limits.enforce = on;
+    }
+
+    /// How many 429s enforcement answered (injected faults not counted).
+    pub fn rate_limited(&self) -> u64 {
+        self.lock().counters.rejected
+    }
+
+    /// How many of those were daily-limit 429s.
+    pub fn rate_limited_daily(&self) -> u64 {
+        self.lock().counters.rejected_daily
+    }
+
+    /// How many API calls were refused with 401 (code 124).
+    pub fn unauthorized(&self) -> u64 {
+        self.lock().unauthorized
     }
 
     /// Page size of the invoice-report list.
@@ -460,6 +508,9 @@ impl FakeZoom {
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
+        if path == "/fake/stats" && parts.method == Method::GET {
+            return Ok(self.stats());
+        }
         if path == "/oauth/token" && parts.method == Method::POST {
             return Ok(self.token(&parts.headers, &query));
         }
@@ -470,6 +521,9 @@ impl FakeZoom {
             return Ok(rejection);
         }
         let segments: Vec<&str> = api_path.trim_matches('/').split('/').collect();
+        if let Some(rejection) = self.check_limits(&parts.method, &segments) {
+            return Ok(rejection);
+        }
         let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         Ok(self.route(&parts.method, &segments, &query, json_body, break_after))
     }
@@ -493,7 +547,11 @@ impl FakeZoom {
         let token = format!("fake-s2s-{}", state.next_id);
         state.next_id += 1;
         let lifetime = state.token_lifetime;
-        state.issued.insert(token.clone(), Instant::now() + Duration::from_secs(lifetime));
+        let index = query.get("token_index").and_then(|i| i.parse::<u32>().ok()).unwrap_or(0);
+        // Zoom keeps one valid token per app and token index: a new one
+        // invalidates the previous one.
+        state.issued.retain(|_, (_, i)| *i != index);
+        state.issued.insert(token.clone(), (Instant::now() + Duration::from_secs(lifetime), index));
         json_response(
             200,
             json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": "billing:master", "api_url": "https://api.zoom.us"}),
@@ -501,15 +559,44 @@ impl FakeZoom {
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Option<Response<Body>> {
-        let state = self.lock();
+        let mut state = self.lock();
         let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         let valid = match token {
             Some(t) => {
-                state.accepted.iter().any(|a| a == t) || state.issued.get(t).is_some_and(|exp| Instant::now() < *exp)
+                state.accepted.iter().any(|a| a == t)
+                    || state.issued.get(t).is_some_and(|(exp, _)| Instant::now() < *exp)
             }
             None => false,
         };
-        (!valid).then(|| error(401, 124, "Invalid access token."))
+        if valid {
+            return None;
+        }
+        state.unauthorized += 1;
+        Some(error(401, 124, "Invalid access token."))
+    }
+
+    /// Count the call against the spec's limits (when enforced); Zoom's 429
+    /// when one is exceeded.
+    fn check_limits(&self, method: &Method, segments: &[&str]) -> Option<Response<Body>> {
+        let mut state = self.lock();
+        if !state.limits.enforce {
+            return None;
+        }
+        let (limit, key) = SpecLimit::find(method.as_str(), segments)?;
+        let state = &mut *state;
+        state.counters.admit(&state.limits, limit, &key, Instant::now()).err().map(too_many)
+    }
+
+    fn stats(&self) -> Response<Body> {
+        let state = self.lock();
+        let tokens = state.log.iter().filter(|r| r.path == "/oauth/token").count();
+        let api = state.log.iter().filter(|r| r.path.starts_with("/v2")).count();
+        json_response(
+            200,
+            json!({"api_requests": api, "token_requests": tokens, "rate_limited": state.counters.rejected,
+                "rate_limited_daily": state.counters.rejected_daily,
+                "unauthorized": state.unauthorized}),
+        )
     }
 
     fn route(
@@ -788,6 +875,43 @@ fn empty(status: u16) -> Response<Body> {
 
 fn error(status: u16, code: i64, message: &str) -> Response<Body> {
     json_response(status, json!({"code": code, "message": message}))
+}
+
+/// Zoom's 429: the daily form (ISO-8601 `Retry-After`) or the per-second one.
+fn too_many(r: Rejection) -> Response<Body> {
+    let (kind, message, retry_after) = if r.daily {
+        (
+            "Daily-limit",
+            "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
+            r.retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+    } else {
+        (
+            "QPS",
+            "You have reached the maximum per-second rate limit for this API. Try again later.",
+            // Whole seconds, rounded up so a client waiting that long is in time.
+            r.retry_in.as_secs_f64().ceil().to_string(),
+        )
+    };
+    let mut response = error(429, 429, message);
+    let headers = [
+        ("x-ratelimit-type", kind.to_owned()),
+        ("x-ratelimit-category", r.label.to_owned()),
+        ("x-ratelimit-limit", r.limit.to_string()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("retry-after", retry_after),
+    ];
+    for (name, value) in headers {
+        if let Ok(v) = value.parse() {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    if !r.daily
+        && let Ok(v) = r.retry_at.timestamp().to_string().parse()
+    {
+        response.headers_mut().insert("x-ratelimit-reset", v);
+    }
+    response
 }
 
 fn page_token_expired() -> Response<Body> {

@@ -80,6 +80,11 @@ pub struct RateLimitPolicy {
     /// download in the same process waits up to 30 minutes. With a limit, a
     /// longer wait fails at once with [`Error::PacingWouldWait`] instead.
     pub max_wait: Option<Duration>,
+    /// How much faster than real time the spacing runs (default 1): at
+    /// 1800, "one request per 30 minutes" spaces requests one second apart,
+    /// to match a fake Zoom run on a scaled clock. Daily budgets still count
+    /// UTC days.
+    pub time_scale: f64,
 }
 
 impl Default for RateLimitPolicy {
@@ -91,6 +96,7 @@ impl Default for RateLimitPolicy {
             plan: Plan::default(),
             label_rates: Vec::new(),
             max_wait: None,
+            time_scale: 1.0,
         }
     }
 }
@@ -152,6 +158,21 @@ impl RateLimitPolicy {
         self
     }
 
+    /// Run the spacing `scale` times faster than real time (tests against a
+    /// fake Zoom on a scaled clock); non-positive or non-finite means 1.
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        self
+    }
+
+    /// A real-time interval on the policy's clock.
+    fn scaled(&self, interval: Duration) -> Duration {
+        if self.time_scale == 1.0 {
+            return interval;
+        }
+        Duration::try_from_secs_f64(interval.as_secs_f64() / self.time_scale).unwrap_or(interval)
+    }
+
     /// Override one label's rate (requests per second; 0 turns it off).
     pub fn with_label_rate(mut self, label: RateLimitLabel, per_second: f64) -> Self {
         self.label_rates.retain(|(l, _)| *l != label);
@@ -164,7 +185,11 @@ impl RateLimitPolicy {
             return None;
         }
         let rate = self.label_rates.iter().find(|(l, _)| *l == label).map(|(_, r)| *r).unwrap_or(self.plan.rate(label));
-        (rate.is_finite() && rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate))
+        // A rate so small its interval overflows is as good as no pacing.
+        (rate.is_finite() && rate > 0.0)
+            .then(|| Duration::try_from_secs_f64(1.0 / rate).ok())
+            .flatten()
+            .map(|interval| self.scaled(interval))
     }
 }
 
@@ -326,7 +351,7 @@ impl Pacer {
         if self.policy.pace_operations
             && let Some(interval) = limit.min_interval
         {
-            wanted.push((Key::Operation(operation, key.clone()), interval));
+            wanted.push((Key::Operation(operation, key.clone()), self.policy.scaled(interval)));
         }
         if let Some(interval) = self.policy.label_interval(limit.label) {
             wanted.push((Key::Label(limit.label), interval));
@@ -624,5 +649,17 @@ mod tests {
             off.acquire(Operation::GetInvoiceDetails, Some("x")).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+    #[tokio::test(start_paused = true)]
+    async fn time_scale_shortens_the_spacing() {
+        let policy = RateLimitPolicy::default().with_label_pacing(false).with_time_scale(1800.0);
+        let pacer = Pacer::new(policy, Clock::new());
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer.acquire(Operation::GetInvoiceDetails, Some("x")).await.unwrap();
+        }
+        // Two 30-minute intervals at 1800x are two seconds.
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert_eq!(RateLimitPolicy::default().with_time_scale(-1.0).time_scale, 1.0);
     }
 }

@@ -47,6 +47,7 @@ pub struct ServerToServer {
 
 struct Inner {
     account_id: String,
+    token_index: Option<u32>,
     client_id: String,
     client_secret: SecretString,
     token_url: String,
@@ -112,6 +113,7 @@ impl ServerToServer {
             max_body: DEFAULT_MAX_TOKEN_BODY,
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
+            token_index: None,
         }
     }
 
@@ -137,6 +139,7 @@ impl ServerToServer {
             max_body: DEFAULT_MAX_TOKEN_BODY,
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
+            token_index: None,
         }
         .assemble(http)
     }
@@ -159,6 +162,7 @@ pub struct ServerToServerBuilder {
     max_body: usize,
     backoff: Duration,
     http: Option<reqwest::Client>,
+    token_index: Option<u32>,
 }
 
 impl fmt::Debug for ServerToServerBuilder {
@@ -168,6 +172,7 @@ impl fmt::Debug for ServerToServerBuilder {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[REDACTED]")
             .field("oauth_host", &self.oauth_host)
+            .field("token_index", &self.token_index)
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +213,16 @@ impl ServerToServerBuilder {
         self
     }
 
+    /// Request tokens with Zoom's `token_index` (sent as a query parameter
+    /// next to `account_id`). When Zoom has raised the app's token tolerance,
+    /// each index holds its own valid token, so programs that cannot share
+    /// one token (no shared store) use different indexes instead of
+    /// invalidating each other's. Default: none sent (index 0).
+    pub fn token_index(mut self, index: u32) -> Self {
+        self.token_index = Some(index);
+        self
+    }
+
     /// Use this `reqwest::Client` (default: a client with a 10 s connect timeout).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -240,6 +255,7 @@ impl ServerToServerBuilder {
             inner: Arc::new(Inner {
                 token_url: format!("{}/oauth/token", self.oauth_host.trim_end_matches('/')),
                 account_id: self.account_id,
+                token_index: self.token_index,
                 client_id: self.client_id,
                 client_secret: self.client_secret,
                 margin: self.margin,
@@ -295,10 +311,14 @@ impl Inner {
     /// One token request, bounded in time and body size.
     async fn request(&self) -> Result<Token, AuthError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let request = self
+        let mut request = self
             .http
             .post(&self.token_url)
-            .query(&[("grant_type", "account_credentials"), ("account_id", self.account_id.as_str())])
+            .query(&[("grant_type", "account_credentials"), ("account_id", self.account_id.as_str())]);
+        if let Some(index) = self.token_index {
+            request = request.query(&[("token_index", index)]);
+        }
+        let request = request
             .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
             .header(reqwest::header::ACCEPT, "application/json");
         let exchange = async {
