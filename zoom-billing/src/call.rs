@@ -362,6 +362,10 @@ async fn classify_outcome<T>(
         }
         GenError::ResponseBodyError(e) => body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e),
         GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => {
+            // A body read inside `exec` (drift observation) fails here, not as a body error.
+            if body::limit_hit(&e).is_some() || e.is_body() {
+                return body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e);
+            }
             if e.is_connect() {
                 retry(Failure::NotSent(e))
             } else if e.is_timeout() {

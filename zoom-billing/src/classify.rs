@@ -166,7 +166,8 @@ pub(crate) fn api_error(
             b.errors.iter().map(|e| FieldError { field: e.field.clone(), message: e.message.clone() }).collect(),
         ),
         None if raw.is_empty() => (None, "(no body)".to_owned(), Vec::new()),
-        None => (None, snippet(raw), Vec::new()),
+        // An HTML page's trailing newline would end the message with a blank line.
+        None => (None, snippet(raw).trim_end().to_owned(), Vec::new()),
     };
     Box::new(ApiError {
         operation,

@@ -300,8 +300,7 @@ impl ClientBuilder {
                 return invalid(setting, format!("{d:?} is longer than the 7 days allowed"));
             }
         }
-        for setting in ["timeout", "idle_timeout"] {
-            let value = if setting == "timeout" { self.timeout } else { self.idle_timeout };
+        for (setting, value) in [("timeout", self.timeout), ("idle_timeout", self.idle_timeout)] {
             if value == Some(Duration::ZERO) {
                 return invalid(setting, "must be longer than zero".into());
             }

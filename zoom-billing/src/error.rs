@@ -38,7 +38,8 @@ pub enum Error {
     /// The daily limit of this operation is spent (counted by this client,
     /// or reported by a daily 429): the request was not sent.
     #[error(
-        "{operation}: not sent: the daily limit of {limit} requests is spent; it resets {}",
+        "{operation}: not sent: {}; it resets {}",
+        match limit { 0 => "Zoom said its daily limit is reached (a daily 429)".to_owned(), n => format!("the daily limit of {n} requests is spent") },
         When { after: *resets_in, at: *resets_at }
     )]
     BudgetExhausted {

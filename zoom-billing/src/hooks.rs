@@ -129,18 +129,9 @@ impl ClientHooks<ClientState> for RawClient {
             let response = rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max)));
             let url = response.url().clone();
             let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-            let bytes = http_body_util::BodyExt::collect(body).await.map(|c| c.to_bytes());
-            let bytes = match bytes {
-                Ok(bytes) => bytes,
-                // Hand the failure on as a body that fails the same way.
-                Err(e) => {
-                    let failing = http_body_util::StreamBody::new(futures::stream::iter([Err::<
-                        http_body::Frame<bytes::Bytes>,
-                        _,
-                    >(e)]));
-                    return Ok(reassemble(parts, url, reqwest::Body::wrap(failing)));
-                }
-            };
+            // A body that fails (too large, broken) fails the attempt here; the pipeline
+            // classifies it like a body error.
+            let bytes = http_body_util::BodyExt::collect(body).await?.to_bytes();
             drift.observe(attempt.operation, &bytes);
             return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
         }
