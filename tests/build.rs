@@ -1,11 +1,14 @@
 //! Turns each fixture's insta snapshot (tests/tests/snapshots/codegen_fixtures__NAME.snap) into a
 //! Rust module source in `OUT_DIR/fixtures/NAME.rs`, which `tests/fixtures_compile.rs` includes:
 //! every snapshot of generated code must also compile, and no second copy of it is checked in.
+//! Also finds `redis-server`, so the tests that need it run where it is installed and show as
+//! ignored, with how to install it, where it is not.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn main() {
+    find_redis_server();
     let snapshots = Path::new("tests/snapshots");
     println!("cargo::rerun-if-changed={}", snapshots.display());
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fixtures");
@@ -56,4 +59,28 @@ fn to_module(snapshot: &str) -> Result<String, String> {
     }
     module.push_str("}\n");
     Ok(module)
+}
+
+/// Sets `cfg(redis_server)` when `redis-server` is on PATH.
+fn find_redis_server() {
+    println!("cargo::rustc-check-cfg=cfg(redis_server)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-env-changed=ZOOM_BILLING_REQUIRE_REDIS");
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut found = false;
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        // Installing redis-server changes the directory: look again then.
+        println!("cargo::rerun-if-changed={}", dir.display());
+        found |= dir.join("redis-server").is_file();
+    }
+    if found {
+        println!("cargo::rustc-cfg=redis_server");
+    } else if std::env::var_os("ZOOM_BILLING_REQUIRE_REDIS").is_some() {
+        // CI sets it: there a missing server is a failure, never a skip.
+        panic!("ZOOM_BILLING_REQUIRE_REDIS is set but redis-server is not on PATH (apt-get install redis-server)");
+    } else {
+        println!(
+            "cargo::warning=redis-server not found: the shared-state tests are ignored (install it: apt-get install redis-server)"
+        );
+    }
 }

@@ -1,1 +1,3 @@
-//! Test support.
+//! Test support shared by the workspace tests and the fleet worker binary.
+
+pub mod redis_server;

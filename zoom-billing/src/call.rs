@@ -162,7 +162,7 @@ where
                     Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
                     Outcome::Verdict(Verdict::Daily(limited)) => {
                         if let Some(reset) = limited.reset_at {
-                            runtime.pacer.block_until(operation, account_id.as_deref(), reset);
+                            runtime.pacer.block_until(operation, account_id.as_deref(), reset).await;
                         }
                         break 'attempt Step::Return(Err(Error::RateLimited(limited)));
                     }

@@ -74,6 +74,8 @@ pub struct ClientBuilder {
     observer: Option<SharedObserver>,
     http: Option<reqwest::Client>,
     drift: Option<Arc<crate::drift::DriftObserver>>,
+    #[cfg(feature = "redis")]
+    shared: Option<crate::shared::RedisStore>,
 }
 
 impl Client {
@@ -228,6 +230,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Share pacing, daily budgets and the Server-to-Server token with every
+    /// process that uses the same Zoom account, through Redis (see
+    /// [`crate::shared`]). The keys' namespace is the credentials' account
+    /// id unless the store sets one; with a bearer token or your own token
+    /// provider the store must set it (only pacing and budgets are shared
+    /// then).
+    #[cfg(feature = "redis")]
+    pub fn shared_state(mut self, store: crate::shared::RedisStore) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
     /// Build the client. Settings out of their range fail with
     /// [`BuildError::InvalidSetting`].
     pub fn build(self) -> Result<Client, BuildError> {
@@ -245,6 +259,21 @@ impl ClientBuilder {
                 .build()
                 .map_err(BuildError::Http)?,
         };
+        #[cfg(feature = "redis")]
+        let shared = match (&self.shared, &credentials) {
+            (None, _) => None,
+            (Some(store), Credentials::ServerToServer { account_id, .. }) => Some(store.or_namespace(account_id)),
+            (Some(store), _) if store.has_namespace() => Some(store.clone()),
+            (Some(_), _) => {
+                return Err(BuildError::InvalidSetting {
+                    setting: "shared_state.namespace",
+                    reason: "a shared store needs the Zoom account id as its namespace \
+                             (`RedisStore::builder(url).namespace(account_id)`) unless the client uses \
+                             Server-to-Server credentials"
+                        .into(),
+                });
+            }
+        };
         let (auth, auth_kind): (Arc<dyn TokenProvider>, _) = match credentials {
             Credentials::Bearer(token) => (Arc::new(FixedToken::from_secret(token)), "fixed token"),
             Credentials::ServerToServer { account_id, client_id, client_secret } => (
@@ -256,6 +285,8 @@ impl ClientBuilder {
                     self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
                     timeout,
                     http.clone(),
+                    #[cfg(feature = "redis")]
+                    shared.clone(),
                 )),
                 "server-to-server OAuth",
             ),
@@ -265,7 +296,15 @@ impl ClientBuilder {
         let runtime = Runtime {
             auth,
             auth_kind,
-            pacer: Pacer::new(self.rate_limits, Clock::new()),
+            pacer: {
+                let pacer = Pacer::new(self.rate_limits, Clock::new());
+                #[cfg(feature = "redis")]
+                let pacer = match shared {
+                    Some(store) => pacer.with_shared(store),
+                    None => pacer,
+                };
+                pacer
+            },
             retry: self.retry,
             timeout,
             limits: BodyLimits {

@@ -188,6 +188,19 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The shared state store (Redis, see [`crate::shared`]) could not be
+    /// reached or answered wrongly, so the call was not sent: without the
+    /// store the fleet's pacing and daily budgets cannot be checked, and
+    /// guessing could spend the account's budget twice. Retryable: the call
+    /// goes through once the store is back.
+    #[error("{operation}: not sent, because {source}")]
+    SharedState {
+        /// The operation.
+        operation: Operation,
+        /// What went wrong with the store.
+        #[source]
+        source: StoreError,
+    },
     /// Writing a download failed.
     #[error("{operation}: cannot write the download{}", path.as_ref().map(|p| format!(" to {}", p.display())).unwrap_or_default())]
     Io {
@@ -391,6 +404,7 @@ impl Error {
                 true
             }
             Error::Auth { source, .. } => source.is_retryable(),
+            Error::SharedState { .. } => true,
             _ => false,
         }
     }
@@ -412,6 +426,7 @@ impl Error {
             | Error::PageTokenExpired { operation, .. }
             | Error::PaginationStuck { operation, .. }
             | Error::InvalidRequest { operation, .. }
+            | Error::SharedState { operation, .. }
             | Error::Io { operation, .. } => *operation,
             Error::ReportFailed { .. } | Error::ReportNotReady { .. } => return None,
         })
@@ -515,6 +530,41 @@ pub enum AuthError {
     /// The token contains bytes not allowed in an HTTP header.
     #[error("the access token contains characters not allowed in an HTTP header")]
     InvalidToken,
+    /// The shared token could not be read from or written to the shared
+    /// state store (see [`crate::shared`]).
+    #[error("{0}")]
+    SharedState(#[source] StoreError),
+}
+
+/// What went wrong with the shared state store (see [`crate::shared`]).
+/// Never contains the store's password.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store could not be reached, or did not answer in time.
+    #[error("the shared state store at {url} is unavailable ({reason}); start it again, or see `WhenUnavailable`")]
+    Unavailable {
+        /// The store's address, without credentials.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The store answered something the runtime does not understand (a
+    /// different program using the same keys, or a store that is not Redis).
+    #[error("the shared state store at {url} answered unexpectedly: {reason}")]
+    Protocol {
+        /// The store's address, without credentials.
+        url: String,
+        /// What was wrong with the answer.
+        reason: String,
+    },
+    /// Another process holds the token renewal lock and no new token
+    /// appeared in the store within the wait allowed.
+    #[error("no shared token appeared within {}; the process renewing it may have stopped", crate::human::Dur(*waited))]
+    TokenWait {
+        /// How long this process waited.
+        waited: Duration,
+    },
 }
 
 impl AuthError {
@@ -522,7 +572,7 @@ impl AuthError {
     /// timeouts, and answers of the token endpoint with a 5xx status.
     pub fn is_retryable(&self) -> bool {
         match self {
-            AuthError::Transport(_) | AuthError::Timeout { .. } => true,
+            AuthError::Transport(_) | AuthError::Timeout { .. } | AuthError::SharedState(_) => true,
             AuthError::Rejected { status, .. }
             | AuthError::InvalidResponse { status, .. }
             | AuthError::BodyTooLarge { status, .. } => *status >= 500,

@@ -157,7 +157,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
         tracing::Span::current().record("account_id", id.as_str());
     }
     // Dropped on any early return or cancellation: the turn is given back.
-    let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait)?;
+    let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait).await?;
     let queued = Instant::now();
     ticket.wait().await;
     let pacing_wait = queued.elapsed();
@@ -166,7 +166,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
         .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     value.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, value);
-    ticket.charge()?;
+    ticket.charge().await?;
     let mut state = attempt.state();
     state.ticket = Some(ticket);
     state.token = Some(token);

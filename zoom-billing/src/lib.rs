@@ -101,6 +101,7 @@ pub mod paginate;
 mod redact;
 pub mod reports;
 mod retry;
+pub mod shared;
 mod state;
 mod tls;
 
@@ -109,7 +110,8 @@ pub use client::{Client, ResponseExt};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};
 pub use error::{
-    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, UnknownOutcome,
+    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, StoreError,
+    UnknownOutcome,
 };
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};

@@ -13,8 +13,11 @@
 //!   sending. A daily 429 from Zoom also marks the budget spent until the
 //!   reset time Zoom names.
 //!
-//! The budgets count this client's requests only: other programs using the
-//! same account share Zoom's limits without this client knowing.
+//! The state lives in this process (the default: the budgets count this
+//! client's requests only) or, with a [`RedisStore`](crate::shared::RedisStore),
+//! in Redis, shared by every process of the account: the same reservation,
+//! charge and give-back, each one atomic script there (see
+//! [`crate::shared`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -268,6 +271,9 @@ pub(crate) struct Pacer {
     policy: RateLimitPolicy,
     clock: Clock,
     state: Arc<Mutex<State>>,
+    /// The fleet's shared state, when the client has one.
+    #[cfg(feature = "redis")]
+    shared: Option<crate::shared::RedisStore>,
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -294,11 +300,98 @@ pub(crate) struct Ticket {
     /// The day a unit was charged to.
     charged: Option<NaiveDate>,
     sent: bool,
+    /// The turn taken in the shared store (then `slots` and `pending` are empty).
+    #[cfg(feature = "redis")]
+    shared: Option<(crate::shared::RedisStore, crate::shared::Reservation)>,
 }
 
 impl Pacer {
     pub(crate) fn new(policy: RateLimitPolicy, clock: Clock) -> Self {
-        Pacer { policy, clock, state: Arc::new(Mutex::new(State::default())) }
+        Pacer {
+            policy,
+            clock,
+            state: Arc::new(Mutex::new(State::default())),
+            #[cfg(feature = "redis")]
+            shared: None,
+        }
+    }
+
+    /// Keep the state in `store`, shared with the rest of the fleet.
+    #[cfg(feature = "redis")]
+    pub(crate) fn with_shared(mut self, store: crate::shared::RedisStore) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
+    /// Reserve this operation's next turn, in the shared store when there is
+    /// one. See [`Pacer::reserve_local`] for what may fail.
+    pub(crate) async fn reserve(
+        &self,
+        operation: Operation,
+        account_id: Option<&str>,
+        max_wait: Option<Duration>,
+    ) -> Result<Ticket, Error> {
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.shared {
+            match self.reserve_shared(store, operation, account_id, max_wait).await {
+                Ok(outcome) => return outcome,
+                Err(source) => fall_back(store, operation, source)?,
+            }
+        }
+        self.reserve_local(operation, account_id, max_wait)
+    }
+
+    /// Reserve the turn in the shared store.
+    #[cfg(feature = "redis")]
+    async fn reserve_shared(
+        &self,
+        store: &crate::shared::RedisStore,
+        operation: Operation,
+        account_id: Option<&str>,
+        max_wait: Option<Duration>,
+    ) -> Result<Result<Ticket, Error>, crate::StoreError> {
+        use crate::shared::Reserved;
+        let key = Self::scope_key(operation, account_id);
+        let limit = operation.meta().rate_limit;
+        let id = operation.operation_id();
+        let mut slots = Vec::new();
+        if self.policy.pace_operations
+            && let Some(interval) = limit.min_interval
+        {
+            slots.push((format!("tat:op:{id}:{key}"), self.policy.scaled(interval)));
+        }
+        if let Some(interval) = self.policy.label_interval(limit.label) {
+            slots.push((format!("tat:label:{:?}", limit.label), interval));
+        }
+        let max_wait = max_wait.or(self.policy.max_wait);
+        let budget = format!("{id}:{key}");
+        let reserved = store.reserve(&budget, limit.daily_limit, self.policy.daily_budgets, &slots, max_wait).await?;
+        Ok(match reserved {
+            Reserved::Granted(reservation) => Ok(Ticket {
+                state: Arc::clone(&self.state),
+                clock: self.clock,
+                operation,
+                key,
+                start: Instant::now() + reservation.wait,
+                slots: Vec::new(),
+                pending: false,
+                charged: None,
+                sent: false,
+                shared: Some((store.clone(), reservation)),
+            }),
+            Reserved::Blocked { until, now } => Err(exhausted(operation, limit.daily_limit.unwrap_or(0), until, now)),
+            Reserved::Exhausted { now } => {
+                Err(exhausted(operation, limit.daily_limit.unwrap_or(0), next_utc_midnight(now), now))
+            }
+            Reserved::WouldWait { wait, now } => Err(Error::PacingWouldWait {
+                operation,
+                wait,
+                next_at: now
+                    .checked_add_signed(chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
+                max_wait: max_wait.unwrap_or(Duration::MAX),
+            }),
+        })
     }
 
     /// The key a per-operation limit is counted under.
@@ -309,11 +402,11 @@ impl Pacer {
         }
     }
 
-    /// Reserve this operation's next turn. Fails at once, without waiting
-    /// and without taking anything, when the daily budget is spent (counting
-    /// turns already reserved) or the turn is further away than `max_wait`
-    /// (the call's own, else the policy's).
-    pub(crate) fn reserve(
+    /// Reserve this operation's next turn in this process's state. Fails at
+    /// once, without waiting and without taking anything, when the daily
+    /// budget is spent (counting turns already reserved) or the turn is
+    /// further away than `max_wait` (the call's own, else the policy's).
+    pub(crate) fn reserve_local(
         &self,
         operation: Operation,
         account_id: Option<&str>,
@@ -393,12 +486,23 @@ impl Pacer {
             pending,
             charged: None,
             sent: false,
+            #[cfg(feature = "redis")]
+            shared: None,
         })
     }
 
-    /// Zoom said the daily limit is reached: block until `reset_at`.
-    pub(crate) fn block_until(&self, operation: Operation, account_id: Option<&str>, reset_at: DateTime<Utc>) {
+    /// Zoom said the daily limit is reached: block until `reset_at` (in the
+    /// shared store too, so the rest of the fleet stops as well).
+    pub(crate) async fn block_until(&self, operation: Operation, account_id: Option<&str>, reset_at: DateTime<Utc>) {
         let key = Self::scope_key(operation, account_id);
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.shared {
+            let budget = format!("{}:{key}", operation.operation_id());
+            if let Err(error) = store.block_until(&budget, reset_at).await {
+                // The 429 is returned to the caller anyway; the block is kept locally.
+                tracing::warn!(operation = operation.operation_id(), %error, "cannot share a daily-limit block");
+            }
+        }
         let today = self.clock.now().date_naive();
         let mut state = lock(&self.state);
         let budget = state.budgets.entry((operation, key)).or_insert_with(|| Budget::new(today));
@@ -421,11 +525,28 @@ impl Pacer {
 
     #[cfg(test)]
     async fn acquire(&self, operation: Operation, account_id: Option<&str>) -> Result<Ticket, Error> {
-        let mut ticket = self.reserve(operation, account_id, None)?;
+        let mut ticket = self.reserve(operation, account_id, None).await?;
         ticket.wait().await;
-        ticket.charge()?;
+        ticket.charge().await?;
         ticket.sent();
         Ok(ticket)
+    }
+}
+
+/// What a call does when the shared store fails: the typed error, or (when
+/// the store's policy allows) nothing, and the caller goes on with local state.
+#[cfg(feature = "redis")]
+fn fall_back(store: &crate::shared::RedisStore, operation: Operation, source: crate::StoreError) -> Result<(), Error> {
+    match store.when_unavailable() {
+        crate::shared::WhenUnavailable::UseLocalState => {
+            tracing::warn!(
+                operation = operation.operation_id(),
+                %source,
+                "shared state unavailable: using this process's own pacing and budgets"
+            );
+            Ok(())
+        }
+        _ => Err(Error::SharedState { operation, source }),
     }
 }
 
@@ -469,7 +590,26 @@ impl Ticket {
     /// Charge the pending budget unit to the UTC day of sending. Fails,
     /// without sending, when that day's budget is spent (the day may have
     /// changed while the ticket waited).
-    pub(crate) fn charge(&mut self) -> Result<(), Error> {
+    pub(crate) async fn charge(&mut self) -> Result<(), Error> {
+        #[cfg(feature = "redis")]
+        if let Some((store, reservation)) = &mut self.shared {
+            use crate::shared::Charged;
+            let limit = self.operation.meta().rate_limit.daily_limit.unwrap_or(u32::MAX);
+            // Each wait is at most one interval past a send that happened; a few rounds at most.
+            for _ in 0..100 {
+                match store.commit(reservation, limit).await {
+                    Ok(Charged::Ok) => return Ok(()),
+                    Ok(Charged::Wait(wait)) => tokio::time::sleep(wait).await,
+                    Ok(Charged::Exhausted { now }) => {
+                        return Err(exhausted(self.operation, limit, next_utc_midnight(now), now));
+                    }
+                    // The unit stays pending in the store until it expires: never spent twice.
+                    Err(source) => return fall_back(store, self.operation, source),
+                }
+            }
+            let source = store.protocol("the turn stayed taken by other sends after 100 waits");
+            return Err(Error::SharedState { operation: self.operation, source });
+        }
         if !self.pending {
             return Ok(());
         }
@@ -503,6 +643,22 @@ impl Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
+        #[cfg(feature = "redis")]
+        if let Some((store, reservation)) = self.shared.take() {
+            // Giving back needs a round trip: on the runtime, if there is one. When it
+            // cannot run, the unit stays pending until it expires and the turn passes:
+            // the fleet waits a little longer, it never overspends.
+            if !self.sent
+                && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            {
+                runtime.spawn(async move {
+                    if let Err(error) = store.give_back(reservation).await {
+                        tracing::debug!(%error, "cannot give a shared turn back");
+                    }
+                });
+            }
+            return;
+        }
         if !self.pending && self.charged.is_none() && self.slots.is_empty() {
             return;
         }
@@ -573,7 +729,7 @@ mod tests {
         // Five calls cancelled before sending (their futures dropped while waiting, or a token
         // failure): nothing is spent.
         for _ in 0..5 {
-            let ticket = pacer.reserve(op, Some("a"), None).unwrap();
+            let ticket = pacer.reserve_local(op, Some("a"), None).unwrap();
             drop(ticket);
         }
         assert_eq!(pacer.used(op, Some("a")), (0, 0));
@@ -582,9 +738,9 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO, "the dropped turns were given back");
         // A charged ticket whose request did not go out gives its unit back too.
         tokio::time::advance(Duration::from_secs(300)).await;
-        let mut ticket = pacer.reserve(op, Some("a"), None).unwrap();
+        let mut ticket = pacer.reserve_local(op, Some("a"), None).unwrap();
         ticket.wait().await;
-        ticket.charge().unwrap();
+        ticket.charge().await.unwrap();
         assert_eq!(pacer.used(op, Some("a")), (2, 0));
         drop(ticket);
         assert_eq!(pacer.used(op, Some("a")), (1, 0));
@@ -597,10 +753,10 @@ mod tests {
         pacer.acquire(op, Some("a")).await.unwrap();
         // Five waiting turns (+5 .. +25 minutes), dropped in the order they were reserved:
         // each but the last is followed by a later one when it is dropped.
-        let waiting: Vec<_> = (0..5).map(|_| pacer.reserve(op, Some("a"), None).unwrap()).collect();
+        let waiting: Vec<_> = (0..5).map(|_| pacer.reserve_local(op, Some("a"), None).unwrap()).collect();
         assert_eq!(waiting[4].start - Instant::now(), Duration::from_secs(1500));
         drop(waiting);
-        let next = pacer.reserve(op, Some("a"), None).unwrap();
+        let next = pacer.reserve_local(op, Some("a"), None).unwrap();
         assert_eq!(next.start - Instant::now(), Duration::from_secs(300), "the sent call's interval only");
     }
 
@@ -615,12 +771,12 @@ mod tests {
         tokio::time::advance(to).await;
         let today = pacer.clock().now().date_naive();
         // Six reservations are allowed (the budget counts pending ones).
-        let mut tickets: Vec<_> = (0..6).map(|_| pacer.reserve(op, Some("a"), None).unwrap()).collect();
-        assert!(matches!(pacer.reserve(op, Some("a"), None), Err(Error::BudgetExhausted { .. })));
+        let mut tickets: Vec<_> = (0..6).map(|_| pacer.reserve_local(op, Some("a"), None).unwrap()).collect();
+        assert!(matches!(pacer.reserve_local(op, Some("a"), None), Err(Error::BudgetExhausted { .. })));
         let mut sent_days = Vec::new();
         for ticket in &mut tickets {
             ticket.wait().await;
-            ticket.charge().unwrap();
+            ticket.charge().await.unwrap();
             ticket.sent();
             sent_days.push(pacer.clock().now().date_naive());
         }

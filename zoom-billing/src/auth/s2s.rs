@@ -60,6 +60,17 @@ struct Inner {
     redactor: Redactor,
     state: Mutex<State>,
     requests: AtomicU64,
+    /// The fleet's shared token, when the provider has a store.
+    #[cfg(feature = "redis")]
+    shared: Option<SharedToken>,
+}
+
+/// Where the fleet's token lives in the shared store.
+#[cfg(feature = "redis")]
+struct SharedToken {
+    store: crate::shared::RedisStore,
+    /// `zb:{account}:token:<client id>:<token index>`.
+    key: String,
 }
 
 #[derive(Default)]
@@ -74,6 +85,9 @@ struct State {
     failures: u32,
     /// No request before this instant (set after a failure).
     retry_at: Option<Instant>,
+    /// The last token Zoom rejected: never taken from the shared store again.
+    #[cfg(feature = "redis")]
+    rejected: Option<SecretString>,
 }
 
 struct Cached {
@@ -114,6 +128,8 @@ impl ServerToServer {
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
             token_index: None,
+            #[cfg(feature = "redis")]
+            shared: None,
         }
     }
 
@@ -128,6 +144,7 @@ impl ServerToServer {
         margin: Duration,
         timeout: Duration,
         http: reqwest::Client,
+        #[cfg(feature = "redis")] shared: Option<crate::shared::RedisStore>,
     ) -> Self {
         ServerToServerBuilder {
             account_id,
@@ -140,6 +157,8 @@ impl ServerToServer {
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
             token_index: None,
+            #[cfg(feature = "redis")]
+            shared,
         }
         .assemble(http)
     }
@@ -163,6 +182,8 @@ pub struct ServerToServerBuilder {
     backoff: Duration,
     http: Option<reqwest::Client>,
     token_index: Option<u32>,
+    #[cfg(feature = "redis")]
+    shared: Option<crate::shared::RedisStore>,
 }
 
 impl fmt::Debug for ServerToServerBuilder {
@@ -223,6 +244,15 @@ impl ServerToServerBuilder {
         self
     }
 
+    /// Share the token with every process of the fleet through `store` (see
+    /// [`crate::shared`]): one token per account, client id and token index,
+    /// renewed by one process at a time.
+    #[cfg(feature = "redis")]
+    pub fn shared_state(mut self, store: crate::shared::RedisStore) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
     /// Use this `reqwest::Client` (default: a client with a 10 s connect timeout).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -251,6 +281,12 @@ impl ServerToServerBuilder {
 
     fn assemble(self, http: reqwest::Client) -> ServerToServer {
         let redactor = Redactor::default().with_basic_credentials(&self.client_id, self.client_secret.expose_secret());
+        #[cfg(feature = "redis")]
+        let shared = self.shared.map(|store| {
+            let store = store.or_namespace(&self.account_id);
+            let key = store.key(&format!("token:{}:{}", self.client_id, self.token_index.unwrap_or(0)));
+            SharedToken { store, key }
+        });
         ServerToServer {
             inner: Arc::new(Inner {
                 token_url: format!("{}/oauth/token", self.oauth_host.trim_end_matches('/')),
@@ -266,6 +302,8 @@ impl ServerToServerBuilder {
                 redactor,
                 state: Mutex::new(State::default()),
                 requests: AtomicU64::new(0),
+                #[cfg(feature = "redis")]
+                shared,
             }),
         }
     }
@@ -282,19 +320,17 @@ impl Inner {
         if let Some(at) = not_before {
             tokio::time::sleep_until(at).await;
         }
-        let outcome = self.request().await;
+        let outcome = self.token().await;
         let now = Instant::now();
         let mut state = self.state();
         if state.flight.as_ref().is_some_and(|(current, _)| *current == id) {
             state.flight = None;
         }
         match outcome {
-            Ok(Token { secret, lifetime }) => {
+            Ok((secret, reuse)) => {
                 state.failures = 0;
                 state.retry_at = None;
-                state.token = now
-                    .checked_add(response::reuse_for(lifetime, self.margin))
-                    .map(|renew_at| Cached { token: secret.clone(), renew_at });
+                state.token = now.checked_add(reuse).map(|renew_at| Cached { token: secret.clone(), renew_at });
                 Ok(secret)
             }
             Err(error) => {
@@ -305,6 +341,86 @@ impl Inner {
                 tracing::debug!(target: "zoom_billing::auth", failures = state.failures, ?wait, %error, "token request failed");
                 Err(error)
             }
+        }
+    }
+
+    /// A token and how long to reuse it: the fleet's shared one when there is
+    /// a store, else one requested from Zoom.
+    async fn token(&self) -> Result<(SecretString, Duration), AuthError> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            match self.shared_token(shared).await {
+                Err(AuthError::SharedState(error))
+                    if shared.store.when_unavailable() == crate::shared::WhenUnavailable::UseLocalState =>
+                {
+                    tracing::warn!(target: "zoom_billing::auth", %error, "shared token unavailable: requesting one for this process");
+                }
+                outcome => return outcome,
+            }
+        }
+        let Token { secret, lifetime } = self.request().await?;
+        Ok((secret, response::reuse_for(lifetime, self.margin)))
+    }
+
+    /// The fleet's token from the shared store: read it, or, when it is
+    /// missing, renew it under the store's lock while the others wait and
+    /// read what the lock holder stores. Bounded: a lock holder that dies
+    /// frees the lock when it expires, and the wait ends with
+    /// [`StoreError::TokenWait`](crate::StoreError::TokenWait).
+    #[cfg(feature = "redis")]
+    async fn shared_token(&self, shared: &SharedToken) -> Result<(SecretString, Duration), AuthError> {
+        use crate::StoreError;
+        // Stop using a token this long before the store lets it go: a renewal is
+        // then never racing calls still carrying the old one.
+        const SWITCH_AHEAD: Duration = Duration::from_millis(500);
+        const POLL: Duration = Duration::from_millis(20);
+        let SharedToken { store, key } = shared;
+        let lock_ttl = self.timeout.saturating_add(Duration::from_secs(5));
+        let started = Instant::now();
+        let give_up = started + lock_ttl.saturating_mul(2);
+        let lock_id = format!("{:032x}", rand::random::<u128>());
+        let rejected = |token: &SecretString| {
+            self.state().rejected.as_ref().is_some_and(|r| r.expose_secret() == token.expose_secret())
+        };
+        let usable = |found: Option<(SecretString, Duration)>| match found {
+            Some((token, ttl)) if ttl > SWITCH_AHEAD && !rejected(&token) => Some((token, ttl - SWITCH_AHEAD)),
+            _ => None,
+        };
+        loop {
+            match store.token_get(key).await.map_err(AuthError::SharedState)? {
+                Some((token, _)) if rejected(&token) => {
+                    store.token_forget(key, &token).await.map_err(AuthError::SharedState)?;
+                }
+                Some((token, ttl)) if ttl > SWITCH_AHEAD => return Ok((token, ttl - SWITCH_AHEAD)),
+                // About to be renewed: wait until the store lets it go.
+                Some((_, ttl)) => {
+                    tokio::time::sleep(ttl.max(POLL)).await;
+                    continue;
+                }
+                None => {}
+            }
+            if store.token_lock(key, &lock_id, lock_ttl).await.map_err(AuthError::SharedState)? {
+                // Another process may have stored one between the read and the lock.
+                if let Some(found) = usable(store.token_get(key).await.map_err(AuthError::SharedState)?) {
+                    let _ = store.token_unlock(key, &lock_id).await;
+                    return Ok(found);
+                }
+                return match self.request().await {
+                    Ok(Token { secret, lifetime }) => {
+                        let reuse = response::reuse_for(lifetime, self.margin);
+                        store.token_put(key, &lock_id, &secret, reuse).await.map_err(AuthError::SharedState)?;
+                        Ok((secret, reuse.saturating_sub(SWITCH_AHEAD)))
+                    }
+                    Err(error) => {
+                        let _ = store.token_unlock(key, &lock_id).await;
+                        Err(error)
+                    }
+                };
+            }
+            if Instant::now() >= give_up {
+                return Err(AuthError::SharedState(StoreError::TokenWait { waited: started.elapsed() }));
+            }
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -367,6 +483,11 @@ impl TokenProvider for ServerToServer {
 
     fn invalidate(&self, rejected: &SecretString) {
         let mut state = self.inner.state();
+        #[cfg(feature = "redis")]
+        if self.inner.shared.is_some() {
+            // The next flight deletes it from the store, if it is still there.
+            state.rejected = Some(rejected.clone());
+        }
         if state.token.as_ref().is_some_and(|c| c.token.expose_secret() == rejected.expose_secret()) {
             state.token = None;
         }
@@ -387,6 +508,8 @@ mod tests {
             DEFAULT_REFRESH_MARGIN,
             Duration::from_secs(5),
             reqwest::Client::new(),
+            #[cfg(feature = "redis")]
+            None,
         );
         let builder = ServerToServer::builder("acct", "cid", "top-secret");
         let debug = format!("{s2s:?} {builder:?}");

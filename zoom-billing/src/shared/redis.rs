@@ -1,0 +1,563 @@
+//! The Redis backend: connection, key names and the atomic operations
+//! (each one Lua script or one command).
+//!
+//! Uses the `redis` crate (redis-rs): the maintained async Redis client for
+//! tokio, with a `ConnectionManager` that reconnects by itself after Redis
+//! restarts, and `Script` (`EVALSHA`, loading the script on a miss).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Script, Value};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::OnceCell;
+
+use super::WhenUnavailable;
+use crate::error::{BuildError, StoreError};
+
+/// How long a pending unit outlives the start of its turn: covers the token
+/// request and sending. A process that dies mid-call frees its unit then.
+const PENDING_GRACE: Duration = Duration::from_secs(300);
+
+/// The default time allowed for one store operation.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A Redis (7 or later, or Valkey) that a fleet of processes shares its
+/// runtime state on. Cheap to clone: clones share one connection. Give it to
+/// [`ClientBuilder::shared_state`](crate::ClientBuilder::shared_state).
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+    /// The Zoom account the keys belong to.
+    namespace: Option<Arc<str>>,
+}
+
+struct Inner {
+    client: ::redis::Client,
+    /// The URL without credentials, for messages.
+    shown_url: String,
+    timeout: Duration,
+    when_unavailable: WhenUnavailable,
+    connection: OnceCell<ConnectionManager>,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    reserve: Script,
+    commit: Script,
+    give_back: Script,
+    token_get: Script,
+    token_put: Script,
+    compare_delete: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.inner.shown_url)
+            .field("namespace", &self.namespace)
+            .field("timeout", &self.inner.timeout)
+            .field("when_unavailable", &self.inner.when_unavailable)
+            .finish()
+    }
+}
+
+/// Settings of a [`RedisStore`]. Start with [`RedisStore::builder`].
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    namespace: Option<String>,
+    timeout: Duration,
+    when_unavailable: WhenUnavailable,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &without_credentials(&self.url))
+            .field("namespace", &self.namespace)
+            .field("timeout", &self.timeout)
+            .field("when_unavailable", &self.when_unavailable)
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// A store at `url` (`redis://[user:password@]host:port/db`) with the
+    /// default settings. Connects on first use, not here.
+    pub fn new(url: impl Into<String>) -> Result<RedisStore, BuildError> {
+        Self::builder(url).build()
+    }
+
+    /// Configure a store at `url`.
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            namespace: None,
+            timeout: DEFAULT_TIMEOUT,
+            when_unavailable: WhenUnavailable::default(),
+        }
+    }
+
+    /// What calls do while the store cannot be used.
+    pub(crate) fn when_unavailable(&self) -> WhenUnavailable {
+        self.inner.when_unavailable
+    }
+
+    /// This store with `namespace`, unless one was set.
+    pub(crate) fn or_namespace(&self, namespace: &str) -> RedisStore {
+        RedisStore {
+            inner: Arc::clone(&self.inner),
+            namespace: Some(self.namespace.clone().unwrap_or_else(|| Arc::from(namespace))),
+        }
+    }
+
+    pub(crate) fn has_namespace(&self) -> bool {
+        self.namespace.is_some()
+    }
+
+    /// The name of one of the account's keys.
+    pub(crate) fn key(&self, name: &str) -> String {
+        format!("zb:{{{}}}:{name}", self.namespace.as_deref().unwrap_or_default())
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let inner = &self.inner;
+        let manager = inner
+            .connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(inner.timeout))
+                    .set_response_timeout(Some(inner.timeout))
+                    // One quick reconnection per command; the call fails typed after that.
+                    .set_number_of_retries(1)
+                    .set_max_delay(inner.timeout);
+                ConnectionManager::new_lazy_with_config(inner.client.clone(), config)
+            })
+            .await
+            .map_err(|e| self.unavailable(&e))?;
+        Ok(manager.clone())
+    }
+
+    fn unavailable(&self, error: &::redis::RedisError) -> StoreError {
+        StoreError::Unavailable { url: self.inner.shown_url.clone(), reason: error.to_string() }
+    }
+
+    pub(crate) fn protocol(&self, reason: impl Into<String>) -> StoreError {
+        StoreError::Protocol { url: self.inner.shown_url.clone(), reason: reason.into() }
+    }
+
+    /// Run a script, bounded by the store's timeout.
+    async fn run(&self, invocation: ::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
+        let mut connection = self.connection().await?;
+        let call = invocation.invoke_async::<Value>(&mut connection);
+        match tokio::time::timeout(self.inner.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e))
+                if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() =>
+            {
+                Err(self.unavailable(&e))
+            }
+            Ok(Err(e)) => Err(self.protocol(e.to_string())),
+            Err(_) => Err(StoreError::Unavailable {
+                url: self.inner.shown_url.clone(),
+                reason: format!("no answer within {}", crate::human::Dur(self.inner.timeout)),
+            }),
+        }
+    }
+
+    /// A script's answer as strings.
+    fn strings(&self, value: Value) -> Result<Vec<String>, StoreError> {
+        let Value::Array(items) = value else {
+            return Err(self.protocol("a script answered something other than an array"));
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                Value::BulkString(bytes) => String::from_utf8(bytes).map_err(|_| self.protocol("non-UTF-8 answer")),
+                Value::SimpleString(s) => Ok(s),
+                Value::Int(i) => Ok(i.to_string()),
+                _ => Err(self.protocol("a script answered an unexpected item")),
+            })
+            .collect()
+    }
+
+    fn number(&self, text: &str) -> Result<i64, StoreError> {
+        text.parse().map_err(|_| self.protocol(format!("`{}` is not a number", snippet(text))))
+    }
+
+    /// Reserve a turn: `slots` are pacing keys with their intervals; `limit`
+    /// is the daily limit (`None`: no budget check beyond a daily-429 block;
+    /// `budgets` false: none at all).
+    pub(crate) async fn reserve(
+        &self,
+        budget: &str,
+        limit: Option<u32>,
+        budgets: bool,
+        slots: &[(String, Duration)],
+        max_wait: Option<Duration>,
+    ) -> Result<Reserved, StoreError> {
+        let id = reservation_id();
+        if slots.is_empty() && !budgets {
+            // Nothing to share: no round trip.
+            return Ok(Reserved::Granted(Reservation {
+                id,
+                budget: None,
+                wait: Duration::ZERO,
+                turns: Vec::new(),
+                spacing: Vec::new(),
+                charged: None,
+            }));
+        }
+        let limit_arg = match (budgets, limit) {
+            (false, _) => -2,
+            (true, None) => -1,
+            (true, Some(n)) => i64::from(n),
+        };
+        let mut invocation = self.inner.scripts.reserve.prepare_invoke();
+        invocation
+            .key(self.key(&format!("blocked:{budget}")))
+            .key(self.key(&format!("pending:{budget}")))
+            .key(self.key(&format!("used:{budget}")))
+            .arg(limit_arg)
+            .arg(max_wait.map(micros).unwrap_or(-1))
+            .arg(&id)
+            .arg(micros(PENDING_GRACE));
+        for (key, _) in slots {
+            invocation.key(self.key(key));
+        }
+        for (_, interval) in slots {
+            invocation.arg(micros(*interval));
+        }
+        let answer = self.strings(self.run(invocation).await?)?;
+        let field = |i: usize| answer.get(i).map(String::as_str).ok_or_else(|| self.protocol("a short answer"));
+        let now = self.number(field(2)?)?;
+        Ok(match field(0)? {
+            "ok" => {
+                let start = self.number(field(1)?)?;
+                let mut turns = Vec::with_capacity(slots.len());
+                for (i, (key, _)) in slots.iter().enumerate() {
+                    turns.push((self.key(key), field(3 + 2 * i)?.to_owned(), field(4 + 2 * i)?.to_owned()));
+                }
+                Reserved::Granted(Reservation {
+                    id,
+                    budget: limit.filter(|_| budgets).map(|_| budget.to_owned()),
+                    wait: duration_between(now, start),
+                    turns,
+                    spacing: slots
+                        .iter()
+                        .map(|(key, interval)| (self.key(&format!("sent:{key}")), *interval))
+                        .collect(),
+                    charged: None,
+                })
+            }
+            "blocked" => Reserved::Blocked { until: utc(self.number(field(1)?)?), now: utc(now) },
+            "exhausted" => Reserved::Exhausted { now: utc(now) },
+            "wait" => Reserved::WouldWait { wait: duration_between(0, self.number(field(1)?)?), now: utc(now) },
+            other => return Err(self.protocol(format!("unknown answer `{}`", snippet(other)))),
+        })
+    }
+
+    /// Commit the turn just before sending: the unit is charged to today
+    /// (Redis's clock) and the send recorded, unless a previous request on one
+    /// of its pacing keys went out less than the key's interval ago (then
+    /// [`Charged::Wait`], nothing changed).
+    pub(crate) async fn commit(&self, reservation: &mut Reservation, limit: u32) -> Result<Charged, StoreError> {
+        if reservation.spacing.is_empty() && reservation.budget.is_none() {
+            return Ok(Charged::Ok);
+        }
+        let budget = reservation.budget.as_deref().unwrap_or("none");
+        let mut invocation = self.inner.scripts.commit.prepare_invoke();
+        invocation
+            .key(self.key(&format!("pending:{budget}")))
+            .key(self.key(&format!("used:{budget}")))
+            .arg(&reservation.id)
+            .arg(if reservation.budget.is_some() { i64::from(limit) } else { -1 });
+        for (key, interval) in &reservation.spacing {
+            invocation.key(key).arg(micros(*interval));
+        }
+        let answer = self.strings(self.run(invocation).await?)?;
+        let [verdict, value, now] = answer.as_slice() else {
+            return Err(self.protocol("commit answered the wrong number of items"));
+        };
+        let now = utc(self.number(now)?);
+        Ok(match verdict.as_str() {
+            "ok" => {
+                if reservation.budget.is_some() {
+                    reservation.charged = Some(self.number(value)?);
+                }
+                Charged::Ok
+            }
+            "wait" => Charged::Wait(duration_between(0, self.number(value)?)),
+            _ => Charged::Exhausted { now },
+        })
+    }
+
+    /// Give back what an unsent request took.
+    pub(crate) async fn give_back(&self, reservation: Reservation) -> Result<(), StoreError> {
+        if reservation.turns.is_empty() && reservation.budget.is_none() {
+            return Ok(());
+        }
+        let budget = reservation.budget.as_deref().unwrap_or("none");
+        let mut invocation = self.inner.scripts.give_back.prepare_invoke();
+        invocation
+            .key(self.key(&format!("pending:{budget}")))
+            .key(self.key(&format!("used:{budget}")))
+            .arg(&reservation.id)
+            .arg(reservation.charged.unwrap_or(-1));
+        for (key, prev, ours) in &reservation.turns {
+            invocation.key(key).arg(prev).arg(ours);
+        }
+        self.run(invocation).await.map(drop)
+    }
+
+    /// A daily 429: block the budget until `until`.
+    pub(crate) async fn block_until(
+        &self,
+        budget: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let micros = until.timestamp_micros().max(0);
+        let millis = until.timestamp_millis().max(1);
+        let mut connection = self.connection().await?;
+        let mut command = ::redis::cmd("SET");
+        command.arg(self.key(&format!("blocked:{budget}"))).arg(micros).arg("PXAT").arg(millis);
+        match tokio::time::timeout(self.inner.timeout, command.query_async::<Value>(&mut connection)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self.unavailable(&e)),
+            Err(_) => Err(self.protocol("no answer to SET")),
+        }
+    }
+
+    /// The shared token and how long it stays in use, if there is one.
+    pub(crate) async fn token_get(&self, key: &str) -> Result<Option<(SecretString, Duration)>, StoreError> {
+        let mut invocation = self.inner.scripts.token_get.prepare_invoke();
+        invocation.key(key);
+        let answer = self.strings(self.run(invocation).await?)?;
+        match answer.as_slice() {
+            [] => Ok(None),
+            [token, ttl] => {
+                let ttl = self.number(ttl)?;
+                // -1 (no expiry) or -2 (gone meanwhile): treat as due for renewal.
+                let ttl = Duration::from_millis(u64::try_from(ttl).unwrap_or(0));
+                Ok(Some((SecretString::from(token.clone()), ttl)))
+            }
+            _ => Err(self.protocol("token_get answered the wrong number of items")),
+        }
+    }
+
+    /// Take the renewal lock for `ttl`; false when another process holds it.
+    pub(crate) async fn token_lock(&self, key: &str, id: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let mut command = ::redis::cmd("SET");
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        command.arg(format!("{key}:lock")).arg(id).arg("NX").arg("PX").arg(millis);
+        match tokio::time::timeout(self.inner.timeout, command.query_async::<Value>(&mut connection)).await {
+            Ok(Ok(Value::Okay | Value::SimpleString(_))) => Ok(true),
+            Ok(Ok(Value::Nil)) => Ok(false),
+            Ok(Ok(_)) => Err(self.protocol("SET NX answered something unexpected")),
+            Ok(Err(e)) => Err(self.unavailable(&e)),
+            Err(_) => Err(StoreError::Unavailable {
+                url: self.inner.shown_url.clone(),
+                reason: format!("no answer within {}", crate::human::Dur(self.inner.timeout)),
+            }),
+        }
+    }
+
+    /// Store a new token for `ttl` and release the lock `id` holds.
+    pub(crate) async fn token_put(
+        &self,
+        key: &str,
+        id: &str,
+        token: &SecretString,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut invocation = self.inner.scripts.token_put.prepare_invoke();
+        invocation.key(key).key(format!("{key}:lock")).arg(token.expose_secret()).arg(millis).arg(id);
+        self.run(invocation).await.map(drop)
+    }
+
+    /// Release the lock `id` holds (a failed renewal).
+    pub(crate) async fn token_unlock(&self, key: &str, id: &str) -> Result<(), StoreError> {
+        let mut invocation = self.inner.scripts.compare_delete.prepare_invoke();
+        invocation.key(format!("{key}:lock")).arg(id);
+        self.run(invocation).await.map(drop)
+    }
+
+    /// Delete the stored token only if it is still `rejected`.
+    pub(crate) async fn token_forget(&self, key: &str, rejected: &SecretString) -> Result<(), StoreError> {
+        let mut invocation = self.inner.scripts.compare_delete.prepare_invoke();
+        invocation.key(key).arg(rejected.expose_secret());
+        self.run(invocation).await.map(drop)
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The namespace of the keys: the Zoom account whose limits they count
+    /// (default: the account id of the client's Server-to-Server
+    /// credentials; a client with other credentials must set it). Every
+    /// process of one account must use the same.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Time allowed for one store operation, connecting included (default
+    /// 2 s). Past it, the store counts as unavailable.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What calls do while the store cannot be used (default
+    /// [`WhenUnavailable::Fail`]).
+    pub fn when_unavailable(mut self, policy: WhenUnavailable) -> Self {
+        self.when_unavailable = policy;
+        self
+    }
+
+    /// Check the settings. Does not connect: the first call does.
+    pub fn build(self) -> Result<RedisStore, BuildError> {
+        let shown_url = without_credentials(&self.url);
+        let invalid = |setting, reason: String| BuildError::InvalidSetting { setting, reason };
+        let client = ::redis::Client::open(self.url.as_str())
+            .map_err(|e| invalid("shared_state.url", format!("`{shown_url}`: {}", e.detail().unwrap_or("invalid"))))?;
+        if let Some(ns) = &self.namespace {
+            check_namespace(ns).map_err(|reason| invalid("shared_state.namespace", reason))?;
+        }
+        if self.timeout.is_zero() || self.timeout > Duration::from_secs(3600) {
+            return Err(invalid("shared_state.timeout", format!("{:?} is not between 0 and 1 hour", self.timeout)));
+        }
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                client,
+                shown_url,
+                timeout: self.timeout,
+                when_unavailable: self.when_unavailable,
+                connection: OnceCell::new(),
+                scripts: Scripts {
+                    reserve: Script::new(include_str!("lua/reserve.lua")),
+                    commit: Script::new(include_str!("lua/commit.lua")),
+                    give_back: Script::new(include_str!("lua/give_back.lua")),
+                    token_get: Script::new(include_str!("lua/token_get.lua")),
+                    token_put: Script::new(include_str!("lua/token_put.lua")),
+                    compare_delete: Script::new(include_str!("lua/compare_delete.lua")),
+                },
+            }),
+            namespace: self.namespace.map(Arc::from),
+        })
+    }
+}
+
+/// A namespace must keep the key's hash tag intact.
+pub(crate) fn check_namespace(namespace: &str) -> Result<(), String> {
+    if namespace.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if namespace.contains(['{', '}']) || namespace.chars().any(char::is_control) {
+        return Err(format!("`{}` must not contain braces or control characters", snippet(namespace)));
+    }
+    Ok(())
+}
+
+/// What a reservation found.
+#[derive(Debug)]
+pub(crate) enum Reserved {
+    /// The turn is taken; wait `wait` for it.
+    Granted(Reservation),
+    /// A daily 429 blocks the budget until `until`.
+    Blocked { until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc> },
+    /// The day's budget is spent (used and pending).
+    Exhausted { now: chrono::DateTime<chrono::Utc> },
+    /// The turn is further away than the maximum wait; nothing was taken.
+    WouldWait { wait: Duration, now: chrono::DateTime<chrono::Utc> },
+}
+
+/// A turn taken in the store.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    id: String,
+    /// The budget key, when a unit is pending or charged.
+    budget: Option<String>,
+    /// How long until the turn starts.
+    pub(crate) wait: Duration,
+    /// Each pacing key: full key name, the value before, the turn's end.
+    turns: Vec<(String, String, String)>,
+    /// Each pacing key's last-send key and interval.
+    spacing: Vec<(String, Duration)>,
+    /// The day (days since the Unix epoch, Redis's clock) a unit was charged to.
+    charged: Option<i64>,
+}
+
+/// What charging found.
+#[derive(Debug)]
+pub(crate) enum Charged {
+    Ok,
+    /// A request on one of the turn's keys went out too recently: wait, then commit again.
+    Wait(Duration),
+    Exhausted {
+        now: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+fn reservation_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn duration_between(from_micros: i64, to_micros: i64) -> Duration {
+    Duration::from_micros(u64::try_from(to_micros.saturating_sub(from_micros)).unwrap_or(0))
+}
+
+fn utc(micros: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+fn snippet(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// The URL with any password (and user) removed.
+fn without_credentials(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() || !parsed.username().is_empty() {
+                let _ = parsed.set_password(None);
+                let _ = parsed.set_username("");
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_errors_never_show_the_password() {
+        let store = RedisStore::new("redis://user:hunter2@127.0.0.1:6379/0").unwrap();
+        let builder = RedisStore::builder("redis://:hunter2@127.0.0.1:1/");
+        let shown = format!("{store:?} {builder:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let error = RedisStore::new("redis://:hunter2@[::1").unwrap_err().to_string();
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn namespaces_keep_the_hash_tag() {
+        assert!(check_namespace("abc-123").is_ok());
+        assert!(check_namespace("a}b").is_err());
+        assert!(check_namespace("").is_err());
+        let store = RedisStore::new("redis://127.0.0.1/").unwrap().or_namespace("acct");
+        assert_eq!(store.key("tat:x"), "zb:{acct}:tat:x");
+        assert_eq!(store.or_namespace("other").key("t"), "zb:{acct}:t", "a set namespace stays");
+    }
+}
