@@ -2,9 +2,9 @@
 //! runtime, for one attempt of one call.
 //!
 //! The call pipeline ([`crate::call`]) runs each attempt inside an
-//! [`Attempt`] scope (a task-local). `pre` then takes the operation's turn
-//! (pacing and the daily budget, which need the request's `accountId`), gets
-//! the access token and charges the budget unit; `exec` sends the request,
+//! [`Attempt`] scope (a task-local). `pre` then gets the access token, takes
+//! the operation's turn (pacing and the daily budget, which need the
+//! request's `accountId`) and charges the budget unit; `exec` sends the request,
 //! notes what Zoom answered and puts a size cap (or, for downloads, an idle
 //! timeout) on the body. Whatever `pre` refuses is left in the scope for the
 //! pipeline as a typed error: nothing typed travels through progenitor's
@@ -156,12 +156,18 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     if let Some(id) = &account_id {
         tracing::Span::current().record("account_id", id.as_str());
     }
+    // The token first: a renewal (with a shared token, a short hold before the switch) then
+    // delays the reservation, not a send whose turn has started.
+    let mut token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait).await?;
     let queued = Instant::now();
     ticket.wait().await;
     let pacing_wait = queued.elapsed();
-    let token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
+    if !pacing_wait.is_zero() {
+        // The token may have been renewed while the call waited (a cache hit otherwise).
+        token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
+    }
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     value.set_sensitive(true);

@@ -358,10 +358,13 @@ impl Pacer {
         if self.policy.pace_operations
             && let Some(interval) = limit.min_interval
         {
-            slots.push((format!("tat:op:{id}:{key}"), self.policy.scaled(interval)));
+            // A strict minimum between two sends ("1 request every 30 minutes"): checked again
+            // when the request goes out, in case it was held up after its turn started.
+            slots.push((format!("tat:op:{id}:{key}"), self.policy.scaled(interval), true));
         }
         if let Some(interval) = self.policy.label_interval(limit.label) {
-            slots.push((format!("tat:label:{:?}", limit.label), interval));
+            // A rate counted over a window: the turns' schedule keeps it.
+            slots.push((format!("tat:label:{:?}", limit.label), interval, false));
         }
         let max_wait = max_wait.or(self.policy.max_wait);
         let budget = format!("{id}:{key}");

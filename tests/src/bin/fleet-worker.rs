@@ -1,8 +1,9 @@
 //! One process of a fleet test: calls a mix of rate-limited operations on
 //! a fake Zoom as one S2S app for a while, with its own (per-process)
-//! state, and prints what happened as one JSON line.
+//! state or, given a Redis URL, the fleet's shared state, and prints what
+//! happened as one JSON line.
 //!
-//! Usage: `fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS`
+//! Usage: `fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL]`
 
 use std::time::Duration;
 
@@ -35,17 +36,23 @@ impl Counts {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [base, oauth, scale, secs] = args.as_slice() else {
-        return Err("usage: fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS".into());
+    let (base, oauth, scale, secs, redis) = match args.as_slice() {
+        [base, oauth, scale, secs] => (base, oauth, scale, secs, None),
+        [base, oauth, scale, secs, redis] => (base, oauth, scale, secs, Some(redis)),
+        _ => return Err("usage: fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL]".into()),
     };
     let scale: f64 = scale.parse()?;
     let secs: f64 = secs.parse()?;
-    let client = Client::builder()
+    let mut builder = Client::builder()
         .base_url(base.clone())
         .oauth_host(oauth.clone())
         .server_to_server(fake_account(), "fake-client", "fake-secret")
-        .rate_limit_policy(RateLimitPolicy::default().with_time_scale(scale).with_max_wait(Duration::from_secs(5)))
-        .build()?;
+        .rate_limit_policy(RateLimitPolicy::default().with_time_scale(scale).with_max_wait(Duration::from_secs(5)));
+    if let Some(url) = redis {
+        // The one builder call that makes a process part of the fleet.
+        builder = builder.shared_state(zoom_billing::shared::RedisStore::new(url.clone())?);
+    }
+    let client = builder.build()?;
     let deadline = tokio::time::Instant::now() + Duration::try_from_secs_f64(secs)?;
     let mut counts = Counts::default();
     while tokio::time::Instant::now() < deadline {

@@ -188,7 +188,9 @@ impl RedisStore {
         text.parse().map_err(|_| self.protocol(format!("`{}` is not a number", snippet(text))))
     }
 
-    /// Reserve a turn: `slots` are pacing keys with their intervals; `limit`
+    /// Reserve a turn: `slots` are pacing keys with their intervals, and
+    /// whether the interval is a strict minimum between sends (checked again
+    /// at [`commit`](Self::commit)) rather than a rate; `limit`
     /// is the daily limit (`None`: no budget check beyond a daily-429 block;
     /// `budgets` false: none at all).
     pub(crate) async fn reserve(
@@ -196,7 +198,7 @@ impl RedisStore {
         budget: &str,
         limit: Option<u32>,
         budgets: bool,
-        slots: &[(String, Duration)],
+        slots: &[(String, Duration, bool)],
         max_wait: Option<Duration>,
     ) -> Result<Reserved, StoreError> {
         let id = reservation_id();
@@ -225,10 +227,10 @@ impl RedisStore {
             .arg(max_wait.map(micros).unwrap_or(-1))
             .arg(&id)
             .arg(micros(PENDING_GRACE));
-        for (key, _) in slots {
+        for (key, _, _) in slots {
             invocation.key(self.key(key));
         }
-        for (_, interval) in slots {
+        for (_, interval, _) in slots {
             invocation.arg(micros(*interval));
         }
         let answer = self.strings(self.run(invocation).await?)?;
@@ -238,7 +240,7 @@ impl RedisStore {
             "ok" => {
                 let start = self.number(field(1)?)?;
                 let mut turns = Vec::with_capacity(slots.len());
-                for (i, (key, _)) in slots.iter().enumerate() {
+                for (i, (key, _, _)) in slots.iter().enumerate() {
                     turns.push((self.key(key), field(3 + 2 * i)?.to_owned(), field(4 + 2 * i)?.to_owned()));
                 }
                 Reserved::Granted(Reservation {
@@ -248,7 +250,8 @@ impl RedisStore {
                     turns,
                     spacing: slots
                         .iter()
-                        .map(|(key, interval)| (self.key(&format!("sent:{key}")), *interval))
+                        .filter(|(_, _, strict)| *strict)
+                        .map(|(key, interval, _)| (self.key(&format!("sent:{key}")), *interval))
                         .collect(),
                     charged: None,
                 })

@@ -1,8 +1,10 @@
--- Commit a reserved turn just before its request is sent: check that every
--- pacing key's previous request went out at least its interval ago (a
--- process that was held up after its turn started, waiting for a token,
--- must not send closer to the next one than Zoom allows), then record this
--- send and charge the unit to the UTC day of sending (Redis's clock).
+-- Commit a reserved turn just before its request is sent: check that, on
+-- every key with a strict minimum interval ("1 request every 30 minutes"),
+-- the previous request went out at least the interval ago (a process held
+-- up after its turn started must not send closer to the next one than Zoom
+-- allows), then record this send and charge the unit to the UTC day of
+-- sending (Redis's clock). Rate keys are not checked here: their turns'
+-- schedule keeps the rate.
 -- KEYS[1] pending reservations, KEYS[2] units used per UTC day (hash),
 -- KEYS[3..] last-send keys. ARGV[1] reservation id, ARGV[2] daily limit
 -- (-1: no budget), ARGV[3..] each last-send key's interval.

@@ -1,0 +1,81 @@
+//! The fleet with shared state: four OS processes (`fleet-worker`) of one
+//! S2S app share one fake Zoom (the spec's limits enforced at 1800x, 4 s
+//! tokens) and one real `redis-server` started here on a free port. The
+//! same workload as `fleet_baseline.rs`, which shows what per-process state
+//! does to it: here no 429, no 401 caused by the fleet, one token request
+//! per token reuse period for the whole fleet, and the daily budget never
+//! exceeded in total. Real time, ~6 s.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_zoom::{FakeZoom, LimitConfig};
+use serde_json::Value;
+use zoom_billing_tests::redis_server::RedisServer;
+
+const WORKERS: usize = 4;
+const SCALE: f64 = 1800.0;
+const SECONDS: u64 = 5;
+/// Token lifetime at the fake; the client reuses a token this short for half of it.
+const TOKEN_LIFETIME: u64 = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
+async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
+    let redis = RedisServer::start();
+    let fake = FakeZoom::start().await.unwrap();
+    fake.set_limits(LimitConfig { enforce: true, time_scale: SCALE, ..LimitConfig::default() });
+    fake.set_token_lifetime(TOKEN_LIFETIME);
+    let started = Instant::now();
+    let children: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_fleet-worker"))
+                .args([fake.base_url(), fake.oauth_host(), SCALE.to_string(), SECONDS.to_string(), redis.url()])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || {
+            children.into_iter().map(|c| c.wait_with_output().unwrap()).collect::<Vec<_>>()
+        }),
+    )
+    .await
+    .expect("the workers finish")
+    .unwrap();
+    let elapsed = started.elapsed();
+    let mut totals = [0u64; 4];
+    for output in &outputs {
+        assert!(output.status.success(), "{output:?}");
+        let line: Value = serde_json::from_slice(&output.stdout).unwrap();
+        for (total, key) in totals.iter_mut().zip(["ok", "rate_limited", "budget_exhausted", "other"]) {
+            *total += line[key].as_u64().unwrap();
+        }
+    }
+    let listed = fake.requests_to("/billing/invoices").iter().filter(|r| r.path.ends_with("/invoices")).count();
+    let tokens = fake.token_requests();
+    // Reused for half of the 4 s lifetime: at most one request per 2 s of the run, and one more
+    // for a renewal falling at its very end.
+    let periods = elapsed.as_secs_f64() / (TOKEN_LIFETIME as f64 / 2.0);
+    eprintln!(
+        "shared state, {WORKERS} processes, {SECONDS} s at {SCALE}x ({:.1} s with start-up): calls ok {}, 429 seen by \
+         workers {}, refused by the shared budget {}, other errors {}; fake: token requests {tokens} ({periods:.1} reuse \
+         periods), 401s {}, 429s {}, list_billing_invoices requests {listed} (daily limit 6 per accountId)",
+        elapsed.as_secs_f64(),
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3],
+        fake.unauthorized(),
+        fake.rate_limited(),
+    );
+    assert_eq!(fake.rate_limited(), 0, "shared pacing and budgets: no 429");
+    assert_eq!(fake.unauthorized(), 0, "no worker's renewal knocked out a token another was using");
+    assert!(tokens as f64 <= periods.ceil() + 1.0, "one token request per reuse period for the fleet: {tokens}");
+    assert!(listed <= 6, "the daily budget is the account's, not each process's: {listed} list requests");
+    assert!(totals[2] > 0, "the workers wanted more than the budget");
+    assert_eq!(totals[3], 0, "no other error");
+    assert!(totals[0] > 0);
+}
