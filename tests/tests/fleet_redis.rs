@@ -24,10 +24,11 @@ const TOKEN_LIFETIME: u64 = 4;
 async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     let redis = RedisServer::start();
     let fake = FakeZoom::start().await.unwrap();
-    // A 15% tolerance on the minimum intervals (25 ms on list_billing_invoices' scaled 167 ms):
-    // the jitter between a send leaving one process and arriving, on a loaded 2-core machine,
-    // is not what this test measures (at Zoom's real intervals, minutes, it is nothing).
-    fake.set_limits(LimitConfig { enforce: true, time_scale: SCALE, tolerance: 0.15, ..LimitConfig::default() });
+    // A 30% tolerance on the minimum intervals (50 ms on list_billing_invoices' scaled 167 ms):
+    // on a 2-core machine shared with compilers a process can be held that long between its
+    // turn and its send, which is not what this test measures (at Zoom's real intervals,
+    // minutes, it is nothing). Processes without shared pacing send at once and are caught.
+    fake.set_limits(LimitConfig { enforce: true, time_scale: SCALE, tolerance: 0.3, ..LimitConfig::default() });
     fake.set_token_lifetime(TOKEN_LIFETIME);
     let started = Instant::now();
     let children: Vec<_> = (0..WORKERS)

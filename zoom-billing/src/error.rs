@@ -193,7 +193,7 @@ pub enum Error {
     /// store the fleet's pacing and daily budgets cannot be checked, and
     /// guessing could spend the account's budget twice. Retryable: the call
     /// goes through once the store is back.
-    #[error("{operation}: not sent, because {source}")]
+    #[error("{operation}: not sent: the shared state store failed")]
     SharedState {
         /// The operation.
         operation: Operation,
@@ -532,7 +532,7 @@ pub enum AuthError {
     InvalidToken,
     /// The shared token could not be read from or written to the shared
     /// state store (see [`crate::shared`]).
-    #[error("{0}")]
+    #[error("the shared token could not be read or renewed")]
     SharedState(#[source] StoreError),
 }
 

@@ -375,7 +375,8 @@ impl Pacer {
                 clock: self.clock,
                 operation,
                 key,
-                start: Instant::now() + reservation.wait,
+                // Bounded by the store (at most 7 days), so this cannot overflow.
+                start: Instant::now().checked_add(reservation.wait).unwrap_or_else(Instant::now),
                 slots: Vec::new(),
                 pending: false,
                 charged: None,

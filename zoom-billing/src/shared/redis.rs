@@ -21,6 +21,10 @@ use crate::error::{BuildError, StoreError};
 /// request and sending. A process that dies mid-call frees its unit then.
 const PENDING_GRACE: Duration = Duration::from_secs(300);
 
+/// The longest wait for a turn the store may hand out; a longer one is a
+/// store that is wrong (or another program on the same keys).
+const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The default time allowed for one store operation.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -234,8 +238,28 @@ impl RedisStore {
             invocation.arg(micros(*interval));
         }
         let answer = self.strings(self.run(invocation).await?)?;
+        let budget = limit.filter(|_| budgets).map(|_| budget.to_owned());
+        self.reserved_from(&answer, id, budget, slots)
+    }
+
+    /// Read `reserve.lua`'s answer. Whatever the store sends, this returns a
+    /// value or a typed error, and no wait longer than [`MAX_WAIT`].
+    fn reserved_from(
+        &self,
+        answer: &[String],
+        id: String,
+        budget: Option<String>,
+        slots: &[(String, Duration, bool)],
+    ) -> Result<Reserved, StoreError> {
         let field = |i: usize| answer.get(i).map(String::as_str).ok_or_else(|| self.protocol("a short answer"));
         let now = self.number(field(2)?)?;
+        let bounded = |wait: Duration| {
+            if wait > MAX_WAIT {
+                Err(self.protocol(format!("a turn {} away", crate::human::Dur(wait))))
+            } else {
+                Ok(wait)
+            }
+        };
         Ok(match field(0)? {
             "ok" => {
                 let start = self.number(field(1)?)?;
@@ -245,8 +269,8 @@ impl RedisStore {
                 }
                 Reserved::Granted(Reservation {
                     id,
-                    budget: limit.filter(|_| budgets).map(|_| budget.to_owned()),
-                    wait: duration_between(now, start),
+                    budget,
+                    wait: bounded(duration_between(now, start))?,
                     turns,
                     spacing: slots
                         .iter()
@@ -282,7 +306,13 @@ impl RedisStore {
             invocation.key(key).arg(micros(*interval));
         }
         let answer = self.strings(self.run(invocation).await?)?;
-        let [verdict, value, now] = answer.as_slice() else {
+        self.charged_from(&answer, reservation)
+    }
+
+    /// Read `commit.lua`'s answer: never a wait longer than the turn's
+    /// longest strict interval (the most a correct store can ask for).
+    fn charged_from(&self, answer: &[String], reservation: &mut Reservation) -> Result<Charged, StoreError> {
+        let [verdict, value, now] = answer else {
             return Err(self.protocol("commit answered the wrong number of items"));
         };
         let now = utc(self.number(now)?);
@@ -293,8 +323,12 @@ impl RedisStore {
                 }
                 Charged::Ok
             }
-            "wait" => Charged::Wait(duration_between(0, self.number(value)?)),
-            _ => Charged::Exhausted { now },
+            "wait" => {
+                let longest = reservation.spacing.iter().map(|(_, interval)| *interval).max().unwrap_or_default();
+                Charged::Wait(duration_between(0, self.number(value)?).min(longest))
+            }
+            "exhausted" => Charged::Exhausted { now },
+            other => return Err(self.protocol(format!("unknown answer `{}`", snippet(other)))),
         })
     }
 
@@ -543,6 +577,78 @@ fn without_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn store() -> RedisStore {
+        RedisStore::new("redis://127.0.0.1:1/").unwrap().or_namespace("acct")
+    }
+
+    fn answer_item() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("ok".to_owned()),
+            Just("wait".to_owned()),
+            Just("blocked".to_owned()),
+            Just("exhausted".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            (0i64..4_000_000_000_000_000).prop_map(|n| n.to_string()),
+            ".{0,12}",
+        ]
+    }
+
+    fn reservation_for_commit() -> Reservation {
+        Reservation {
+            id: "id".into(),
+            budget: Some("b".into()),
+            wait: Duration::ZERO,
+            turns: Vec::new(),
+            spacing: vec![("k".into(), Duration::from_secs(300))],
+            charged: None,
+        }
+    }
+
+    proptest! {
+        /// Well-formed answers with any numbers: granted turns and commit waits stay bounded.
+        #[test]
+        fn well_formed_answers_with_any_numbers_stay_bounded(
+            verdict in prop_oneof![Just("ok"), Just("wait"), Just("blocked"), Just("exhausted")],
+            numbers in proptest::collection::vec(any::<i64>(), 6),
+        ) {
+            let store = store();
+            let mut answer = vec![verdict.to_owned()];
+            answer.extend(numbers.iter().map(i64::to_string));
+            let slots = [("tat:op:x:".to_owned(), Duration::from_secs(1800), true), ("tat:label:Heavy".to_owned(), Duration::from_millis(100), false)];
+            match store.reserved_from(&answer, "id".into(), Some("b".into()), &slots) {
+                Ok(Reserved::Granted(reservation)) => prop_assert!(reservation.wait <= MAX_WAIT),
+                Ok(_) => prop_assert!(verdict != "ok"),
+                Err(_) => prop_assert!(verdict == "ok", "only an over-long turn is refused"),
+            }
+            let mut reservation = reservation_for_commit();
+            if let Ok(Charged::Wait(wait)) = store.charged_from(&answer[..3], &mut reservation) {
+                prop_assert!(wait <= Duration::from_secs(300));
+            }
+        }
+
+        /// Whatever Redis (or an impostor) answers, reading it never panics, and no
+        /// granted turn is further than MAX_WAIT nor any commit wait longer than the
+        /// turn's longest strict interval.
+        #[test]
+        fn answers_never_panic_and_waits_are_bounded(answer in proptest::collection::vec(answer_item(), 0..9)) {
+            let store = store();
+            let slots = [("tat:op:x:".to_owned(), Duration::from_secs(1800), true), ("tat:label:Heavy".to_owned(), Duration::from_millis(100), false)];
+            if let Ok(Reserved::Granted(mut reservation)) = store.reserved_from(&answer, "id".into(), Some("b".into()), &slots) {
+                prop_assert!(reservation.wait <= MAX_WAIT);
+                // The start of a granted turn is usable on tokio's clock.
+                prop_assert!(tokio::time::Instant::now().checked_add(reservation.wait).is_some());
+                if let Ok(Charged::Wait(wait)) = store.charged_from(&answer[..answer.len().min(3)], &mut reservation) {
+                    prop_assert!(wait <= Duration::from_secs(1800));
+                }
+            }
+            let mut reservation = reservation_for_commit();
+            if let Ok(Charged::Wait(wait)) = store.charged_from(&answer, &mut reservation) {
+                prop_assert!(wait <= Duration::from_secs(300));
+            }
+        }
+    }
 
     #[test]
     fn debug_and_errors_never_show_the_password() {
