@@ -299,3 +299,18 @@ async fn a_store_that_answers_garbage_fails_typed_and_never_panics() {
     }
     assert_eq!(listed(&fake), 0, "nothing was sent on a store's word that could not be read");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
+async fn on_a_redis_cluster_clients_share_the_budget_and_the_token() {
+    let cluster = zoom_billing_tests::redis_server::RedisCluster::start();
+    let fake = enforcing_fake().await;
+    // One seed node is enough: the client reads the cluster's slot map.
+    let store = RedisStore::cluster_builder(cluster.urls().into_iter().take(1)).build().unwrap();
+    let clients: Vec<Client> = (0..3).map(|_| s2s(&fake, &store)).collect();
+    let results = futures::future::join_all(clients.iter().cycle().take(8).map(list)).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let spent = results.iter().filter(|r| matches!(r, Err(Error::BudgetExhausted { limit: 6, .. }))).count();
+    assert_eq!((ok, spent), (6, 2), "{results:?}");
+    assert_eq!((fake.rate_limited(), fake.token_requests(), fake.unauthorized()), (0, 1, 0));
+}

@@ -42,7 +42,8 @@
 //!   (the Server-to-Server credentials' account id unless
 //!   [`RedisStoreBuilder::namespace`] sets one). The braces are a hash tag:
 //!   all of an account's keys live in one Redis Cluster slot, so each script
-//!   runs on one node. Every key has a time to live: nothing grows forever.
+//!   runs on one node ([`RedisStore::cluster_builder`] connects to a
+//!   cluster). Every key has a time to live: nothing grows forever.
 //! - **When Redis is unavailable** (down, unreachable, or no answer within
 //!   [`RedisStoreBuilder::timeout`]): by default the call fails at once with
 //!   [`Error::SharedState`](crate::Error::SharedState), not sent and

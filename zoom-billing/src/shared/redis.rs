@@ -9,8 +9,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Script, Value};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::{ClusterClient, ClusterConfig};
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{Cmd, Pipeline, RedisFuture, Script, Value};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 
@@ -39,13 +41,57 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    client: ::redis::Client,
+    client: Target,
     /// The URL without credentials, for messages.
     shown_url: String,
     timeout: Duration,
     when_unavailable: WhenUnavailable,
-    connection: OnceCell<ConnectionManager>,
+    connection: OnceCell<Connection>,
     scripts: Scripts,
+}
+
+/// One Redis (or a primary behind a proxy), or a Redis Cluster.
+enum Target {
+    Single(::redis::Client),
+    Cluster(ClusterClient),
+}
+
+/// A connection to either; cheap to clone (both multiplex one set of sockets).
+#[derive(Clone)]
+enum Connection {
+    /// Reconnects by itself after Redis restarts.
+    Single(ConnectionManager),
+    /// Routes each script by its first key (every key of a script shares the
+    /// account's hash tag, so one slot) and follows the cluster's redirections.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 struct Scripts {
@@ -68,10 +114,13 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-/// Settings of a [`RedisStore`]. Start with [`RedisStore::builder`].
+/// Settings of a [`RedisStore`]. Start with [`RedisStore::builder`] or
+/// [`RedisStore::cluster_builder`].
 #[must_use]
 pub struct RedisStoreBuilder {
     url: String,
+    /// The seed nodes of a Redis Cluster (then `url` is the first).
+    cluster: Option<Vec<String>>,
     namespace: Option<String>,
     timeout: Duration,
     when_unavailable: WhenUnavailable,
@@ -81,6 +130,7 @@ impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStoreBuilder")
             .field("url", &without_credentials(&self.url))
+            .field("cluster", &self.cluster.as_ref().map(|nodes| nodes.len()))
             .field("namespace", &self.namespace)
             .field("timeout", &self.timeout)
             .field("when_unavailable", &self.when_unavailable)
@@ -99,10 +149,22 @@ impl RedisStore {
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: url.into(),
+            cluster: None,
             namespace: None,
             timeout: DEFAULT_TIMEOUT,
             when_unavailable: WhenUnavailable::default(),
         }
+    }
+
+    /// Configure a store on a Redis Cluster, reached through any of `nodes`
+    /// (`redis://host:port/`, one or more seed nodes; the cluster's map
+    /// finds the rest). Every script touches one account's keys, which share
+    /// one hash slot, so each runs on one node.
+    pub fn cluster_builder(nodes: impl IntoIterator<Item = impl Into<String>>) -> RedisStoreBuilder {
+        let nodes: Vec<String> = nodes.into_iter().map(Into::into).collect();
+        let mut builder = Self::builder(nodes.first().cloned().unwrap_or_default());
+        builder.cluster = Some(nodes);
+        builder
     }
 
     /// What calls do while the store cannot be used.
@@ -127,22 +189,41 @@ impl RedisStore {
         format!("zb:{{{}}}:{name}", self.namespace.as_deref().unwrap_or_default())
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         let inner = &self.inner;
-        let manager = inner
-            .connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(inner.timeout))
-                    .set_response_timeout(Some(inner.timeout))
-                    // One quick reconnection per command; the call fails typed after that.
-                    .set_number_of_retries(1)
-                    .set_max_delay(inner.timeout);
-                ConnectionManager::new_lazy_with_config(inner.client.clone(), config)
-            })
-            .await
-            .map_err(|e| self.unavailable(&e))?;
-        Ok(manager.clone())
+        let connect = async {
+            match &inner.client {
+                Target::Single(client) => {
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(inner.timeout))
+                        .set_response_timeout(Some(inner.timeout))
+                        // One quick reconnection per command; the call fails typed after that.
+                        .set_number_of_retries(1)
+                        .set_max_delay(inner.timeout);
+                    ConnectionManager::new_lazy_with_config(client.clone(), config).map(Connection::Single)
+                }
+                Target::Cluster(client) => {
+                    let config =
+                        ClusterConfig::new().set_connection_timeout(inner.timeout).set_response_timeout(inner.timeout);
+                    client.get_async_connection_with_config(config).await.map(Connection::Cluster)
+                }
+            }
+        };
+        let connection = inner.connection.get_or_try_init(|| async {
+            // Connecting to a cluster reads its slot map: bounded like every other operation.
+            match tokio::time::timeout(inner.timeout, connect).await {
+                Ok(result) => result.map_err(|e| self.unavailable(&e)),
+                Err(_) => Err(self.no_answer()),
+            }
+        });
+        Ok(connection.await?.clone())
+    }
+
+    fn no_answer(&self) -> StoreError {
+        StoreError::Unavailable {
+            url: self.inner.shown_url.clone(),
+            reason: format!("no answer within {}", crate::human::Dur(self.inner.timeout)),
+        }
     }
 
     fn unavailable(&self, error: &::redis::RedisError) -> StoreError {
@@ -165,10 +246,7 @@ impl RedisStore {
                 Err(self.unavailable(&e))
             }
             Ok(Err(e)) => Err(self.protocol(e.to_string())),
-            Err(_) => Err(StoreError::Unavailable {
-                url: self.inner.shown_url.clone(),
-                reason: format!("no answer within {}", crate::human::Dur(self.inner.timeout)),
-            }),
+            Err(_) => Err(self.no_answer()),
         }
     }
 
@@ -364,7 +442,7 @@ impl RedisStore {
         match tokio::time::timeout(self.inner.timeout, command.query_async::<Value>(&mut connection)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(self.unavailable(&e)),
-            Err(_) => Err(self.protocol("no answer to SET")),
+            Err(_) => Err(self.no_answer()),
         }
     }
 
@@ -396,10 +474,7 @@ impl RedisStore {
             Ok(Ok(Value::Nil)) => Ok(false),
             Ok(Ok(_)) => Err(self.protocol("SET NX answered something unexpected")),
             Ok(Err(e)) => Err(self.unavailable(&e)),
-            Err(_) => Err(StoreError::Unavailable {
-                url: self.inner.shown_url.clone(),
-                reason: format!("no answer within {}", crate::human::Dur(self.inner.timeout)),
-            }),
+            Err(_) => Err(self.no_answer()),
         }
     }
 
@@ -460,8 +535,23 @@ impl RedisStoreBuilder {
     pub fn build(self) -> Result<RedisStore, BuildError> {
         let shown_url = without_credentials(&self.url);
         let invalid = |setting, reason: String| BuildError::InvalidSetting { setting, reason };
-        let client = ::redis::Client::open(self.url.as_str())
-            .map_err(|e| invalid("shared_state.url", format!("`{shown_url}`: {}", e.detail().unwrap_or("invalid"))))?;
+        let bad_url = |url: &str, e: ::redis::RedisError| {
+            invalid("shared_state.url", format!("`{}`: {}", without_credentials(url), e.detail().unwrap_or("invalid")))
+        };
+        let client = match &self.cluster {
+            None => Target::Single(::redis::Client::open(self.url.as_str()).map_err(|e| bad_url(&self.url, e))?),
+            Some(nodes) => {
+                if nodes.is_empty() {
+                    return Err(invalid("shared_state.url", "a cluster needs at least one node".into()));
+                }
+                for node in nodes {
+                    ::redis::Client::open(node.as_str()).map_err(|e| bad_url(node, e))?;
+                }
+                Target::Cluster(
+                    ClusterClient::new(nodes.iter().map(String::as_str)).map_err(|e| bad_url(&self.url, e))?,
+                )
+            }
+        };
         if let Some(ns) = &self.namespace {
             check_namespace(ns).map_err(|reason| invalid("shared_state.namespace", reason))?;
         }
