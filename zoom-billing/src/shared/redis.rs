@@ -53,7 +53,7 @@ struct Inner {
 /// One Redis (or a primary behind a proxy), or a Redis Cluster.
 enum Target {
     Single(::redis::Client),
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
 }
 
 /// A connection to either; cheap to clone (both multiplex one set of sockets).
@@ -547,9 +547,8 @@ impl RedisStoreBuilder {
                 for node in nodes {
                     ::redis::Client::open(node.as_str()).map_err(|e| bad_url(node, e))?;
                 }
-                Target::Cluster(
-                    ClusterClient::new(nodes.iter().map(String::as_str)).map_err(|e| bad_url(&self.url, e))?,
-                )
+                let client = ClusterClient::new(nodes.iter().map(String::as_str)).map_err(|e| bad_url(&self.url, e))?;
+                Target::Cluster(Box::new(client))
             }
         };
         if let Some(ns) = &self.namespace {
