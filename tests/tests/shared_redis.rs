@@ -314,3 +314,21 @@ async fn on_a_redis_cluster_clients_share_the_budget_and_the_token() {
     assert_eq!((ok, spent), (6, 2), "{results:?}");
     assert_eq!((fake.rate_limited(), fake.token_requests(), fake.unauthorized()), (0, 1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_needs_the_missing_store_is_the_same_shared_state_error() {
+    let fake = FakeZoom::start().await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = RedisStore::builder(format!("redis://127.0.0.1:{port}/")).timeout(Duration::from_millis(300));
+    let client = Client::builder()
+        .base_url(fake.base_url())
+        .oauth_host(fake.oauth_host())
+        .server_to_server(fake_zoom::ACCOUNT_ID, fake_zoom::CLIENT_ID, CLIENT_SECRET)
+        .shared_state(store.build().unwrap())
+        .build()
+        .unwrap();
+    let err = client.get_plan_usage().account_id("me").send().await.unwrap_err();
+    assert!(matches!(&err, Error::SharedState { source: StoreError::Unavailable { .. }, .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!((fake.token_requests(), fake.requests().len()), (0, 0), "no token request, no call");
+}

@@ -158,7 +158,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     }
     // The token first: a renewal (with a shared token, a short hold before the switch) then
     // delays the reservation, not a send whose turn has started.
-    let mut token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
+    let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait).await?;
     let queued = Instant::now();
@@ -166,7 +166,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     let pacing_wait = queued.elapsed();
     if !pacing_wait.is_zero() {
         // The token may have been renewed while the call waited (a cache hit otherwise).
-        token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
+        token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
     }
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
@@ -181,6 +181,15 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     drop(state);
     let _ = attempt.sent_at.set(Instant::now());
     Ok(())
+}
+
+/// Why no token could be had: a shared store that failed is the same
+/// [`Error::SharedState`] whether the token or the turn needed it.
+fn no_token(operation: Operation, source: AuthError) -> Error {
+    match source {
+        AuthError::SharedState(source) => Error::SharedState { operation, source },
+        source => Error::Auth { operation, source },
+    }
 }
 
 /// The same response with its body wrapped. Headers and extensions move;
