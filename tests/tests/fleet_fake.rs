@@ -146,3 +146,22 @@ async fn programs_on_different_token_indexes_keep_their_tokens() {
         fake.requests_to("/oauth/token").iter().all(|r| r.query.as_deref().is_some_and(|q| q.contains("token_index=")))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_per_second_429_holds_the_label_for_every_call_but_no_longer_than_a_retry_would_wait() {
+    let fake = FakeZoom::start().await.unwrap();
+    let client = bearer(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "10")]));
+    assert!(matches!(usage(&client).await, Err(Error::RateLimited(_))));
+    // The next Heavy call (another operation, same label) waits for Zoom's 10 seconds.
+    let start = Instant::now();
+    invoice(&client).await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    // A server asking for a day holds later calls no longer than the retry policy's
+    // max_retry_after (60 s by default).
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "86400")]));
+    assert!(matches!(usage(&client).await, Err(Error::RateLimited(_))));
+    let start = Instant::now();
+    usage(&client).await.unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+}

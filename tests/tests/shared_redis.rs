@@ -332,3 +332,30 @@ async fn a_token_that_needs_the_missing_store_is_the_same_shared_state_error() {
     assert!(err.is_retryable());
     assert_eq!((fake.token_requests(), fake.requests().len()), (0, 0), "no token request, no call");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
+async fn a_per_second_429_holds_the_whole_fleet_for_its_retry_after() {
+    let redis = RedisServer::start();
+    let fake = FakeZoom::start().await.unwrap();
+    let store = RedisStore::builder(redis.url()).namespace("acct-429").build().unwrap();
+    let client = |retry: RetryPolicy| {
+        Client::builder()
+            .base_url(fake.base_url())
+            .bearer_token(fake_zoom::FIXED_TOKEN)
+            .retry_policy(retry)
+            .shared_state(store.clone())
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (client(RetryPolicy::none()), client(RetryPolicy::default()));
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "1"), ("X-RateLimit-Category", "Heavy")]));
+    let err = a.get_plan_usage().account_id("me").send().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    // b never saw the 429, but its next Heavy call waits for Zoom's second too.
+    let started = std::time::Instant::now();
+    b.get_plan_usage().account_id("me").send().await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "held for the Retry-After: {waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+}

@@ -184,6 +184,15 @@ where
                     }
                     Outcome::Verdict(Verdict::Retry(failure)) => failure,
                 };
+                if let Failure::Throttled(_) = &failure
+                    && let Some(at) = failure.server_wait()
+                {
+                    // Zoom's per-second 429: every call of the label waits for it, not only a
+                    // retry of this one (every process, with a shared store). No longer than a
+                    // retry would wait: a server asking more must not stall every later call.
+                    let hold = classify::until(at, runtime.pacer.clock().now()).min(retry.max_retry_after);
+                    runtime.pacer.hold(operation, account_id.as_deref(), hold).await;
+                }
                 if matches!(failure, Failure::NotSent(_))
                     && let Some(ticket) = scope.state().ticket.as_mut()
                 {

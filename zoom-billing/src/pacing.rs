@@ -221,6 +221,17 @@ enum Key {
     Label(RateLimitLabel),
 }
 
+impl Key {
+    /// The key's name in the shared store (under the account's namespace).
+    #[cfg(feature = "redis")]
+    fn shared_name(&self) -> String {
+        match self {
+            Key::Operation(operation, scope) => format!("tat:op:{}:{scope}", operation.operation_id()),
+            Key::Label(label) => format!("tat:label:{label:?}"),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Budget {
     /// The UTC day `used` counts.
@@ -360,11 +371,11 @@ impl Pacer {
         {
             // A strict minimum between two sends ("1 request every 30 minutes"): checked again
             // when the request goes out, in case it was held up after its turn started.
-            slots.push((format!("tat:op:{id}:{key}"), self.policy.scaled(interval), true));
+            slots.push((Key::Operation(operation, key.clone()).shared_name(), self.policy.scaled(interval), true));
         }
         if let Some(interval) = self.policy.label_interval(limit.label) {
             // A rate counted over a window: the turns' schedule keeps it.
-            slots.push((format!("tat:label:{:?}", limit.label), interval, false));
+            slots.push((Key::Label(limit.label).shared_name(), interval, false));
         }
         let max_wait = max_wait.or(self.policy.max_wait);
         let budget = format!("{id}:{key}");
@@ -493,6 +504,35 @@ impl Pacer {
             #[cfg(feature = "redis")]
             shared: None,
         })
+    }
+
+    /// Zoom answered a per-second 429 asking for `hold`: no turn of this
+    /// operation's pacing keys (its interval and its label) starts before
+    /// then, in this process and, with a shared store, in the whole fleet.
+    pub(crate) async fn hold(&self, operation: Operation, account_id: Option<&str>, hold: Duration) {
+        let key = Self::scope_key(operation, account_id);
+        let limit = operation.meta().rate_limit;
+        let mut keys = Vec::new();
+        if self.policy.pace_operations && limit.min_interval.is_some() {
+            keys.push(Key::Operation(operation, key.clone()));
+        }
+        if self.policy.label_interval(limit.label).is_some() {
+            keys.push(Key::Label(limit.label));
+        }
+        #[cfg(feature = "redis")]
+        if let Some(store) = &self.shared {
+            let names: Vec<String> = keys.iter().map(Key::shared_name).collect();
+            if let Err(error) = store.hold(&names, hold).await {
+                tracing::warn!(operation = operation.operation_id(), %error, "cannot share a 429's wait");
+            }
+        }
+        // The local schedule too: with a shared store it is the fallback's.
+        let until = Instant::now().checked_add(hold).unwrap_or_else(Instant::now);
+        let mut state = lock(&self.state);
+        for key in keys {
+            let turns = state.turns.entry(key).or_default();
+            turns.committed = turns.committed.max(Some(until));
+        }
     }
 
     /// Zoom said the daily limit is reached: block until `reset_at` (in the

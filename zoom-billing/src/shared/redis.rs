@@ -98,6 +98,7 @@ struct Scripts {
     reserve: Script,
     commit: Script,
     give_back: Script,
+    hold: Script,
     token_get: Script,
     token_put: Script,
     compare_delete: Script,
@@ -428,6 +429,19 @@ impl RedisStore {
         self.run(invocation).await.map(drop)
     }
 
+    /// A per-second 429: no turn on `keys` starts within `hold` from now.
+    pub(crate) async fn hold(&self, keys: &[String], hold: Duration) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = self.inner.scripts.hold.prepare_invoke();
+        for key in keys {
+            invocation.key(self.key(key));
+        }
+        invocation.arg(micros(hold.min(MAX_WAIT)));
+        self.run(invocation).await.map(drop)
+    }
+
     /// A daily 429: block the budget until `until`.
     pub(crate) async fn block_until(
         &self,
@@ -568,6 +582,7 @@ impl RedisStoreBuilder {
                     reserve: Script::new(include_str!("lua/reserve.lua")),
                     commit: Script::new(include_str!("lua/commit.lua")),
                     give_back: Script::new(include_str!("lua/give_back.lua")),
+                    hold: Script::new(include_str!("lua/hold.lua")),
                     token_get: Script::new(include_str!("lua/token_get.lua")),
                     token_put: Script::new(include_str!("lua/token_put.lua")),
                     compare_delete: Script::new(include_str!("lua/compare_delete.lua")),
