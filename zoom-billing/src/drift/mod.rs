@@ -16,6 +16,8 @@
 //! [`DriftOptions::max_findings`].
 
 mod finding;
+#[cfg(test)]
+mod oracle;
 pub mod privacy;
 /// The compiled form of the spec's response schemas, as codegen writes it into
 /// `generated/schemas.rs`: a flat table of nodes that refer to each other by
@@ -23,6 +25,9 @@ pub mod privacy;
 /// recursive schema is a cycle of indices, so the table is small and walking it
 /// allocates nothing.
 pub mod schema;
+mod scan;
+#[cfg(test)]
+mod scan_tests;
 mod sinks;
 mod walk;
 

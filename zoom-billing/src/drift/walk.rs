@@ -1,12 +1,8 @@
-//! One pass over a JSON body, driven by the compiled schema: serde events
-//! are checked as they are parsed, so no `serde_json::Value` is built for the
-//! parts the spec knows (only an unknown property's value is kept, to
-//! describe its shape). Keys are looked up in the schema's sorted property
-//! list without being copied.
+//! The checks of one body against the compiled schema, and what they found.
+//! The byte scanner ([`super::scan`]) reads the body and calls them; under
+//! `cfg(test)` the serde-based walker it replaced calls the very same checks,
+//! so the two can only differ in how they read JSON.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::finding::FindingKind;
@@ -14,7 +10,7 @@ use super::privacy::{self, JsonType, Observed};
 use super::schema::{Node, Shape, StringFormat};
 
 /// One finding in one body, before it is merged into the observer's store.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Raw {
     pub(crate) kind: FindingKind,
     pub(crate) pointer: String,
@@ -29,9 +25,9 @@ pub(crate) struct Raw {
 /// The walk's state: the schema, where we are, what was found.
 pub(crate) struct Walker {
     nodes: &'static [Node],
-    samples: bool,
+    pub(crate) samples: bool,
     /// Path segments from the root: property names from the schema, `*` for array items.
-    path: Vec<&'static str>,
+    pub(crate) path: Vec<&'static str>,
     pub(crate) found: Vec<Raw>,
 }
 
@@ -46,17 +42,17 @@ impl Walker {
     /// Walk `body` from node `root`; on malformed JSON the findings are dropped (the
     /// generated decode reports the error).
     pub(crate) fn walk(&mut self, root: u16, body: &[u8]) -> Vec<Raw> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let ok = Walk { walker: self, node: root }.deserialize(&mut de).is_ok() && de.end().is_ok();
+        let ok = super::scan::scan(self, root, body);
+        self.path.clear();
         let found = std::mem::take(&mut self.found);
         if ok { found } else { Vec::new() }
     }
 
-    fn node(&self, index: u16) -> Option<&'static Node> {
+    pub(crate) fn node(&self, index: u16) -> Option<&'static Node> {
         self.nodes.get(usize::from(index))
     }
 
-    fn pointer(&self, last: Option<&str>) -> String {
+    pub(crate) fn pointer(&self, last: Option<&str>) -> String {
         let mut pointer = String::new();
         for segment in self.path.iter().copied().chain(last) {
             pointer.push('/');
@@ -65,7 +61,7 @@ impl Walker {
         pointer
     }
 
-    fn record(&mut self, raw: Raw) {
+    pub(crate) fn record(&mut self, raw: Raw) {
         if let Some(same) = self
             .found
             .iter_mut()
@@ -77,7 +73,7 @@ impl Walker {
         }
     }
 
-    fn mismatch(&mut self, node: &'static Node, observed: Observed, sample: Option<Value>) {
+    pub(crate) fn mismatch(&mut self, node: &'static Node, observed: Observed, sample: Option<Value>) {
         let raw = Raw {
             kind: FindingKind::TypeDiffers,
             pointer: self.pointer(None),
@@ -117,7 +113,7 @@ impl Walker {
 
     /// The node that accepts a value of `json` type: `node` itself, or the first
     /// alternative of a `oneOf` that does. `Err` holds the node to report against.
-    fn pick(&self, index: u16, json: JsonType, depth: usize) -> Result<&'static Node, &'static Node> {
+    pub(crate) fn pick(&self, index: u16, json: JsonType, depth: usize) -> Result<&'static Node, &'static Node> {
         let Some(node) = self.node(index) else { return Err(&ANY) };
         if json == JsonType::Null && node.nullable {
             return Ok(&ANY);
@@ -144,14 +140,14 @@ impl Walker {
         if accepts { Ok(node) } else { Err(node) }
     }
 
-    fn scalar(&mut self, index: u16, json: JsonType, sample: impl FnOnce() -> Value) {
+    pub(crate) fn scalar(&mut self, index: u16, json: JsonType, sample: impl FnOnce() -> Value) {
         if let Err(node) = self.pick(index, json, 0) {
             let sample = self.samples.then(sample);
             self.mismatch(node, Observed::of_type(json), sample);
         }
     }
 
-    fn string(&mut self, index: u16, text: &str) {
+    pub(crate) fn string(&mut self, index: u16, text: &str) {
         let node = match self.pick(index, JsonType::String, 0) {
             Ok(node) => node,
             Err(node) => {
@@ -200,153 +196,40 @@ impl Walker {
     }
 }
 
-/// What an unchecked or unknown node stands for.
-static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
-
-/// The seed for one value at one schema node.
-struct Walk<'w> {
-    walker: &'w mut Walker,
-    node: u16,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Boolean, || Value::Bool(v));
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Integer, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Integer, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Number, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.walker.string(self.node, v);
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Null, || Value::Null);
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.visit_unit()
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let walker = self.walker;
-        match walker.pick(self.node, JsonType::Array, 0) {
-            Ok(Node { shape: Shape::Array { items }, .. }) => {
-                walker.path.push("*");
-                let mut result = Ok(());
-                loop {
-                    match seq.next_element_seed(Walk { walker: &mut *walker, node: *items }) {
-                        Ok(Some(())) => {}
-                        Ok(None) => break,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                walker.path.pop();
-                result
-            }
-            Ok(_) => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(())
-            }
-            Err(node) => {
-                let mut length = 0;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    length += 1;
-                }
-                walker.mismatch(node, Observed { length: Some(length), ..Observed::of_type(JsonType::Array) }, None);
-                Ok(())
-            }
+impl Walker {
+    /// Whether a string at node `index` needs its text: a type to report, an open enum
+    /// or a format to check. Other strings are only validated.
+    pub(crate) fn wants_text(&self, index: u16) -> bool {
+        match self.pick(index, JsonType::String, 0) {
+            Ok(Node { shape: Shape::String { format, values }, .. }) => format.is_some() || values.is_some(),
+            Ok(_) => false,
+            Err(_) => true,
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let walker = self.walker;
-        let (node, properties, required, open) = match walker.pick(self.node, JsonType::Object, 0) {
-            Ok(node @ Node { shape: Shape::Object { properties, required, open }, .. }) => {
-                (node, *properties, *required, *open)
-            }
-            Ok(_) => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                return Ok(());
-            }
-            Err(node) => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                walker.mismatch(node, Observed::of_type(JsonType::Object), None);
-                return Ok(());
-            }
+    /// A property `name` that object `node` does not declare, with its value.
+    pub(crate) fn unknown_property(&mut self, node: &'static Node, name: &str, value: &Value) {
+        let raw = Raw {
+            kind: FindingKind::UnknownProperty,
+            pointer: self.pointer(Some(name)),
+            schema: node.at,
+            expected: None,
+            observed: Observed::of_value(value),
+            value: None,
+            sample: self.samples.then(|| privacy::redact(value, Some(name))),
+            count: 1,
         };
-        // Required properties seen, as a bit set (the first 64 are tracked).
-        let mut seen: u64 = 0;
-        while let Some(key) = map.next_key_seed(KeySeed { properties })? {
-            match key {
-                Key::Known(name, child) => {
-                    if !required.is_empty()
-                        && let Some(i) = required.iter().position(|r| *r == name)
-                        && i < 64
-                    {
-                        seen |= 1 << i;
-                    }
-                    walker.path.push(name);
-                    let result = map.next_value_seed(Walk { walker: &mut *walker, node: child });
-                    walker.path.pop();
-                    result?;
-                }
-                Key::Unknown(name) if !open => {
-                    let value: Value = map.next_value()?;
-                    let raw = Raw {
-                        kind: FindingKind::UnknownProperty,
-                        pointer: walker.pointer(Some(&name)),
-                        schema: node.at,
-                        expected: None,
-                        observed: Observed::of_value(&value),
-                        value: None,
-                        sample: walker.samples.then(|| privacy::redact(&value, Some(&name))),
-                        count: 1,
-                    };
-                    walker.record(raw);
-                }
-                Key::Unknown(_) => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
+        self.record(raw);
+    }
+
+    /// The end of object `node`: its required properties not in `seen` (a bit set
+    /// over the first 64 of `required`).
+    pub(crate) fn missing_required(&mut self, node: &'static Node, required: &'static [&'static str], seen: u64) {
         for (i, name) in required.iter().enumerate().take(64) {
             if seen & (1 << i) == 0 {
                 let raw = Raw {
                     kind: FindingKind::MissingRequired,
-                    pointer: walker.pointer(Some(name)),
+                    pointer: self.pointer(Some(name)),
                     schema: node.at,
                     expected: None,
                     observed: Observed::of_type(JsonType::Object),
@@ -354,48 +237,32 @@ impl<'de> Visitor<'de> for Walk<'_> {
                     sample: None,
                     count: 1,
                 };
-                walker.record(raw);
+                self.record(raw);
             }
         }
-        Ok(())
     }
 }
 
-/// An object key: a declared property (its static name and node) or an unknown one.
-enum Key {
-    Known(&'static str, u16),
-    Unknown(String),
-}
-
-struct KeySeed {
-    properties: &'static [(&'static str, u16)],
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
-        deserializer.deserialize_str(self)
+/// The bit of `name` in a required-properties bit set (`0` past the 64th).
+pub(crate) fn required_bit(required: &[&str], name: &str) -> u64 {
+    match required.iter().position(|r| *r == name) {
+        Some(i) if i < 64 => 1 << i,
+        _ => 0,
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key;
+/// What an unchecked or unknown node stands for.
+pub(crate) static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        // Most objects have a few properties: comparing lengths first rejects nearly every
-        // candidate without a `memcmp` call (the profile's top cost with a binary search).
-        let found = if self.properties.len() <= 24 {
-            self.properties.iter().find(|(name, _)| name.len() == v.len() && name.as_bytes() == v.as_bytes())
-        } else {
-            self.properties.binary_search_by(|(name, _)| (*name).cmp(v)).ok().and_then(|i| self.properties.get(i))
-        };
-        Ok(match found {
-            Some(&(name, node)) => Key::Known(name, node),
-            None => Key::Unknown(v.to_owned()),
-        })
-    }
+/// The declared property named `key` (bytes of a key as sent), and its node.
+pub(crate) fn property(properties: &'static [(&'static str, u16)], key: &[u8]) -> Option<(&'static str, u16)> {
+    // Most objects have a few properties: comparing lengths first rejects nearly every
+    // candidate without a `memcmp` call (the profile's top cost with a binary search).
+    let found = if properties.len() <= 24 {
+        properties.iter().find(|(name, _)| name.len() == key.len() && name.as_bytes() == key)
+    } else {
+        properties.binary_search_by(|(name, _)| name.as_bytes().cmp(key)).ok().and_then(|i| properties.get(i))
+    };
+    found.copied()
 }
