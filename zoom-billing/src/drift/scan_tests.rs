@@ -291,6 +291,16 @@ fn nesting_is_bounded_as_serde_json_bounds_it() {
             assert_eq!(scanned, parsed, "depth {depth}: {}", &body[..body.len().min(80)]);
         }
     }
+    // Walked all the way down: the test table's `children` nest two containers a level.
+    // `{"z":1}` inside: 2n + 1 containers; `[]` inside: 2n. Each is drift (`z`, missing `id`).
+    for levels in [60, 62, 63, 64, 65, 70, 50_000] {
+        for (inside, containers) in [(r#"{"z":1}"#, 2 * levels + 1), ("", 2 * levels)] {
+            let body = format!("{}{inside}{}", r#"{"children":["#.repeat(levels), "]}".repeat(levels));
+            let (scanned, parsed) = both((&TEST_NODES, 0), body.as_bytes(), false);
+            assert_eq!(scanned, parsed, "{containers} containers");
+            assert_eq!(scanned.is_empty(), containers >= 128, "{containers} containers");
+        }
+    }
 }
 
 /// Cases the generator rarely hits: escaped keys, every number form, strings that
@@ -335,6 +345,18 @@ fn edge_cases_agree() {
             let (scanned, parsed) = both(root, body, samples);
             assert_eq!(scanned, parsed, "{}", String::from_utf8_lossy(body));
         }
+    }
+    let test_cases: &[&[u8]] = &[
+        br#"{"id":-0,"kind":"a","when":"2020-08-07T10:00:00Z"}"#,
+        br#"{"id":-9223372036854775808,"kind":"b\"c","when":"2020-08-07T10:00:00Z","due":"2020-08-07"}"#,
+        br#"{"id":-9223372036854775809,"kind":"zz","when":"2020-08-07","due":"2020-08-07T10:00:00Z"}"#,
+        br#"{"id":18446744073709551616,"kind":"a","when":"x","n":null,"children":null,"meta":{"y":1e400}}"#,
+        br#"{"id":1.0,"meta":{"x":"s","y":[]}}"#,
+        br#"{"children":[{"id":"x","kind":"a","when":"2020-08-07T10:00:00+02:00"}],"id":1,"id":"2"}"#,
+    ];
+    for body in test_cases {
+        let (scanned, parsed) = both((&TEST_NODES, 0), body, true);
+        assert_eq!(scanned, parsed, "{}", String::from_utf8_lossy(body));
     }
     // And the scanner does find things in the well-formed ones.
     let (found, _) = both(root, cases[0], false);
