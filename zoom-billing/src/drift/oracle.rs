@@ -174,8 +174,8 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match property(self.properties, v.as_bytes()) {
-            Some((name, node)) => Key::Known(name, node),
+        Ok(match property(self.properties, v.as_bytes()).and_then(|i| self.properties.get(i)) {
+            Some(&(name, node)) => Key::Known(name, node),
             None => Key::Unknown(v.to_owned()),
         })
     }

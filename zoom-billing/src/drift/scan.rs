@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::privacy::{JsonType, Observed};
 use super::schema::{Node, Shape};
-use super::walk::{Walker, property, required_bit};
+use super::walk::{Walker, property, required_bit, same};
 
 /// serde_json's nesting limit: a body whose walked containers nest this deep is malformed.
 const MAX_DEPTH: usize = 128;
@@ -33,8 +33,8 @@ type Step<T = ()> = Result<T, Malformed>;
 
 /// Walk `body` from node `root`, recording into `walker`; `false` if the body is malformed.
 pub(crate) fn scan(walker: &mut Walker, root: u16, body: &[u8]) -> bool {
-    let mut scanner = Scanner { body, at: 0, depth: 0, walker, frames: Vec::new() };
-    scanner.value(root).is_ok() && {
+    let mut scanner = Scanner { body, at: 0, depth: 0, walker, frames: Vec::new(), hints: Hints::default() };
+    scanner.value(root, None).is_ok() && {
         scanner.whitespace();
         scanner.at == body.len()
     }
@@ -66,6 +66,53 @@ struct Scanner<'b, 'w> {
     walker: &'w mut Walker,
     /// Open containers of a skipped value (`true` for an object); reused.
     frames: Vec<bool>,
+    hints: Hints,
+}
+
+/// Where the keys of the last few objects were found in their schema's property list, by
+/// position in the body: the items of a list send their keys in the same order, so the
+/// next item's n-th key is nearly always where the last one's was, and one comparison
+/// finds it.
+#[derive(Default)]
+struct Hints {
+    /// `(object node, property index + 1 of its first keys)`; `0` is no hint.
+    slots: [(u16, [u8; HINTED_KEYS]); HINTED_OBJECTS],
+    /// The slot to reuse next.
+    next: usize,
+}
+
+const HINTED_OBJECTS: usize = 4;
+const HINTED_KEYS: usize = 32;
+
+impl Hints {
+    /// The slot of objects at `node`: theirs if they have one, else the oldest, emptied.
+    /// (Another object may take it over while this one is read: a hint is only ever a
+    /// guess that is checked, so that costs a comparison, never a wrong answer.)
+    fn slot(&mut self, node: u16) -> usize {
+        if let Some(slot) = self.slots.iter().position(|(n, _)| *n == node) {
+            return slot;
+        }
+        let slot = self.next;
+        self.next = (self.next + 1) % HINTED_OBJECTS;
+        if let Some(reused) = self.slots.get_mut(slot) {
+            *reused = (node, [0; HINTED_KEYS]);
+        }
+        slot
+    }
+
+    /// Where the `position`-th key was in the property list, last time, in `slot`.
+    #[inline]
+    fn guess(&self, slot: usize, position: usize) -> Option<usize> {
+        let (_, hints) = self.slots.get(slot)?;
+        usize::from(*hints.get(position)?).checked_sub(1)
+    }
+
+    /// The `position`-th key was property `found`.
+    fn learn(&mut self, slot: usize, position: usize, found: usize) {
+        if let Some(hint) = self.slots.get_mut(slot).and_then(|(_, hints)| hints.get_mut(position)) {
+            *hint = u8::try_from(found + 1).unwrap_or(0);
+        }
+    }
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -97,6 +144,11 @@ impl<'b> Scanner<'b, '_> {
     /// Skip whitespace, then consume `byte` or fail.
     #[inline]
     fn expect(&mut self, byte: u8) -> Step {
+        // Compact JSON first: most bodies have no whitespace at all.
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            return Ok(());
+        }
         self.whitespace();
         if self.peek() == Some(byte) {
             self.at += 1;
@@ -121,54 +173,113 @@ impl<'b> Scanner<'b, '_> {
         if self.depth >= MAX_DEPTH { Err(Malformed) } else { Ok(()) }
     }
 
-    /// One value at schema node `node`, checked.
-    fn value(&mut self, node: u16) -> Step {
-        self.whitespace();
-        let start = self.at;
+    /// One value at schema node `index`, checked. Scalars are handled here, inline in
+    /// the loop over an object's entries; containers out of line.
+    #[inline(always)]
+    ///
+    /// `segment` is the value's last path segment (its property's name, `*` for an
+    /// item), pushed on the walker's path only when a check records something or the
+    /// value is a container: most scalars never touch the path.
+    fn value(&mut self, index: u16, segment: Option<&'static str>) -> Step {
+        if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.whitespace();
+        }
         match self.peek() {
-            Some(b'{') => self.object(node),
-            Some(b'[') => self.array(node),
-            Some(b'"') => {
-                let string = self.string()?;
-                if self.walker.wants_text(node) {
-                    let text = self.text(string)?;
-                    self.walker.string(node, &text);
-                    Ok(())
-                } else {
-                    self.validate(string)
-                }
-            }
-            Some(b't') => {
-                self.literal(b"true")?;
-                self.walker.scalar(node, JsonType::Boolean, || Value::Bool(true));
-                Ok(())
-            }
-            Some(b'f') => {
-                self.literal(b"false")?;
-                self.walker.scalar(node, JsonType::Boolean, || Value::Bool(false));
-                Ok(())
-            }
-            Some(b'n') => {
-                self.literal(b"null")?;
-                self.walker.scalar(node, JsonType::Null, || Value::Null);
-                Ok(())
-            }
-            Some(b'-' | b'0'..=b'9') => {
-                let json = self.number(true)?;
-                let number = self.body.get(start..self.at).unwrap_or_default();
-                self.walker.scalar(node, json, || serde_json::from_slice(number).unwrap_or(Value::Null));
-                Ok(())
-            }
+            Some(b'"') => self.string_value(index, segment),
+            Some(b'-' | b'0'..=b'9') => self.number_value(index, segment),
+            Some(b'{') => self.within(segment, |s| s.object(index)),
+            Some(b'[') => self.within(segment, |s| s.array(index)),
+            Some(b't') => self.literal_value(index, segment, b"true", JsonType::Boolean, Value::Bool(true)),
+            Some(b'f') => self.literal_value(index, segment, b"false", JsonType::Boolean, Value::Bool(false)),
+            Some(b'n') => self.literal_value(index, segment, b"null", JsonType::Null, Value::Null),
             _ => Err(Malformed),
         }
     }
 
+    /// Run `f` with `segment` on the walker's path.
+    #[inline]
+    fn within<T>(&mut self, segment: Option<&'static str>, f: impl FnOnce(&mut Self) -> T) -> T {
+        if let Some(segment) = segment {
+            self.walker.path.push(segment);
+        }
+        let out = f(self);
+        if segment.is_some() {
+            self.walker.path.pop();
+        }
+        out
+    }
+
+    #[inline(always)]
+    fn string_value(&mut self, index: u16, segment: Option<&'static str>) -> Step {
+        let string = self.string()?;
+        let plain = !string.escaped && string.ascii;
+        match self.walker.node(index).map(|node| &node.shape) {
+            // The common cases, without the general `pick`: a string where the spec says
+            // one, whose text is not needed or is compared with the enum's values as bytes.
+            Some(Shape::String { format: None, values: None } | Shape::Any) if plain => Ok(()),
+            Some(Shape::String { format: None, values: Some(values) })
+                if plain
+                    && self
+                        .body
+                        .get(string.start..string.end)
+                        .is_some_and(|bytes| values.iter().any(|v| same(v.as_bytes(), bytes))) =>
+            {
+                Ok(())
+            }
+            _ => self.within(segment, |s| s.checked_string(index, string)),
+        }
+    }
+
+    /// A string at node `index`, every check made (an unlisted value, a format, a type).
+    #[inline(never)]
+    fn checked_string(&mut self, index: u16, string: Str) -> Step {
+        match self.walker.pick(index, JsonType::String, 0) {
+            Ok(Node { shape: Shape::String { .. }, .. }) | Err(_) => {
+                let text = self.text(string)?;
+                self.walker.string(index, &text);
+                Ok(())
+            }
+            Ok(_) => self.validate(string),
+        }
+    }
+
+    #[inline(always)]
+    fn number_value(&mut self, index: u16, segment: Option<&'static str>) -> Step {
+        let start = self.at;
+        let json = self.number(true)?;
+        match self.walker.node(index).map(|node| &node.shape) {
+            // Either kind of number is one.
+            Some(Shape::Number | Shape::Any) => Ok(()),
+            _ => {
+                let number = self.body.get(start..self.at).unwrap_or_default();
+                self.within(segment, |s| {
+                    s.walker.scalar(index, json, || serde_json::from_slice(number).unwrap_or(Value::Null));
+                });
+                Ok(())
+            }
+        }
+    }
+
+    fn literal_value(
+        &mut self,
+        index: u16,
+        segment: Option<&'static str>,
+        word: &[u8],
+        json: JsonType,
+        value: Value,
+    ) -> Step {
+        self.literal(word)?;
+        self.within(segment, |s| s.walker.scalar(index, json, || value));
+        Ok(())
+    }
+
+    #[inline(never)]
     fn object(&mut self, index: u16) -> Step {
         self.enter()?;
         self.at += 1;
         match self.walker.pick(index, JsonType::Object, 0) {
             Ok(node @ Node { shape: Shape::Object { properties, required, open }, .. }) => {
-                self.properties(node, properties, required, *open)?;
+                self.properties(index, node, properties, required, *open)?;
             }
             Ok(_) => self.skip_entries()?,
             Err(node) => {
@@ -183,39 +294,30 @@ impl<'b> Scanner<'b, '_> {
     /// The entries of a declared object, after its `{`.
     fn properties(
         &mut self,
+        index: u16,
         node: &'static Node,
         properties: &'static [(&'static str, u16)],
         required: &'static [&'static str],
         open: bool,
     ) -> Step {
         let mut seen: u64 = 0;
+        let mut position = 0;
+        let slot = self.hints.slot(index);
         self.whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
         } else {
             loop {
-                self.expect(b'"')?;
-                self.at -= 1;
-                let key = self.string()?;
+                let key = self.key(slot, position, properties)?;
+                position += 1;
                 self.expect(b':')?;
-                // An escaped key is compared unescaped; others as they are.
-                let (found, unescaped) = if key.escaped {
-                    let text = self.text(key)?;
-                    (property(properties, text.as_bytes()), Some(text))
-                } else {
-                    let bytes = self.body.get(key.start..key.end).unwrap_or_default();
-                    if !key.ascii {
-                        std::str::from_utf8(bytes).map_err(|_| Malformed)?;
-                    }
-                    (property(properties, bytes), None)
-                };
+                let found = key.as_ref().ok().and_then(|&i| properties.get(i)).copied();
                 match found {
                     Some((name, child)) => {
-                        seen |= required_bit(required, name);
-                        self.walker.path.push(name);
-                        let checked = self.value(child);
-                        self.walker.path.pop();
-                        checked?;
+                        if !required.is_empty() {
+                            seen |= required_bit(required, name);
+                        }
+                        self.value(child, Some(name))?;
                     }
                     None if open => {
                         self.skip(Skip::Ignore)?;
@@ -224,14 +326,14 @@ impl<'b> Scanner<'b, '_> {
                         let span = self.skip(Skip::Value)?;
                         let value: Value =
                             serde_json::from_slice(self.body.get(span).unwrap_or_default()).map_err(|_| Malformed)?;
-                        let name = match unescaped {
-                            Some(text) => text,
-                            None => self.text(key)?,
-                        };
-                        self.walker.unknown_property(node, &name, &value);
+                        if let Err(name) = key {
+                            self.walker.unknown_property(node, &name, &value);
+                        }
                     }
                 }
-                self.whitespace();
+                if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+                    self.whitespace();
+                }
                 match self.peek() {
                     Some(b',') => self.at += 1,
                     Some(b'}') => {
@@ -242,8 +344,60 @@ impl<'b> Scanner<'b, '_> {
                 }
             }
         }
-        self.walker.missing_required(node, required, seen);
+        if !required.is_empty() {
+            self.walker.missing_required(node, required, seen);
+        }
         Ok(())
+    }
+
+    /// The key of the `position`-th entry of an object (hinted by `slot`), from its quote:
+    /// its position in `properties`, or its text if the schema does not declare it.
+    #[inline]
+    fn key(
+        &mut self,
+        slot: usize,
+        position: usize,
+        properties: &'static [(&'static str, u16)],
+    ) -> Step<Result<usize, Cow<'b, str>>> {
+        self.whitespace();
+        // The key the last object at this node had here, compared byte for byte: the
+        // items of a list nearly always match, and then the key is not scanned at all.
+        if let Some(i) = self.hints.guess(slot, position)
+            && let Some(&(name, _)) = properties.get(i)
+        {
+            let end = self.at + 1 + name.len();
+            if self.peek() == Some(b'"')
+                && self.body.get(end) == Some(&b'"')
+                && self.body.get(self.at + 1..end).is_some_and(|bytes| same(name.as_bytes(), bytes))
+            {
+                self.at = end + 1;
+                return Ok(Ok(i));
+            }
+        }
+        if self.peek() != Some(b'"') {
+            return Err(Malformed);
+        }
+        let key = self.string()?;
+        if key.escaped {
+            // Compared unescaped.
+            let text = self.text(key)?;
+            return Ok(property(properties, text.as_bytes()).ok_or(text));
+        }
+        let bytes = self.body.get(key.start..key.end).unwrap_or_default();
+        if !key.ascii {
+            std::str::from_utf8(bytes).map_err(|_| Malformed)?;
+        }
+        match property(properties, bytes) {
+            Some(i) => {
+                // Only a name whose bytes are its JSON form can be matched as bytes.
+                if properties.get(i).is_some_and(|(name, _)| name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'))
+                {
+                    self.hints.learn(slot, position, i);
+                }
+                Ok(Ok(i))
+            }
+            None => Ok(Err(self.text(key)?)),
+        }
     }
 
     /// The entries of an object the schema does not describe, after its `{`: keys
@@ -273,6 +427,7 @@ impl<'b> Scanner<'b, '_> {
         }
     }
 
+    #[inline(never)]
     fn array(&mut self, index: u16) -> Step {
         self.enter()?;
         self.at += 1;
@@ -286,12 +441,9 @@ impl<'b> Scanner<'b, '_> {
         if self.peek() == Some(b']') {
             self.at += 1;
         } else {
-            if items.is_ok() {
-                self.walker.path.push("*");
-            }
             loop {
                 let checked = match items {
-                    Ok(items) => self.value(items),
+                    Ok(items) => self.value(items, Some("*")),
                     Err(_) => self.skip(Skip::Ignore).map(drop),
                 };
                 if checked.is_err() {
@@ -308,9 +460,6 @@ impl<'b> Scanner<'b, '_> {
                     _ => return Err(Malformed),
                 }
             }
-            if items.is_ok() {
-                self.walker.path.pop();
-            }
         }
         if let Err(Some(node)) = items {
             self.walker.mismatch(node, Observed { length: Some(length), ..Observed::of_type(JsonType::Array) }, None);
@@ -321,6 +470,7 @@ impl<'b> Scanner<'b, '_> {
 
     /// A string from its opening quote: where its content is, whether it has escapes
     /// (checked as serde_json checks an ignored string) or non-ASCII bytes.
+    #[inline(always)]
     fn string(&mut self) -> Step<Str> {
         let start = self.at + 1;
         let mut at = start;
@@ -386,13 +536,14 @@ impl<'b> Scanner<'b, '_> {
     /// integer that fits `u64`, or `i64` when negative; anything else is a number).
     /// `checked`: refuse what serde_json refuses when it parses the number (out of
     /// `f64` range), not only what it refuses when it ignores one.
+    #[inline]
     fn number(&mut self, checked: bool) -> Step<JsonType> {
         let start = self.at;
         let negative = self.peek() == Some(b'-');
         if negative {
             self.at += 1;
         }
-        let mut significand: Option<u64> = Some(0);
+        let first = self.at;
         match self.peek() {
             Some(b'0') => {
                 self.at += 1;
@@ -400,52 +551,59 @@ impl<'b> Scanner<'b, '_> {
                     return Err(Malformed);
                 }
             }
-            Some(b'1'..=b'9') => {
-                while let Some(digit @ b'0'..=b'9') = self.peek() {
-                    significand = significand.and_then(|s| s.checked_mul(10)?.checked_add(u64::from(digit - b'0')));
-                    self.at += 1;
-                }
-            }
+            Some(b'1'..=b'9') => self.digits()?,
             _ => return Err(Malformed),
         }
+        let integer = first..self.at;
         let mut fraction = false;
         if self.peek() == Some(b'.') {
             self.at += 1;
             self.digits()?;
             fraction = true;
         }
-        let mut exponent = false;
         if let Some(b'e' | b'E') = self.peek() {
             self.at += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.at += 1;
             }
             self.digits()?;
-            exponent = true;
+            // An `f64` to serde_json, which may be out of range.
+            if checked {
+                self.in_range(start)?;
+            }
+            return Ok(JsonType::Number);
         }
+        let digits = integer.len();
+        if digits < 19 {
+            // Fits `u64` and `i64` both; only `-0` is an `f64` to serde_json.
+            let zero = self.body.get(integer.start) == Some(&b'0');
+            return Ok(if fraction || negative && zero { JsonType::Number } else { JsonType::Integer });
+        }
+        // Long: serde_json keeps it an integer while it fits `u64` (`i64` when negative).
+        let significand = self
+            .body
+            .get(integer)
+            .unwrap_or_default()
+            .iter()
+            .try_fold(0u64, |n, &digit| n.checked_mul(10)?.checked_add(u64::from(digit.wrapping_sub(b'0'))));
         let Some(significand) = significand else {
-            // Past `u64`: serde_json makes it an `f64`, which may be out of range.
+            // Past `u64`: an `f64`, which may be out of range.
             if checked {
                 self.in_range(start)?;
             }
             return Ok(JsonType::Number);
         };
-        if exponent {
-            if checked {
-                self.in_range(start)?;
-            }
-            return Ok(JsonType::Number);
-        }
         Ok(match (fraction, negative) {
             (true, _) => JsonType::Number,
             (false, false) => JsonType::Integer,
-            // `-0` is an `f64` to serde_json, and so is anything below `i64::MIN`.
-            (false, true) if significand == 0 || significand > 1 << 63 => JsonType::Number,
+            // Below `i64::MIN` is an `f64` to serde_json.
+            (false, true) if significand > 1 << 63 => JsonType::Number,
             (false, true) => JsonType::Integer,
         })
     }
 
     /// One or more digits.
+    #[inline]
     fn digits(&mut self) -> Step {
         let first = self.at;
         while let Some(b'0'..=b'9') = self.peek() {
@@ -492,7 +650,7 @@ impl<'b> Scanner<'b, '_> {
                     let close = if object { b'}' } else { b']' };
                     if self.peek() != Some(close) {
                         if object {
-                            self.key()?;
+                            self.skipped_key()?;
                         }
                         continue;
                     }
@@ -509,7 +667,7 @@ impl<'b> Scanner<'b, '_> {
                     Some(b',') => {
                         self.at += 1;
                         if object {
-                            self.key()?;
+                            self.skipped_key()?;
                         }
                         break;
                     }
@@ -524,7 +682,7 @@ impl<'b> Scanner<'b, '_> {
     }
 
     /// A skipped object's key and its colon.
-    fn key(&mut self) -> Step {
+    fn skipped_key(&mut self) -> Step {
         self.expect(b'"')?;
         self.at -= 1;
         self.string()?;

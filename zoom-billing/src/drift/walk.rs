@@ -48,6 +48,7 @@ impl Walker {
         if ok { found } else { Vec::new() }
     }
 
+    #[inline]
     pub(crate) fn node(&self, index: u16) -> Option<&'static Node> {
         self.nodes.get(usize::from(index))
     }
@@ -113,6 +114,7 @@ impl Walker {
 
     /// The node that accepts a value of `json` type: `node` itself, or the first
     /// alternative of a `oneOf` that does. `Err` holds the node to report against.
+    #[inline]
     pub(crate) fn pick(&self, index: u16, json: JsonType, depth: usize) -> Result<&'static Node, &'static Node> {
         let Some(node) = self.node(index) else { return Err(&ANY) };
         if json == JsonType::Null && node.nullable {
@@ -197,16 +199,6 @@ impl Walker {
 }
 
 impl Walker {
-    /// Whether a string at node `index` needs its text: a type to report, an open enum
-    /// or a format to check. Other strings are only validated.
-    pub(crate) fn wants_text(&self, index: u16) -> bool {
-        match self.pick(index, JsonType::String, 0) {
-            Ok(Node { shape: Shape::String { format, values }, .. }) => format.is_some() || values.is_some(),
-            Ok(_) => false,
-            Err(_) => true,
-        }
-    }
-
     /// A property `name` that object `node` does not declare, with its value.
     pub(crate) fn unknown_property(&mut self, node: &'static Node, name: &str, value: &Value) {
         let raw = Raw {
@@ -255,14 +247,32 @@ pub(crate) fn required_bit(required: &[&str], name: &str) -> u64 {
 pub(crate) static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
 
 
-/// The declared property named `key` (bytes of a key as sent), and its node.
-pub(crate) fn property(properties: &'static [(&'static str, u16)], key: &[u8]) -> Option<(&'static str, u16)> {
+/// The position of the declared property named `key` (bytes of a key as sent).
+pub(crate) fn property(properties: &[(&'static str, u16)], key: &[u8]) -> Option<usize> {
     // Most objects have a few properties: comparing lengths first rejects nearly every
-    // candidate without a `memcmp` call (the profile's top cost with a binary search).
-    let found = if properties.len() <= 24 {
-        properties.iter().find(|(name, _)| name.len() == key.len() && name.as_bytes() == key)
+    // candidate without comparing bytes.
+    if properties.len() <= 24 {
+        properties.iter().position(|(name, _)| same(name.as_bytes(), key))
     } else {
-        properties.binary_search_by(|(name, _)| name.as_bytes().cmp(key)).ok().and_then(|i| properties.get(i))
-    };
-    found.copied()
+        properties.binary_search_by(|(name, _)| name.as_bytes().cmp(key)).ok()
+    }
+}
+
+/// `a == b`, without a `memcmp` call for the short strings keys and enum values are
+/// (the call was the top cost of key lookup in the profile).
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Two overlapping loads cover 8 to 16 bytes, and 4 to 8.
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+        bytes.get(at..).and_then(<[u8]>::first_chunk::<N>).copied()
+    }
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, a.len() - 4) == word::<4>(b, b.len() - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, a.len() - 8) == word::<8>(b, b.len() - 8),
+        _ => a == b,
+    }
 }
