@@ -123,12 +123,14 @@ fn paired_micro(rounds: usize, reps: u32) {
     let observe_time = common::median(times.iter().map(|t| t.1).collect());
     let drifted_time = common::median(times.iter().map(|t| t.2).collect());
     let check_time = common::median(times.iter().map(|t| t.3).collect());
+    println!("\ndrift paired, 1,000-invoice list ({} bytes), {rounds} alternated rounds x {reps} bodies:", body.len());
     println!(
-        "\ndrift paired, 1,000-invoice list ({} bytes), {rounds} alternated rounds x {reps} bodies:",
-        body.len()
+        "  decode {:.1} µs, observe {:.1} µs, observe_drifted {:.1} µs, off check {:.2} ns per body",
+        decode_time * 1e6,
+        observe_time * 1e6,
+        drifted_time * 1e6,
+        check_time * 1e9
     );
-    println!("  decode {:.1} µs, observe {:.1} µs, observe_drifted {:.1} µs, off check {:.2} ns per body",
-        decode_time * 1e6, observe_time * 1e6, drifted_time * 1e6, check_time * 1e9);
     println!("  observe/decode         {}   (goal < 0.20)", summary(on));
     println!("  observe_drifted/decode {}", summary(on_drifted));
     println!("  off check/decode       {:.2e} (goal: zero)", common::median(off));

@@ -1,5 +1,5 @@
 //! The serde-based walk that the byte scanner replaced, kept as the oracle the
-//! scanner is tested against (`scan::tests`): it reads JSON with serde_json's
+//! scanner is tested against (`scan_tests`): it reads JSON with serde_json's
 //! own parser and calls the same checks ([`Walker`]).
 
 use std::fmt;

@@ -7,7 +7,7 @@
 //! skipped without being checked. It accepts exactly what the serde walker it
 //! replaced accepted (serde_json's grammar, its nesting limit, its string and
 //! number validation where values were parsed, its laxer skipping where they
-//! were ignored): `scan::tests` holds both to the same findings, and
+//! were ignored): `scan_tests` holds both to the same findings, and
 //! malformed JSON yields none.
 //!
 //! Robust by construction: every read is bounds-checked (`get`), every loop
@@ -124,7 +124,9 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 fn specials(word: u64) -> u64 {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
-    (quote.wrapping_sub(ONES) & !quote | backslash.wrapping_sub(ONES) & !backslash | word.wrapping_sub(ONES * 0x20) & !word)
+    (quote.wrapping_sub(ONES) & !quote
+        | backslash.wrapping_sub(ONES) & !backslash
+        | word.wrapping_sub(ONES * 0x20) & !word)
         & HIGH
 }
 
@@ -536,7 +538,7 @@ impl<'b> Scanner<'b, '_> {
     /// integer that fits `u64`, or `i64` when negative; anything else is a number).
     /// `checked`: refuse what serde_json refuses when it parses the number (out of
     /// `f64` range), not only what it refuses when it ignores one.
-    #[inline]
+    #[inline(always)]
     fn number(&mut self, checked: bool) -> Step<JsonType> {
         let start = self.at;
         let negative = self.peek() == Some(b'-');

@@ -27,9 +27,17 @@ static TEST_NODES: [Node; 12] = [
     Node { at: "/t/due", nullable: false, shape: Shape::String { format: Some(StringFormat::Date), values: None } },
     Node { at: "/t/id", nullable: false, shape: Shape::OneOf(&[8, 9]) },
     Node { at: "/t/kind", nullable: false, shape: Shape::String { format: None, values: Some(&["a", "b\"c"]) } },
-    Node { at: "/t/meta", nullable: false, shape: Shape::Object { properties: &[("x", 10)], required: &[], open: true } },
+    Node {
+        at: "/t/meta",
+        nullable: false,
+        shape: Shape::Object { properties: &[("x", 10)], required: &[], open: true },
+    },
     Node { at: "/t/n", nullable: true, shape: Shape::Number },
-    Node { at: "/t/when", nullable: false, shape: Shape::String { format: Some(StringFormat::DateTime), values: None } },
+    Node {
+        at: "/t/when",
+        nullable: false,
+        shape: Shape::String { format: Some(StringFormat::DateTime), values: None },
+    },
     Node { at: "/t/id/0", nullable: false, shape: Shape::Integer },
     Node { at: "/t/id/1", nullable: false, shape: Shape::String { format: None, values: None } },
     Node { at: "/t/meta/x", nullable: false, shape: Shape::Boolean },
@@ -133,8 +141,12 @@ impl Gen {
                 }
                 let texts = match format {
                     Some(StringFormat::Date) => &["2020-08-07", "2020-13-01", "08/07/2020", "2020-08-07T10:00:00Z"][..],
-                    Some(StringFormat::DateTime) => &["2020-08-07T10:00:00Z", "2020-08-07T10:00:00+02:00", "2020-08-07"][..],
-                    None => &["Paid", "Net 30", "jane@example.com", "x\u{1F600}y", "tab\there", "q6gBJVO5TzexKYTb_I2rpg"][..],
+                    Some(StringFormat::DateTime) => {
+                        &["2020-08-07T10:00:00Z", "2020-08-07T10:00:00+02:00", "2020-08-07"][..]
+                    }
+                    None => {
+                        &["Paid", "Net 30", "jane@example.com", "x\u{1F600}y", "tab\there", "q6gBJVO5TzexKYTb_I2rpg"][..]
+                    }
                 };
                 Value::String(texts[self.below(texts.len())].to_owned())
             }

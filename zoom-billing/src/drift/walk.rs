@@ -246,7 +246,6 @@ pub(crate) fn required_bit(required: &[&str], name: &str) -> u64 {
 /// What an unchecked or unknown node stands for.
 pub(crate) static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
 
-
 /// The position of the declared property named `key` (bytes of a key as sent).
 pub(crate) fn property(properties: &[(&'static str, u16)], key: &[u8]) -> Option<usize> {
     // Most objects have a few properties: comparing lengths first rejects nearly every
