@@ -57,9 +57,32 @@ impl Walker {
         let mut pointer = String::new();
         for segment in self.path.iter().copied().chain(last) {
             pointer.push('/');
-            pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            for c in segment.chars() {
+                match c {
+                    '~' => pointer.push_str("~0"),
+                    '/' => pointer.push_str("~1"),
+                    c => pointer.push(c),
+                }
+            }
         }
         pointer
+    }
+
+    /// Count a sighting of a finding this body already has, if it has it: a list
+    /// drifted on every item then costs a comparison per item, not a new finding
+    /// built and thrown away. (`record` would merge it the same way.)
+    fn again(&mut self, kind: FindingKind, schema: &str, value: Option<&str>, last: Option<&str>) -> bool {
+        let path = &self.path;
+        let same = self.found.iter_mut().find(|f| {
+            f.kind == kind && f.schema == schema && f.value.as_deref() == value && is_pointer(&f.pointer, path, last)
+        });
+        match same {
+            Some(same) => {
+                same.count += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn record(&mut self, raw: Raw) {
@@ -75,6 +98,9 @@ impl Walker {
     }
 
     pub(crate) fn mismatch(&mut self, node: &'static Node, observed: Observed, sample: Option<Value>) {
+        if self.again(FindingKind::TypeDiffers, node.at, None, None) {
+            return;
+        }
         let raw = Raw {
             kind: FindingKind::TypeDiffers,
             pointer: self.pointer(None),
@@ -161,24 +187,27 @@ impl Walker {
         if let Some(values) = values
             && !values.contains(&text)
         {
-            let raw = Raw {
-                kind: FindingKind::UnlistedValue,
-                pointer: self.pointer(None),
-                schema: node.at,
-                expected: None,
-                observed: Observed::of_str(text),
-                value: Some(privacy::enum_value(text)),
-                sample: None,
-                count: 1,
-            };
-            self.record(raw);
+            let value = privacy::enum_value(text);
+            if !self.again(FindingKind::UnlistedValue, node.at, Some(&value), None) {
+                let raw = Raw {
+                    kind: FindingKind::UnlistedValue,
+                    pointer: self.pointer(None),
+                    schema: node.at,
+                    expected: None,
+                    observed: Observed::of_str(text),
+                    value: Some(value),
+                    sample: None,
+                    count: 1,
+                };
+                self.record(raw);
+            }
         }
         let (ok, name) = match format {
             None => return,
             Some(StringFormat::Date) => (privacy::is_date(text), "date"),
             Some(StringFormat::DateTime) => (privacy::is_date_time(text), "date-time"),
         };
-        if !ok {
+        if !ok && !self.again(FindingKind::FormatDiffers, node.at, None, None) {
             let raw = Raw {
                 kind: FindingKind::FormatDiffers,
                 pointer: self.pointer(None),
@@ -201,6 +230,9 @@ impl Walker {
 impl Walker {
     /// A property `name` that object `node` does not declare, with its value.
     pub(crate) fn unknown_property(&mut self, node: &'static Node, name: &str, value: &Value) {
+        if self.again(FindingKind::UnknownProperty, node.at, None, Some(name)) {
+            return;
+        }
         let raw = Raw {
             kind: FindingKind::UnknownProperty,
             pointer: self.pointer(Some(name)),
@@ -218,7 +250,7 @@ impl Walker {
     /// over the first 64 of `required`).
     pub(crate) fn missing_required(&mut self, node: &'static Node, required: &'static [&'static str], seen: u64) {
         for (i, name) in required.iter().enumerate().take(64) {
-            if seen & (1 << i) == 0 {
+            if seen & (1 << i) == 0 && !self.again(FindingKind::MissingRequired, node.at, None, Some(name)) {
                 let raw = Raw {
                     kind: FindingKind::MissingRequired,
                     pointer: self.pointer(Some(name)),
@@ -233,6 +265,25 @@ impl Walker {
             }
         }
     }
+}
+
+/// Whether `pointer` is the one `Walker::pointer` would write for `path` and `last`.
+fn is_pointer(pointer: &str, path: &[&str], last: Option<&str>) -> bool {
+    let mut rest = pointer.as_bytes();
+    for segment in path.iter().copied().chain(last) {
+        let Some(after) = rest.strip_prefix(b"/") else { return false };
+        rest = after;
+        for byte in segment.as_bytes() {
+            let written: &[u8] = match byte {
+                b'~' => b"~0",
+                b'/' => b"~1",
+                other => std::slice::from_ref(other),
+            };
+            let Some(after) = rest.strip_prefix(written) else { return false };
+            rest = after;
+        }
+    }
+    rest.is_empty()
 }
 
 /// The bit of `name` in a required-properties bit set (`0` past the 64th).
