@@ -58,8 +58,10 @@ struct Str {
     ascii: bool,
 }
 
+/// The scan's state: the body, where it is, the walker that checks and records.
 struct Scanner<'b, 'w> {
     body: &'b [u8],
+    /// The next byte to read.
     at: usize,
     /// Containers open on the walked path (and inside a `Skip::Value`).
     depth: usize,
@@ -177,11 +179,11 @@ impl<'b> Scanner<'b, '_> {
 
     /// One value at schema node `index`, checked. Scalars are handled here, inline in
     /// the loop over an object's entries; containers out of line.
-    #[inline(always)]
     ///
     /// `segment` is the value's last path segment (its property's name, `*` for an
     /// item), pushed on the walker's path only when a check records something or the
     /// value is a container: most scalars never touch the path.
+    #[inline(always)]
     fn value(&mut self, index: u16, segment: Option<&'static str>) -> Step {
         if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.whitespace();
