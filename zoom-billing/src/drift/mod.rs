@@ -16,7 +16,12 @@
 //! [`DriftOptions::max_findings`].
 
 mod finding;
+#[cfg(test)]
+mod oracle;
 pub mod privacy;
+mod scan;
+#[cfg(test)]
+mod scan_tests;
 /// The compiled form of the spec's response schemas, as codegen writes it into
 /// `generated/schemas.rs`: a flat table of nodes that refer to each other by
 /// index. A `$ref` is one node shared by every place that uses it and a

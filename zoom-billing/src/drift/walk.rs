@@ -1,12 +1,8 @@
-//! One pass over a JSON body, driven by the compiled schema: serde events
-//! are checked as they are parsed, so no `serde_json::Value` is built for the
-//! parts the spec knows (only an unknown property's value is kept, to
-//! describe its shape). Keys are looked up in the schema's sorted property
-//! list without being copied.
+//! The checks of one body against the compiled schema, and what they found.
+//! The byte scanner ([`super::scan`]) reads the body and calls them; under
+//! `cfg(test)` the serde-based walker it replaced calls the very same checks,
+//! so the two can only differ in how they read JSON.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::finding::FindingKind;
@@ -14,7 +10,7 @@ use super::privacy::{self, JsonType, Observed};
 use super::schema::{Node, Shape, StringFormat};
 
 /// One finding in one body, before it is merged into the observer's store.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Raw {
     pub(crate) kind: FindingKind,
     pub(crate) pointer: String,
@@ -29,9 +25,9 @@ pub(crate) struct Raw {
 /// The walk's state: the schema, where we are, what was found.
 pub(crate) struct Walker {
     nodes: &'static [Node],
-    samples: bool,
+    pub(crate) samples: bool,
     /// Path segments from the root: property names from the schema, `*` for array items.
-    path: Vec<&'static str>,
+    pub(crate) path: Vec<&'static str>,
     pub(crate) found: Vec<Raw>,
 }
 
@@ -46,26 +42,50 @@ impl Walker {
     /// Walk `body` from node `root`; on malformed JSON the findings are dropped (the
     /// generated decode reports the error).
     pub(crate) fn walk(&mut self, root: u16, body: &[u8]) -> Vec<Raw> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let ok = Walk { walker: self, node: root }.deserialize(&mut de).is_ok() && de.end().is_ok();
+        let ok = super::scan::scan(self, root, body);
+        self.path.clear();
         let found = std::mem::take(&mut self.found);
         if ok { found } else { Vec::new() }
     }
 
-    fn node(&self, index: u16) -> Option<&'static Node> {
+    #[inline]
+    pub(crate) fn node(&self, index: u16) -> Option<&'static Node> {
         self.nodes.get(usize::from(index))
     }
 
-    fn pointer(&self, last: Option<&str>) -> String {
+    pub(crate) fn pointer(&self, last: Option<&str>) -> String {
         let mut pointer = String::new();
         for segment in self.path.iter().copied().chain(last) {
             pointer.push('/');
-            pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            for c in segment.chars() {
+                match c {
+                    '~' => pointer.push_str("~0"),
+                    '/' => pointer.push_str("~1"),
+                    c => pointer.push(c),
+                }
+            }
         }
         pointer
     }
 
-    fn record(&mut self, raw: Raw) {
+    /// Count a sighting of a finding this body already has, if it has it: a list
+    /// drifted on every item then costs a comparison per item, not a new finding
+    /// built and thrown away. (`record` would merge it the same way.)
+    fn again(&mut self, kind: FindingKind, schema: &str, value: Option<&str>, last: Option<&str>) -> bool {
+        let path = &self.path;
+        let same = self.found.iter_mut().find(|f| {
+            f.kind == kind && f.schema == schema && f.value.as_deref() == value && is_pointer(&f.pointer, path, last)
+        });
+        match same {
+            Some(same) => {
+                same.count += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn record(&mut self, raw: Raw) {
         if let Some(same) = self
             .found
             .iter_mut()
@@ -77,7 +97,10 @@ impl Walker {
         }
     }
 
-    fn mismatch(&mut self, node: &'static Node, observed: Observed, sample: Option<Value>) {
+    pub(crate) fn mismatch(&mut self, node: &'static Node, observed: Observed, sample: Option<Value>) {
+        if self.again(FindingKind::TypeDiffers, node.at, None, None) {
+            return;
+        }
         let raw = Raw {
             kind: FindingKind::TypeDiffers,
             pointer: self.pointer(None),
@@ -117,7 +140,8 @@ impl Walker {
 
     /// The node that accepts a value of `json` type: `node` itself, or the first
     /// alternative of a `oneOf` that does. `Err` holds the node to report against.
-    fn pick(&self, index: u16, json: JsonType, depth: usize) -> Result<&'static Node, &'static Node> {
+    #[inline]
+    pub(crate) fn pick(&self, index: u16, json: JsonType, depth: usize) -> Result<&'static Node, &'static Node> {
         let Some(node) = self.node(index) else { return Err(&ANY) };
         if json == JsonType::Null && node.nullable {
             return Ok(&ANY);
@@ -144,14 +168,14 @@ impl Walker {
         if accepts { Ok(node) } else { Err(node) }
     }
 
-    fn scalar(&mut self, index: u16, json: JsonType, sample: impl FnOnce() -> Value) {
+    pub(crate) fn scalar(&mut self, index: u16, json: JsonType, sample: impl FnOnce() -> Value) {
         if let Err(node) = self.pick(index, json, 0) {
             let sample = self.samples.then(sample);
             self.mismatch(node, Observed::of_type(json), sample);
         }
     }
 
-    fn string(&mut self, index: u16, text: &str) {
+    pub(crate) fn string(&mut self, index: u16, text: &str) {
         let node = match self.pick(index, JsonType::String, 0) {
             Ok(node) => node,
             Err(node) => {
@@ -163,24 +187,27 @@ impl Walker {
         if let Some(values) = values
             && !values.contains(&text)
         {
-            let raw = Raw {
-                kind: FindingKind::UnlistedValue,
-                pointer: self.pointer(None),
-                schema: node.at,
-                expected: None,
-                observed: Observed::of_str(text),
-                value: Some(privacy::enum_value(text)),
-                sample: None,
-                count: 1,
-            };
-            self.record(raw);
+            let value = privacy::enum_value(text);
+            if !self.again(FindingKind::UnlistedValue, node.at, Some(&value), None) {
+                let raw = Raw {
+                    kind: FindingKind::UnlistedValue,
+                    pointer: self.pointer(None),
+                    schema: node.at,
+                    expected: None,
+                    observed: Observed::of_str(text),
+                    value: Some(value),
+                    sample: None,
+                    count: 1,
+                };
+                self.record(raw);
+            }
         }
         let (ok, name) = match format {
             None => return,
             Some(StringFormat::Date) => (privacy::is_date(text), "date"),
             Some(StringFormat::DateTime) => (privacy::is_date_time(text), "date-time"),
         };
-        if !ok {
+        if !ok && !self.again(FindingKind::FormatDiffers, node.at, None, None) {
             let raw = Raw {
                 kind: FindingKind::FormatDiffers,
                 pointer: self.pointer(None),
@@ -200,153 +227,33 @@ impl Walker {
     }
 }
 
-/// What an unchecked or unknown node stands for.
-static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
-
-/// The seed for one value at one schema node.
-struct Walk<'w> {
-    walker: &'w mut Walker,
-    node: u16,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Boolean, || Value::Bool(v));
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Integer, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Integer, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Number, || Value::from(v));
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.walker.string(self.node, v);
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.walker.scalar(self.node, JsonType::Null, || Value::Null);
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.visit_unit()
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let walker = self.walker;
-        match walker.pick(self.node, JsonType::Array, 0) {
-            Ok(Node { shape: Shape::Array { items }, .. }) => {
-                walker.path.push("*");
-                let mut result = Ok(());
-                loop {
-                    match seq.next_element_seed(Walk { walker: &mut *walker, node: *items }) {
-                        Ok(Some(())) => {}
-                        Ok(None) => break,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                walker.path.pop();
-                result
-            }
-            Ok(_) => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(())
-            }
-            Err(node) => {
-                let mut length = 0;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    length += 1;
-                }
-                walker.mismatch(node, Observed { length: Some(length), ..Observed::of_type(JsonType::Array) }, None);
-                Ok(())
-            }
+impl Walker {
+    /// A property `name` that object `node` does not declare, with its value.
+    pub(crate) fn unknown_property(&mut self, node: &'static Node, name: &str, value: &Value) {
+        if self.again(FindingKind::UnknownProperty, node.at, None, Some(name)) {
+            return;
         }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let walker = self.walker;
-        let (node, properties, required, open) = match walker.pick(self.node, JsonType::Object, 0) {
-            Ok(node @ Node { shape: Shape::Object { properties, required, open }, .. }) => {
-                (node, *properties, *required, *open)
-            }
-            Ok(_) => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                return Ok(());
-            }
-            Err(node) => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                walker.mismatch(node, Observed::of_type(JsonType::Object), None);
-                return Ok(());
-            }
+        let raw = Raw {
+            kind: FindingKind::UnknownProperty,
+            pointer: self.pointer(Some(name)),
+            schema: node.at,
+            expected: None,
+            observed: Observed::of_value(value),
+            value: None,
+            sample: self.samples.then(|| privacy::redact(value, Some(name))),
+            count: 1,
         };
-        // Required properties seen, as a bit set (the first 64 are tracked).
-        let mut seen: u64 = 0;
-        while let Some(key) = map.next_key_seed(KeySeed { properties })? {
-            match key {
-                Key::Known(name, child) => {
-                    if !required.is_empty()
-                        && let Some(i) = required.iter().position(|r| *r == name)
-                        && i < 64
-                    {
-                        seen |= 1 << i;
-                    }
-                    walker.path.push(name);
-                    let result = map.next_value_seed(Walk { walker: &mut *walker, node: child });
-                    walker.path.pop();
-                    result?;
-                }
-                Key::Unknown(name) if !open => {
-                    let value: Value = map.next_value()?;
-                    let raw = Raw {
-                        kind: FindingKind::UnknownProperty,
-                        pointer: walker.pointer(Some(&name)),
-                        schema: node.at,
-                        expected: None,
-                        observed: Observed::of_value(&value),
-                        value: None,
-                        sample: walker.samples.then(|| privacy::redact(&value, Some(&name))),
-                        count: 1,
-                    };
-                    walker.record(raw);
-                }
-                Key::Unknown(_) => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
+        self.record(raw);
+    }
+
+    /// The end of object `node`: its required properties not in `seen` (a bit set
+    /// over the first 64 of `required`).
+    pub(crate) fn missing_required(&mut self, node: &'static Node, required: &'static [&'static str], seen: u64) {
         for (i, name) in required.iter().enumerate().take(64) {
-            if seen & (1 << i) == 0 {
+            if seen & (1 << i) == 0 && !self.again(FindingKind::MissingRequired, node.at, None, Some(name)) {
                 let raw = Raw {
                     kind: FindingKind::MissingRequired,
-                    pointer: walker.pointer(Some(name)),
+                    pointer: self.pointer(Some(name)),
                     schema: node.at,
                     expected: None,
                     observed: Observed::of_type(JsonType::Object),
@@ -354,48 +261,68 @@ impl<'de> Visitor<'de> for Walk<'_> {
                     sample: None,
                     count: 1,
                 };
-                walker.record(raw);
+                self.record(raw);
             }
         }
-        Ok(())
     }
 }
 
-/// An object key: a declared property (its static name and node) or an unknown one.
-enum Key {
-    Known(&'static str, u16),
-    Unknown(String),
+/// Whether `pointer` is the one `Walker::pointer` would write for `path` and `last`.
+fn is_pointer(pointer: &str, path: &[&str], last: Option<&str>) -> bool {
+    let mut rest = pointer.as_bytes();
+    for segment in path.iter().copied().chain(last) {
+        let Some(after) = rest.strip_prefix(b"/") else { return false };
+        rest = after;
+        for byte in segment.as_bytes() {
+            let written: &[u8] = match byte {
+                b'~' => b"~0",
+                b'/' => b"~1",
+                other => std::slice::from_ref(other),
+            };
+            let Some(after) = rest.strip_prefix(written) else { return false };
+            rest = after;
+        }
+    }
+    rest.is_empty()
 }
 
-struct KeySeed {
-    properties: &'static [(&'static str, u16)],
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
-        deserializer.deserialize_str(self)
+/// The bit of `name` in a required-properties bit set (`0` past the 64th).
+pub(crate) fn required_bit(required: &[&str], name: &str) -> u64 {
+    match required.iter().position(|r| *r == name) {
+        Some(i) if i < 64 => 1 << i,
+        _ => 0,
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key;
+/// What an unchecked or unknown node stands for.
+pub(crate) static ANY: Node = Node { at: "", nullable: true, shape: Shape::Any };
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+/// The position of the declared property named `key` (bytes of a key as sent).
+pub(crate) fn property(properties: &[(&'static str, u16)], key: &[u8]) -> Option<usize> {
+    // Most objects have a few properties: comparing lengths first rejects nearly every
+    // candidate without comparing bytes.
+    if properties.len() <= 24 {
+        properties.iter().position(|(name, _)| same(name.as_bytes(), key))
+    } else {
+        properties.binary_search_by(|(name, _)| name.as_bytes().cmp(key)).ok()
     }
+}
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        // Most objects have a few properties: comparing lengths first rejects nearly every
-        // candidate without a `memcmp` call (the profile's top cost with a binary search).
-        let found = if self.properties.len() <= 24 {
-            self.properties.iter().find(|(name, _)| name.len() == v.len() && name.as_bytes() == v.as_bytes())
-        } else {
-            self.properties.binary_search_by(|(name, _)| (*name).cmp(v)).ok().and_then(|i| self.properties.get(i))
-        };
-        Ok(match found {
-            Some(&(name, node)) => Key::Known(name, node),
-            None => Key::Unknown(v.to_owned()),
-        })
+/// `a == b`, without a `memcmp` call for the short strings keys and enum values are
+/// (the call was the top cost of key lookup in the profile).
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Two overlapping loads cover 8 to 16 bytes, and 4 to 8.
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+        bytes.get(at..).and_then(<[u8]>::first_chunk::<N>).copied()
+    }
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, a.len() - 4) == word::<4>(b, b.len() - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, a.len() - 8) == word::<8>(b, b.len() - 8),
+        _ => a == b,
     }
 }
