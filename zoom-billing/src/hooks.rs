@@ -10,6 +10,7 @@
 //! pipeline as a typed error: nothing typed travels through progenitor's
 //! error type.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -65,9 +66,10 @@ impl Attempt {
         Arc::new(Attempt { operation, max_wait, sent_at: OnceLock::new(), state: Mutex::new(AttemptState::default()) })
     }
 
-    /// Run `future` (progenitor's `send()`) as this attempt.
-    pub(crate) async fn scope<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        ATTEMPT.scope(Arc::clone(self), future).await
+    /// Run `future` (progenitor's `send()`, pinned by the caller so that it is
+    /// not moved again) as this attempt.
+    pub(crate) fn scope<F: Future>(self: &Arc<Self>, future: Pin<&mut F>) -> impl Future<Output = F::Output> {
+        ATTEMPT.scope(Arc::clone(self), future)
     }
 
     pub(crate) fn sent_at(&self) -> Option<Instant> {
