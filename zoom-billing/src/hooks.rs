@@ -137,14 +137,18 @@ impl ClientHooks<ClientState> for RawClient {
             drift.observe(attempt.operation, &bytes);
             return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
         }
-        let streamed = status.is_success() && kind == ResponseKind::Binary;
-        Ok(rewrap(response, |body| {
-            if streamed {
-                reqwest::Body::wrap(IdleTimeout::new(body, limits.idle_timeout))
-            } else {
-                reqwest::Body::wrap(Capped::new(body, limits.max_body_size))
-            }
-        }))
+        if status.is_success() && kind == ResponseKind::Binary {
+            let idle = limits.idle_timeout;
+            return Ok(rewrap(response, |body| reqwest::Body::wrap(IdleTimeout::new(body, idle))));
+        }
+        // The size is exact only when the body has a `Content-Length` (never for a body reqwest
+        // decompresses), and hyper then reads no more than that: such a body within the cap
+        // needs no counting wrapper, which saves rebuilding the response on every call.
+        if response.content_length().is_some_and(|length| length <= limits.max_body_size) {
+            return Ok(response);
+        }
+        let max = limits.max_body_size;
+        Ok(rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max))))
     }
 }
 
@@ -164,9 +168,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     ticket.wait().await;
     let pacing_wait = queued.elapsed();
     let token = runtime.auth.access_token().await.map_err(|source| Error::Auth { operation, source })?;
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
-    value.set_sensitive(true);
+    let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     request.headers_mut().insert(AUTHORIZATION, value);
     ticket.charge()?;
     let mut state = attempt.state();
@@ -195,10 +197,21 @@ fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest
     Response::from(http::Response::from_parts(parts, body))
 }
 
+/// `Bearer <token>`, marked sensitive, built in one buffer that the header value then keeps.
+fn bearer(token: &SecretString) -> Result<HeaderValue, reqwest::header::InvalidHeaderValue> {
+    let secret = token.expose_secret().as_bytes();
+    let mut value = Vec::with_capacity(7 + secret.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(secret);
+    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(value))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// The value of `{name}` in `path`, matched against `template`.
 fn path_param(template: &str, path: &str, name: &str) -> Option<String> {
-    let wanted = format!("{{{name}}}");
-    let index = template.trim_matches('/').split('/').position(|s| s == wanted)?;
+    let is_wanted = |segment: &str| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name);
+    let index = template.trim_matches('/').split('/').position(is_wanted)?;
     path.trim_matches('/').split('/').nth(index).map(str::to_owned)
 }
 
@@ -211,5 +224,14 @@ mod tests {
         let t = "/accounts/{accountId}/billing/invoices/{invoiceId}";
         assert_eq!(path_param(t, "/accounts/sub-1/billing/invoices/x", "accountId").as_deref(), Some("sub-1"));
         assert_eq!(path_param("/accounts/billing/renewals", "/accounts/billing/renewals", "accountId"), None);
+        assert_eq!(path_param("/accounts/{accountIds}/x", "/accounts/a/x", "accountId"), None);
+    }
+
+    #[test]
+    fn the_bearer_header_is_sensitive_and_refuses_a_newline() {
+        let value = bearer(&SecretString::from("tok-1")).unwrap();
+        assert_eq!(value.as_bytes(), b"Bearer tok-1");
+        assert!(value.is_sensitive());
+        assert!(bearer(&SecretString::from("tok\n1")).is_err());
     }
 }
