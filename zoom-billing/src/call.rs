@@ -8,7 +8,7 @@
 //! sends exactly what the first attempt did.
 
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -92,20 +92,22 @@ type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
 
 /// Run a call: `attempt` sends one clone of the request; `empty` builds the
 /// value of an operation whose success has no body (any 2xx then counts).
-pub(crate) async fn run<T, F, Fut>(
-    client: &crate::Client,
+pub(crate) fn run<'a, T, F, Fut>(
+    client: &'a crate::Client,
     operation: Operation,
-    options: &CallOptions,
+    options: &'a CallOptions,
     empty: Option<fn() -> T>,
     attempt: F,
-) -> Result<ResponseValue<T>>
+) -> impl Future<Output = Result<ResponseValue<T>>> + 'a
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = RawResult<T>>,
+    T: 'a,
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = RawResult<T>> + 'a,
 {
     // Boxed: the pipeline is a large state machine, which would otherwise be
-    // moved with every future that holds a `send()`.
-    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt)).await
+    // moved with every future that holds a `send()`. Not an `async fn`, so that
+    // the value does not pass through one more future on its way out.
+    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt))
 }
 
 async fn pipeline<T, F, Fut>(
@@ -133,7 +135,9 @@ where
             // each move of it (into a scope, into a timeout) would copy it.
             let outcome = {
                 let future = pin!(attempt());
-                with_deadline(&scope, timeout, scope.scope(future)).await
+                let scoped = pin!(scope.scope(future));
+                let timer = pin!(None);
+                with_deadline(&scope, timeout, scoped, timer).await
             };
             // A success leaves at once. Anything else is handled in a boxed future: the
             // value can be kilobytes, and every call's state need not hold room for the
@@ -315,12 +319,17 @@ impl<T> Failed<'_, T> {
 
 /// Poll `future` until it completes or, once the request has been sent, its
 /// timeout runs out (`None`). Waiting for a turn or a token is not timed. The
-/// timer is only made when the request is sent.
-async fn with_deadline<F: Future>(attempt: &Attempt, timeout: Duration, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut sleep = pin!(None::<tokio::time::Sleep>);
+/// `timer` is only made when the request is sent. Not an `async fn`: the
+/// caller pins everything, so nothing large is moved and the value passes
+/// through no extra future.
+fn with_deadline<'a, F: Future>(
+    attempt: &'a Attempt,
+    timeout: Duration,
+    mut future: Pin<&'a mut F>,
+    mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
+) -> impl Future<Output = Option<F::Output>> + 'a {
     let mut armed = false;
-    poll_fn(|cx| {
+    poll_fn(move |cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
@@ -328,17 +337,16 @@ async fn with_deadline<F: Future>(attempt: &Attempt, timeout: Duration, future: 
             armed = true;
             // A deadline too far to represent never comes: no timer.
             if let Some(deadline) = sent_at.checked_add(timeout) {
-                sleep.set(Some(tokio::time::sleep_until(deadline)));
+                timer.set(Some(tokio::time::sleep_until(deadline)));
             }
         }
-        if let Some(sleep) = sleep.as_mut().as_pin_mut()
+        if let Some(sleep) = timer.as_mut().as_pin_mut()
             && sleep.poll(cx).is_ready()
         {
             return Poll::Ready(None);
         }
         Poll::Pending
     })
-    .await
 }
 
 /// What the pipeline does after an attempt.
