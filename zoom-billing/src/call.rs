@@ -126,31 +126,33 @@ where
     let span = observe::call_span(meta);
     let started = Instant::now();
     let mut calls = Calls { attempts: 0, retries: 0, renewed: false, retry: options.retry.unwrap_or(runtime.retry) };
-    let result = async {
-        loop {
-            calls.attempts += 1;
-            observe::record_attempt(calls.attempts);
-            let scope = Attempt::new(operation, options.max_wait);
-            // Pinned here once and passed on by reference: progenitor's future is large, and
-            // each move of it (into a scope, into a timeout) would copy it.
-            let outcome = {
-                let future = pin!(attempt());
-                let scoped = pin!(scope.scope(future));
-                let timer = pin!(None);
-                with_deadline(&scope, timeout, scoped, timer).await
-            };
-            // A success leaves at once. Anything else is handled in a boxed future: the
-            // value can be kilobytes, and every call's state need not hold room for the
-            // failure path's copies of it.
-            let outcome = match outcome {
-                Some(Ok(value)) => {
-                    let (answer, tracking_id, pacing_wait) = {
-                        let mut state = scope.state();
-                        (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
-                    };
-                    let sent_at = scope.sent_at();
-                    drop(scope);
-                    if let Some(observer) = &runtime.observer {
+    // The span is entered around each poll of an attempt and around the pipeline's own
+    // records, as `Instrumented` would, without wrapping the loop in one more future.
+    let result = loop {
+        calls.attempts += 1;
+        span.in_scope(|| observe::record_attempt(calls.attempts));
+        let scope = Attempt::new(operation, options.max_wait);
+        // Pinned here once and passed on by reference: progenitor's future is large, and
+        // each move of it (into a scope, into a timeout) would copy it.
+        let outcome = {
+            let future = pin!(attempt());
+            let scoped = pin!(scope.scope(future));
+            let timer = pin!(None);
+            with_deadline(&span, &scope, timeout, scoped, timer).await
+        };
+        // A success leaves at once. Anything else is handled in a boxed future: the
+        // value can be kilobytes, and every call's state need not hold room for the
+        // failure path's copies of it.
+        let outcome = match outcome {
+            Some(Ok(value)) => {
+                let (answer, tracking_id, pacing_wait) = {
+                    let mut state = scope.state();
+                    (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
+                };
+                let sent_at = scope.sent_at();
+                drop(scope);
+                if let Some(observer) = &runtime.observer {
+                    span.in_scope(|| {
                         observer.on_attempt(&AttemptEvent {
                             operation,
                             attempt: calls.attempts,
@@ -160,20 +162,18 @@ where
                             pacing_wait,
                             retry_in: None,
                             error: None,
-                        });
-                    }
-                    return Ok(value);
+                        })
+                    });
                 }
-                outcome => outcome,
-            };
-            let failed = Failed { runtime, operation, empty, timeout, scope };
-            if let Some(result) = Box::pin(failed.next(outcome, &mut calls)).await {
-                return result;
+                break Ok(value);
             }
+            outcome => outcome,
+        };
+        let failed = Failed { runtime, operation, empty, timeout, scope };
+        if let Some(result) = Box::pin(failed.next(outcome, &mut calls).instrument(span.clone())).await {
+            break result;
         }
-    }
-    .instrument(span.clone())
-    .await;
+    };
     observe::record_done(&span, started.elapsed(), &result);
     result
 }
@@ -317,12 +317,13 @@ impl<T> Failed<'_, T> {
     }
 }
 
-/// Poll `future` until it completes or, once the request has been sent, its
-/// timeout runs out (`None`). Waiting for a turn or a token is not timed. The
-/// `timer` is only made when the request is sent. Not an `async fn`: the
-/// caller pins everything, so nothing large is moved and the value passes
-/// through no extra future.
+/// Poll `future`, inside the call's `span`, until it completes or, once the
+/// request has been sent, its timeout runs out (`None`). Waiting for a turn
+/// or a token is not timed. The `timer` is only made when the request is
+/// sent. Not an `async fn`: the caller pins everything, so nothing large is
+/// moved and the value passes through no extra future.
 fn with_deadline<'a, F: Future>(
+    span: &'a tracing::Span,
     attempt: &'a Attempt,
     timeout: Duration,
     mut future: Pin<&'a mut F>,
@@ -330,6 +331,7 @@ fn with_deadline<'a, F: Future>(
 ) -> impl Future<Output = Option<F::Output>> + 'a {
     let mut armed = false;
     poll_fn(move |cx| {
+        let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
