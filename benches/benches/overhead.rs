@@ -10,7 +10,8 @@
 //! median per-round ratio. Goals: latency ratio at most 1.05, throughput ratio at least 0.95.
 //!
 //! `cargo bench -p zoom-billing-benches --bench overhead` (`ZOOM_BENCH_CASES=plan_usage` runs one case;
-//! a criterion filter that matches nothing, e.g. `-- paired`, runs the paired ratios only)
+//! a criterion filter that matches nothing, e.g. `-- paired`, runs the paired ratios only;
+//! `ZOOM_BENCH_PROFILE=zoom-billing` or `=reqwest` runs one variant alone, for a profiler)
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -224,9 +225,29 @@ fn paired(server: &common::Server, rt: &tokio::runtime::Runtime, rounds: usize) 
     );
 }
 
+/// `ZOOM_BENCH_PROFILE=zoom-billing` (or `reqwest`): only that variant, 64 calls at a time on the
+/// cases `ZOOM_BENCH_CASES` names, for `ZOOM_BENCH_ROUNDS` batches, so that a profiler's samples
+/// all belong to one side. Prints the mean wall time of a batch.
+fn profile(server: &common::Server, rt: &tokio::runtime::Runtime, variant: &str, rounds: usize) {
+    for case in cases() {
+        let (zb, raw) = clients(server, case);
+        let wall = match variant {
+            "zoom-billing" => rt.block_on(run(&zb, 64 * rounds, 64)).0,
+            "reqwest" => rt.block_on(run(&raw, 64 * rounds, 64)).0,
+            other => panic!("ZOOM_BENCH_PROFILE: `{other}` is neither `zoom-billing` nor `reqwest`"),
+        };
+        println!("{variant} {}: {:.1} µs per batch of 64", case.name(), wall.as_secs_f64() * 1e6 / rounds as f64);
+    }
+}
+
 fn main() {
     let server = common::start(common::Answers { report_size: 0, ..Default::default() });
     let rt = runtime();
+    if let Ok(variant) = std::env::var("ZOOM_BENCH_PROFILE") {
+        let rounds = std::env::var("ZOOM_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(2_000);
+        profile(&server, &rt, &variant, rounds);
+        return;
+    }
     if !common::full_run() {
         // `cargo test --benches`: one call of each variant is enough to show they work.
         for case in [Case::PlanUsage, Case::Invoices] {

@@ -94,6 +94,25 @@ async fn a_gigabyte_error_body_fails_at_the_cap() {
     body_stops_at_the_cap(503).await;
 }
 
+/// A body with a `Content-Length` within the cap is read without the counting wrapper (hyper
+/// reads no more than the length); one whose length is over the cap still fails at the cap.
+#[tokio::test]
+async fn a_body_with_a_content_length_is_held_to_the_cap_too() {
+    let body = json!({ "plan_base": { "hosts": 1 }, "padding": "x".repeat(2000) }).to_string();
+    let length = body.len() as u64;
+    let server = Hostile::start(move |_| {
+        let body = body.clone();
+        Box::pin(async move { full(200, "application/json", body) })
+    })
+    .await;
+    let within = builder(&server).max_body_size(length).build().unwrap();
+    let usage = guarded(within.get_plan_usage().account_id("me").send()).await.unwrap();
+    assert!(usage.plan_base.is_some());
+    let over = builder(&server).max_body_size(length - 1).build().unwrap();
+    let err = guarded(over.get_plan_usage().account_id("me").send()).await.unwrap_err();
+    assert!(matches!(&err, Error::BodyTooLarge { limit, .. } if *limit == length - 1), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_stalled_download_times_out_after_the_idle_timeout() {
     let server =

@@ -8,7 +8,7 @@
 //! sends exactly what the first attempt did.
 
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -92,20 +92,22 @@ type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
 
 /// Run a call: `attempt` sends one clone of the request; `empty` builds the
 /// value of an operation whose success has no body (any 2xx then counts).
-pub(crate) async fn run<T, F, Fut>(
-    client: &crate::Client,
+pub(crate) fn run<'a, T, F, Fut>(
+    client: &'a crate::Client,
     operation: Operation,
-    options: &CallOptions,
+    options: &'a CallOptions,
     empty: Option<fn() -> T>,
     attempt: F,
-) -> Result<ResponseValue<T>>
+) -> impl Future<Output = Result<ResponseValue<T>>> + 'a
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = RawResult<T>>,
+    T: 'a,
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = RawResult<T>> + 'a,
 {
     // Boxed: the pipeline is a large state machine, which would otherwise be
-    // moved with every future that holds a `send()`.
-    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt)).await
+    // moved with every future that holds a `send()`. Not an `async fn`, so that
+    // the value does not pass through one more future on its way out.
+    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt))
 }
 
 async fn pipeline<T, F, Fut>(
@@ -121,170 +123,241 @@ where
 {
     let meta = operation.meta();
     let timeout = options.timeout.unwrap_or(runtime.timeout);
-    let retry = options.retry.unwrap_or(runtime.retry);
     let span = observe::call_span(meta);
     let started = Instant::now();
-    let mut attempts = 0u32;
-    let mut retries = 0u32;
-    let mut renewed = false;
-    let result = async {
-        loop {
-            attempts += 1;
-            observe::record_attempt(attempts);
-            let scope = Attempt::new(operation, options.max_wait);
-            let outcome = with_deadline(&scope, timeout, scope.scope(attempt())).await;
-            let (stop, token, account_id, answer, tracking_id, pacing_wait) = {
-                let mut state = scope.state();
-                (
-                    state.stop.take(),
-                    state.token.take(),
-                    state.account_id.take(),
-                    state.answer.take(),
-                    state.tracking_id.take(),
-                    state.pacing_wait,
-                )
-            };
-            let status = answer.as_ref().map(|(status, _)| *status);
-            let sent_at = scope.sent_at();
-            let step: Step<T> = 'attempt: {
-                if let Some(error) = stop {
-                    break 'attempt Step::Return(Err(error));
-                }
-                let deadline = sent_at.and_then(|at| at.checked_add(timeout));
-                // Only error bodies are scrubbed: a success builds no redactor.
-                let redactor = match &outcome {
-                    Some(Ok(_)) => Redactor::new(None::<&str>),
-                    _ => Redactor::new(token.as_ref().map(|t| t.expose_secret())),
+    let mut calls = Calls { attempts: 0, retries: 0, renewed: false, retry: options.retry.unwrap_or(runtime.retry) };
+    // The span is entered around each poll of an attempt and around the pipeline's own
+    // records, as `Instrumented` would, without wrapping the loop in one more future.
+    let result = loop {
+        calls.attempts += 1;
+        span.in_scope(|| observe::record_attempt(calls.attempts));
+        let scope = Attempt::new(operation, options.max_wait);
+        // Pinned here once and passed on by reference: progenitor's future is large, and
+        // each move of it (into a scope, into a timeout) would copy it.
+        let outcome = {
+            let future = pin!(attempt());
+            let scoped = pin!(scope.scope(future));
+            let timer = pin!(None);
+            with_deadline(&span, &scope, timeout, scoped, timer).await
+        };
+        // A success leaves at once. Anything else is handled in a boxed future: the
+        // value can be kilobytes, and every call's state need not hold room for the
+        // failure path's copies of it.
+        let outcome = match outcome {
+            Some(Ok(value)) => {
+                let (answer, tracking_id, pacing_wait) = {
+                    let mut state = scope.state();
+                    (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
                 };
-                let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
-                let failure = match verdict {
-                    Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
-                    Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
-                    Outcome::Verdict(Verdict::Daily(limited)) => {
-                        if let Some(reset) = limited.reset_at {
-                            runtime.pacer.block_until(operation, account_id.as_deref(), reset).await;
-                        }
-                        break 'attempt Step::Return(Err(Error::RateLimited(limited)));
-                    }
-                    Outcome::Verdict(Verdict::Renew { message }) => {
-                        if !renewed && runtime.auth.can_renew() {
-                            if let Some(token) = &token {
-                                runtime.auth.invalidate(token);
-                            }
-                            renewed = true;
-                            break 'attempt Step::Renew;
-                        }
-                        let hint = if runtime.auth.can_renew() {
-                            "A freshly issued token was rejected too: check the app's scopes and that it is activated"
-                        } else {
-                            "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
-                        };
-                        let source = AuthError::TokenRejected { code: 124, message, hint };
-                        break 'attempt Step::Return(Err(Error::Auth { operation, source }));
-                    }
-                    Outcome::Verdict(Verdict::Retry(failure)) => failure,
-                };
-                if let Failure::Throttled(_) = &failure
-                    && let Some(at) = failure.server_wait()
-                {
-                    // Zoom's per-second 429: every call of the label waits for it, not only a
-                    // retry of this one (every process, with a shared store). No longer than a
-                    // retry would wait: a server asking more must not stall every later call.
-                    let hold = classify::until(at, runtime.pacer.clock().now()).min(retry.max_retry_after);
-                    runtime.pacer.hold(operation, account_id.as_deref(), hold).await;
+                let sent_at = scope.sent_at();
+                drop(scope);
+                if let Some(observer) = &runtime.observer {
+                    span.in_scope(|| {
+                        observer.on_attempt(&AttemptEvent {
+                            operation,
+                            attempt: calls.attempts,
+                            status: answer.map(|(status, _)| status),
+                            tracking_id: tracking_id.as_deref(),
+                            duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
+                            pacing_wait,
+                            retry_in: None,
+                            error: None,
+                        })
+                    });
                 }
-                if matches!(failure, Failure::NotSent(_))
-                    && let Some(ticket) = scope.state().ticket.as_mut()
-                {
-                    // Zoom never saw it: the turn and the unit are given back.
-                    ticket.not_sent();
-                }
-                if !meta.idempotent && !failure.surely_not_applied() {
-                    let (status, tracking_id) = failure.answer();
-                    break 'attempt Step::Return(Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
-                        operation,
-                        cause: failure.describe(),
-                        status,
-                        tracking_id,
-                        verify_with: meta.verify_with,
-                    }))));
-                }
-                if retries >= retry.max_retries {
-                    break 'attempt Step::Return(Err(failure.into_error(operation, timeout, attempts)));
-                }
-                let now = runtime.pacer.clock().now();
-                match failure.server_wait().map(|at| classify::until(at, now)) {
-                    Some(wait) if wait > retry.max_retry_after => {
-                        Step::Return(Err(failure.into_error(operation, timeout, attempts)))
-                    }
-                    Some(wait) => Step::Again(wait, failure.describe()),
-                    None => Step::Again(retry.backoff(retries + 1), failure.describe()),
-                }
-            };
-            drop(scope);
-            if let Some(observer) = &runtime.observer {
-                let (retry_in, error) = match &step {
-                    Step::Again(delay, _) => (Some(*delay), None),
-                    Step::Renew => (Some(Duration::ZERO), None),
-                    Step::Return(Err(error)) => (None, Some(error)),
-                    Step::Return(Ok(_)) => (None, None),
-                };
-                let tracking_id = match (&step, &tracking_id) {
-                    (_, Some(id)) => Some(id.as_str()),
-                    (Step::Return(Err(error)), None) => error.tracking_id(),
-                    _ => None,
-                };
-                observer.on_attempt(&AttemptEvent {
-                    operation,
-                    attempt: attempts,
-                    status: status.or_else(|| error.and_then(Error::status)),
-                    tracking_id,
-                    duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
-                    pacing_wait,
-                    retry_in,
-                    error,
-                });
+                break Ok(value);
             }
-            match step {
-                Step::Return(result) => return result,
-                // A renewed token replays at once and is not a retry.
-                Step::Renew => {}
-                Step::Again(delay, reason) => {
-                    retries += 1;
-                    observe::record_retry(attempts, delay, &reason);
-                    tokio::time::sleep(delay).await;
-                }
-            }
+            outcome => outcome,
+        };
+        let failed = Failed { runtime, operation, empty, timeout, scope };
+        if let Some(result) = Box::pin(failed.next(outcome, &mut calls).instrument(span.clone())).await {
+            break result;
         }
-    }
-    .instrument(span.clone())
-    .await;
+    };
     observe::record_done(&span, started.elapsed(), &result);
     result
 }
 
-/// Poll `future` until it completes or, once the request has been sent, its
-/// timeout runs out (`None`). Waiting for a turn or a token is not timed.
-async fn with_deadline<F: Future>(attempt: &Attempt, timeout: Duration, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut sleep = pin!(tokio::time::sleep(Duration::MAX));
+/// The counts and policy of one call's attempts.
+struct Calls {
+    attempts: u32,
+    retries: u32,
+    /// Whether the token was renewed once already.
+    renewed: bool,
+    retry: RetryPolicy,
+}
+
+/// An attempt that did not succeed.
+struct Failed<'a, T> {
+    runtime: &'a Runtime,
+    operation: Operation,
+    empty: Option<fn() -> T>,
+    timeout: Duration,
+    scope: std::sync::Arc<Attempt>,
+}
+
+impl<T> Failed<'_, T> {
+    /// What to do after this attempt: return (`Some`) or, after any delay, try again (`None`).
+    async fn next(self, outcome: Option<RawResult<T>>, calls: &mut Calls) -> Option<Result<ResponseValue<T>>> {
+        let Failed { runtime, operation, empty, timeout, scope } = self;
+        let meta = operation.meta();
+        let retry = calls.retry;
+        let attempts = calls.attempts;
+        let (stop, token, account_id, answer, tracking_id, pacing_wait) = {
+            let mut state = scope.state();
+            (
+                state.stop.take(),
+                state.token.take(),
+                state.account_id.take(),
+                state.answer.take(),
+                state.tracking_id.take(),
+                state.pacing_wait,
+            )
+        };
+        let status = answer.as_ref().map(|(status, _)| *status);
+        let sent_at = scope.sent_at();
+        let step: Step<T> = 'attempt: {
+            if let Some(error) = stop {
+                break 'attempt Step::Return(Err(error));
+            }
+            let deadline = sent_at.and_then(|at| at.checked_add(timeout));
+            // Only error bodies are scrubbed (a success never comes here).
+            let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
+            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
+            let failure = match verdict {
+                Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
+                Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
+                Outcome::Verdict(Verdict::Daily(limited)) => {
+                    if let Some(reset) = limited.reset_at {
+                        runtime.pacer.block_until(operation, account_id.as_deref(), reset).await;
+                    }
+                    break 'attempt Step::Return(Err(Error::RateLimited(limited)));
+                }
+                Outcome::Verdict(Verdict::Renew { message }) => {
+                    if !calls.renewed && runtime.auth.can_renew() {
+                        if let Some(token) = &token {
+                            runtime.auth.invalidate(token);
+                        }
+                        calls.renewed = true;
+                        break 'attempt Step::Renew;
+                    }
+                    let hint = if runtime.auth.can_renew() {
+                        "A freshly issued token was rejected too: check the app's scopes and that it is activated"
+                    } else {
+                        "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
+                    };
+                    let source = AuthError::TokenRejected { code: 124, message, hint };
+                    break 'attempt Step::Return(Err(Error::Auth { operation, source }));
+                }
+                Outcome::Verdict(Verdict::Retry(failure)) => failure,
+            };
+            if let Failure::Throttled(_) = &failure
+                && let Some(at) = failure.server_wait()
+            {
+                // Zoom's per-second 429: every call of the label waits for it, not only a
+                // retry of this one (every process, with a shared store). No longer than a
+                // retry would wait: a server asking more must not stall every later call.
+                let hold = classify::until(at, runtime.pacer.clock().now()).min(retry.max_retry_after);
+                runtime.pacer.hold(operation, account_id.as_deref(), hold).await;
+            }
+            if matches!(failure, Failure::NotSent(_))
+                && let Some(ticket) = scope.state().ticket.as_mut()
+            {
+                // Zoom never saw it: the turn and the unit are given back.
+                ticket.not_sent();
+            }
+            if !meta.idempotent && !failure.surely_not_applied() {
+                let (status, tracking_id) = failure.answer();
+                break 'attempt Step::Return(Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
+                    operation,
+                    cause: failure.describe(),
+                    status,
+                    tracking_id,
+                    verify_with: meta.verify_with,
+                }))));
+            }
+            if calls.retries >= retry.max_retries {
+                break 'attempt Step::Return(Err(failure.into_error(operation, timeout, attempts)));
+            }
+            let now = runtime.pacer.clock().now();
+            match failure.server_wait().map(|at| classify::until(at, now)) {
+                Some(wait) if wait > retry.max_retry_after => {
+                    Step::Return(Err(failure.into_error(operation, timeout, attempts)))
+                }
+                Some(wait) => Step::Again(wait, failure.describe()),
+                None => Step::Again(retry.backoff(calls.retries + 1), failure.describe()),
+            }
+        };
+        drop(scope);
+        if let Some(observer) = &runtime.observer {
+            let (retry_in, error) = match &step {
+                Step::Again(delay, _) => (Some(*delay), None),
+                Step::Renew => (Some(Duration::ZERO), None),
+                Step::Return(Err(error)) => (None, Some(error)),
+                Step::Return(Ok(_)) => (None, None),
+            };
+            let tracking_id = match (&step, &tracking_id) {
+                (_, Some(id)) => Some(id.as_str()),
+                (Step::Return(Err(error)), None) => error.tracking_id(),
+                _ => None,
+            };
+            observer.on_attempt(&AttemptEvent {
+                operation,
+                attempt: attempts,
+                status: status.or_else(|| error.and_then(Error::status)),
+                tracking_id,
+                duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
+                pacing_wait,
+                retry_in,
+                error,
+            });
+        }
+        match step {
+            Step::Return(result) => Some(result),
+            // A renewed token replays at once and is not a retry.
+            Step::Renew => None,
+            Step::Again(delay, reason) => {
+                calls.retries += 1;
+                observe::record_retry(attempts, delay, &reason);
+                tokio::time::sleep(delay).await;
+                None
+            }
+        }
+    }
+}
+
+/// Poll `future`, inside the call's `span`, until it completes or, once the
+/// request has been sent, its timeout runs out (`None`). Waiting for a turn
+/// or a token is not timed. The `timer` is only made when the request is
+/// sent. Not an `async fn`: the caller pins everything, so nothing large is
+/// moved and the value passes through no extra future.
+fn with_deadline<'a, F: Future>(
+    span: &'a tracing::Span,
+    attempt: &'a Attempt,
+    timeout: Duration,
+    mut future: Pin<&'a mut F>,
+    mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
+) -> impl Future<Output = Option<F::Output>> + 'a {
     let mut armed = false;
-    poll_fn(|cx| {
+    poll_fn(move |cx| {
+        let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
         if !armed && let Some(sent_at) = attempt.sent_at() {
             armed = true;
+            // A deadline too far to represent never comes: no timer.
             if let Some(deadline) = sent_at.checked_add(timeout) {
-                sleep.as_mut().reset(deadline);
+                timer.set(Some(tokio::time::sleep_until(deadline)));
             }
         }
-        if armed && sleep.as_mut().poll(cx).is_ready() {
+        if let Some(sleep) = timer.as_mut().as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
             return Poll::Ready(None);
         }
         Poll::Pending
     })
-    .await
 }
 
 /// What the pipeline does after an attempt.

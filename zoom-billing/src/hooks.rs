@@ -10,6 +10,7 @@
 //! pipeline as a typed error: nothing typed travels through progenitor's
 //! error type.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -65,9 +66,10 @@ impl Attempt {
         Arc::new(Attempt { operation, max_wait, sent_at: OnceLock::new(), state: Mutex::new(AttemptState::default()) })
     }
 
-    /// Run `future` (progenitor's `send()`) as this attempt.
-    pub(crate) async fn scope<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        ATTEMPT.scope(Arc::clone(self), future).await
+    /// Run `future` (progenitor's `send()`, pinned by the caller so that it is
+    /// not moved again) as this attempt.
+    pub(crate) fn scope<F: Future>(self: &Arc<Self>, future: Pin<&mut F>) -> impl Future<Output = F::Output> {
+        ATTEMPT.scope(Arc::clone(self), future)
     }
 
     pub(crate) fn sent_at(&self) -> Option<Instant> {
@@ -135,18 +137,22 @@ impl ClientHooks<ClientState> for RawClient {
             drift.observe(attempt.operation, &bytes);
             return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
         }
-        let streamed = status.is_success() && kind == ResponseKind::Binary;
-        Ok(rewrap(response, |body| {
-            if streamed {
-                reqwest::Body::wrap(IdleTimeout::new(body, limits.idle_timeout))
-            } else {
-                reqwest::Body::wrap(Capped::new(body, limits.max_body_size))
-            }
-        }))
+        if status.is_success() && kind == ResponseKind::Binary {
+            let idle = limits.idle_timeout;
+            return Ok(rewrap(response, |body| reqwest::Body::wrap(IdleTimeout::new(body, idle))));
+        }
+        // The size is exact only when the body has a `Content-Length` (never for a body reqwest
+        // decompresses), and hyper then reads no more than that: such a body within the cap
+        // needs no counting wrapper, which saves rebuilding the response on every call.
+        if response.content_length().is_some_and(|length| length <= limits.max_body_size) {
+            return Ok(response);
+        }
+        let max = limits.max_body_size;
+        Ok(rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max))))
     }
 }
 
-/// Take the turn, the token and the budget unit, then authorise the request.
+/// Get the token, take the turn and the budget unit, then authorise the request.
 async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Request) -> Result<(), Error> {
     let operation = attempt.operation;
     let meta = operation.meta();
@@ -168,9 +174,7 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
         // The token may have been renewed while the call waited (a cache hit otherwise).
         token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
     }
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
-    value.set_sensitive(true);
+    let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     request.headers_mut().insert(AUTHORIZATION, value);
     ticket.charge().await?;
     let mut state = attempt.state();
@@ -208,10 +212,21 @@ fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest
     Response::from(http::Response::from_parts(parts, body))
 }
 
+/// `Bearer <token>`, marked sensitive, built in one buffer that the header value then keeps.
+fn bearer(token: &SecretString) -> Result<HeaderValue, reqwest::header::InvalidHeaderValue> {
+    let secret = token.expose_secret().as_bytes();
+    let mut value = Vec::with_capacity(7 + secret.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(secret);
+    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(value))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// The value of `{name}` in `path`, matched against `template`.
 fn path_param(template: &str, path: &str, name: &str) -> Option<String> {
-    let wanted = format!("{{{name}}}");
-    let index = template.trim_matches('/').split('/').position(|s| s == wanted)?;
+    let is_wanted = |segment: &str| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name);
+    let index = template.trim_matches('/').split('/').position(is_wanted)?;
     path.trim_matches('/').split('/').nth(index).map(str::to_owned)
 }
 
@@ -224,5 +239,14 @@ mod tests {
         let t = "/accounts/{accountId}/billing/invoices/{invoiceId}";
         assert_eq!(path_param(t, "/accounts/sub-1/billing/invoices/x", "accountId").as_deref(), Some("sub-1"));
         assert_eq!(path_param("/accounts/billing/renewals", "/accounts/billing/renewals", "accountId"), None);
+        assert_eq!(path_param("/accounts/{accountIds}/x", "/accounts/a/x", "accountId"), None);
+    }
+
+    #[test]
+    fn the_bearer_header_is_sensitive_and_refuses_a_newline() {
+        let value = bearer(&SecretString::from("tok-1")).unwrap();
+        assert_eq!(value.as_bytes(), b"Bearer tok-1");
+        assert!(value.is_sensitive());
+        assert!(bearer(&SecretString::from("tok\n1")).is_err());
     }
 }
