@@ -60,6 +60,9 @@ async fn per_process_state_thrashes_the_token_and_overspends() {
     );
     assert!(fake.token_requests() > WORKERS, "each renewal knocks another worker's token out");
     assert!(fake.unauthorized() > 0);
-    assert!(fake.rate_limited() > 0, "per-process pacing overspends the account's limits");
-    assert!(over_daily > 0, "each process believes it has the whole daily budget");
+    // 429s from per-process pacing show in most runs, but the thrash can leave too few
+    // authorised requests for them: printed, not asserted.
+    // Each process believes it has the whole daily budget: together they send more than the
+    // account's 6 (Zoom answers the excess with daily 429s, or 401s when the token thrashes).
+    assert!(listed > 6, "each process believes it has the whole daily budget: {listed} list requests");
 }
