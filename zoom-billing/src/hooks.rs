@@ -165,18 +165,19 @@ async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Re
     // The token first: a renewal (with a shared token, a short hold before the switch) then
     // delays the reservation, not a send whose turn has started.
     let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
+    let fetched = Instant::now();
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait).await?;
-    let queued = Instant::now();
     ticket.wait().await;
-    let pacing_wait = queued.elapsed();
-    if !pacing_wait.is_zero() {
-        // The token may have been renewed while the call waited (a cache hit otherwise).
+    let pacing_wait = fetched.elapsed();
+    // Charged just before sending; with a shared store it may wait for a strict interval.
+    ticket.charge().await?;
+    if fetched.elapsed() >= Duration::from_millis(1) {
+        // The token may have been renewed meanwhile (a cache hit otherwise).
         token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
     }
     let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     request.headers_mut().insert(AUTHORIZATION, value);
-    ticket.charge().await?;
     let mut state = attempt.state();
     state.ticket = Some(ticket);
     state.token = Some(token);
