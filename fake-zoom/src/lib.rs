@@ -126,6 +126,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
+pub mod cli;
 mod limits;
 
 pub use limits::LimitConfig;
@@ -591,11 +592,16 @@ impl FakeZoom {
         let state = self.lock();
         let tokens = state.log.iter().filter(|r| r.path == "/oauth/token").count();
         let api = state.log.iter().filter(|r| r.path.starts_with("/v2")).count();
+        let mut by_path = serde_json::Map::new();
+        for request in state.log.iter().filter(|r| r.path.starts_with("/v2")) {
+            let count = by_path.entry(request.path.clone()).or_insert(json!(0));
+            *count = json!(count.as_u64().unwrap_or(0) + 1);
+        }
         json_response(
             200,
             json!({"api_requests": api, "token_requests": tokens, "rate_limited": state.counters.rejected,
                 "rate_limited_daily": state.counters.rejected_daily,
-                "unauthorized": state.unauthorized}),
+                "unauthorized": state.unauthorized, "requests_by_path": by_path}),
         )
     }
 

@@ -1,15 +1,16 @@
 //! The fleet with shared state: four OS processes (`fleet-worker`) of one
-//! S2S app share one fake Zoom (the spec's limits enforced at 1800x, 4 s
-//! tokens) and one real `redis-server` started here on a free port. The
+//! S2S app share one fake Zoom, itself a process (the `fake-zoom` program:
+//! the spec's limits enforced at 1800x, 4 s tokens, counters read from
+//! `GET /fake/stats`), and one real `redis-server` started here on a free port. The
 //! same workload as `fleet_baseline.rs`, which shows what per-process state
 //! does to it: here no 429, no 401 caused by the fleet, one token request
 //! per token reuse period for the whole fleet, and the daily budget never
 //! exceeded in total. Real time, ~6 s.
 
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fake_zoom::{FakeZoom, LimitConfig};
 use serde_json::Value;
 use zoom_billing_tests::redis_server::RedisServer;
 
@@ -23,18 +24,25 @@ const TOKEN_LIFETIME: u64 = 4;
 #[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
 async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     let redis = RedisServer::start();
-    let fake = FakeZoom::start().await.unwrap();
     // A 30% tolerance on the minimum intervals (50 ms on list_billing_invoices' scaled 167 ms):
     // on a 2-core machine shared with compilers a process can be held that long between its
     // turn and its send, which is not what this test measures (at Zoom's real intervals,
     // minutes, it is nothing). Processes without shared pacing send at once and are caught.
-    fake.set_limits(LimitConfig { enforce: true, time_scale: SCALE, tolerance: 0.3, ..LimitConfig::default() });
-    fake.set_token_lifetime(TOKEN_LIFETIME);
+    let fake = FakeProcess::start(&[
+        "--enforce-limits",
+        "--time-scale",
+        &SCALE.to_string(),
+        "--tolerance",
+        "0.3",
+        "--token-lifetime",
+        &TOKEN_LIFETIME.to_string(),
+    ]);
+    let (base_url, oauth_host) = (fake.base_url.clone(), fake.base_url.trim_end_matches("/v2").to_owned());
     let started = Instant::now();
     let children: Vec<_> = (0..WORKERS)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_fleet-worker"))
-                .args([fake.base_url(), fake.oauth_host(), SCALE.to_string(), SECONDS.to_string(), redis.url()])
+                .args([base_url.clone(), oauth_host.clone(), SCALE.to_string(), SECONDS.to_string(), redis.url()])
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -58,8 +66,10 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
             *total += line[key].as_u64().unwrap();
         }
     }
-    let listed = fake.requests_to("/billing/invoices").iter().filter(|r| r.path.ends_with("/invoices")).count();
-    let tokens = fake.token_requests();
+    let stats = fake.stats(&oauth_host).await;
+    let count = |key: &str| stats[key].as_u64().unwrap_or_else(|| panic!("{key} in {stats}"));
+    let (tokens, unauthorized, rate_limited) = (count("token_requests"), count("unauthorized"), count("rate_limited"));
+    let listed = stats["requests_by_path"]["/v2/accounts/sub-1/billing/invoices"].as_u64().unwrap_or(0);
     // Reused for half of the 4 s lifetime: at most one request per 2 s of the run, and one more
     // for a renewal falling at its very end.
     let periods = elapsed.as_secs_f64() / (TOKEN_LIFETIME as f64 / 2.0);
@@ -72,14 +82,47 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
         totals[1],
         totals[2],
         totals[3],
-        fake.unauthorized(),
-        fake.rate_limited(),
+        unauthorized,
+        rate_limited,
     );
-    assert_eq!(fake.rate_limited(), 0, "shared pacing and budgets: no 429");
-    assert_eq!(fake.unauthorized(), 0, "no worker's renewal knocked out a token another was using");
+    assert_eq!(rate_limited, 0, "shared pacing and budgets: no 429");
+    assert_eq!(unauthorized, 0, "no worker's renewal knocked out a token another was using");
     assert!(tokens as f64 <= periods.ceil() + 1.0, "one token request per reuse period for the fleet: {tokens}");
     assert!(listed <= 6, "the daily budget is the account's, not each process's: {listed} list requests");
     assert!(totals[2] > 0, "the workers wanted more than the budget");
     assert_eq!(totals[3], 0, "no other error");
     assert!(totals[0] > 0);
+}
+
+/// The `fake-zoom` program, run as its own process; killed when dropped.
+struct FakeProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl FakeProcess {
+    fn start(args: &[&str]) -> FakeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fleet-fake-zoom"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start fake-zoom");
+        // Its first line is the API base URL, once it listens.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("fake-zoom's base URL");
+        FakeProcess { child, base_url: line.trim().to_owned() }
+    }
+
+    /// `GET /fake/stats`.
+    async fn stats(&self, origin: &str) -> Value {
+        let url = format!("{origin}/fake/stats");
+        reqwest::get(&url).await.expect("fake-zoom answers").json().await.expect("stats are JSON")
+    }
+}
+
+impl Drop for FakeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
