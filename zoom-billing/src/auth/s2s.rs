@@ -387,14 +387,19 @@ impl Inner {
             _ => None,
         };
         loop {
+            // Checked on every round, whatever the store answers: the wait is bounded.
+            if Instant::now() >= give_up {
+                return Err(AuthError::SharedState(StoreError::TokenWait { waited: started.elapsed() }));
+            }
             match store.token_get(key).await.map_err(AuthError::SharedState)? {
                 Some((token, _)) if rejected(&token) => {
                     store.token_forget(key, &token).await.map_err(AuthError::SharedState)?;
                 }
                 Some((token, ttl)) if ttl > SWITCH_AHEAD => return Ok((token, ttl - SWITCH_AHEAD)),
-                // About to be renewed: wait until the store lets it go.
+                // About to be renewed (or kept without a time to live, which this
+                // runtime never does): wait until the store lets it go.
                 Some((_, ttl)) => {
-                    tokio::time::sleep(ttl.max(POLL)).await;
+                    tokio::time::sleep(ttl.clamp(POLL, SWITCH_AHEAD)).await;
                     continue;
                 }
                 None => {}
@@ -416,9 +421,6 @@ impl Inner {
                         Err(error)
                     }
                 };
-            }
-            if Instant::now() >= give_up {
-                return Err(AuthError::SharedState(StoreError::TokenWait { waited: started.elapsed() }));
             }
             tokio::time::sleep(POLL).await;
         }
