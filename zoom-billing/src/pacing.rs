@@ -344,7 +344,9 @@ impl Pacer {
     ) -> Result<Ticket, Error> {
         #[cfg(feature = "redis")]
         if let Some(store) = &self.shared {
-            match self.reserve_shared(store, operation, account_id, max_wait).await {
+            // Boxed: the store's round trip is a large future, which the in-memory path
+            // (every call's hot path) should not carry in its own state.
+            match Box::pin(self.reserve_shared(store, operation, account_id, max_wait)).await {
                 Ok(outcome) => return outcome,
                 Err(source) => fall_back(store, operation, source)?,
             }
@@ -594,6 +596,30 @@ fn fall_back(store: &crate::shared::RedisStore, operation: Operation, source: cr
     }
 }
 
+/// Commit a turn taken in the shared store: charge its unit, after waiting
+/// out a strict interval another process's send still holds.
+#[cfg(feature = "redis")]
+async fn commit_shared(
+    store: &crate::shared::RedisStore,
+    reservation: &mut crate::shared::Reservation,
+    operation: Operation,
+) -> Result<(), Error> {
+    use crate::shared::Charged;
+    let limit = operation.meta().rate_limit.daily_limit.unwrap_or(u32::MAX);
+    // Each wait is at most one interval past a send that happened; a few rounds at most.
+    for _ in 0..100 {
+        match store.commit(reservation, limit).await {
+            Ok(Charged::Ok) => return Ok(()),
+            Ok(Charged::Wait(wait)) => tokio::time::sleep(wait).await,
+            Ok(Charged::Exhausted { now }) => return Err(exhausted(operation, limit, next_utc_midnight(now), now)),
+            // The unit stays pending in the store until it expires: never spent twice.
+            Err(source) => return fall_back(store, operation, source),
+        }
+    }
+    let source = store.protocol("the turn stayed taken by other sends after 100 waits");
+    Err(Error::SharedState { operation, source })
+}
+
 fn exhausted(operation: Operation, limit: u32, resets_at: DateTime<Utc>, now: DateTime<Utc>) -> Error {
     Error::BudgetExhausted { operation, limit, resets_at, resets_in: crate::classify::until(resets_at, now) }
 }
@@ -637,22 +663,8 @@ impl Ticket {
     pub(crate) async fn charge(&mut self) -> Result<(), Error> {
         #[cfg(feature = "redis")]
         if let Some((store, reservation)) = &mut self.shared {
-            use crate::shared::Charged;
-            let limit = self.operation.meta().rate_limit.daily_limit.unwrap_or(u32::MAX);
-            // Each wait is at most one interval past a send that happened; a few rounds at most.
-            for _ in 0..100 {
-                match store.commit(reservation, limit).await {
-                    Ok(Charged::Ok) => return Ok(()),
-                    Ok(Charged::Wait(wait)) => tokio::time::sleep(wait).await,
-                    Ok(Charged::Exhausted { now }) => {
-                        return Err(exhausted(self.operation, limit, next_utc_midnight(now), now));
-                    }
-                    // The unit stays pending in the store until it expires: never spent twice.
-                    Err(source) => return fall_back(store, self.operation, source),
-                }
-            }
-            let source = store.protocol("the turn stayed taken by other sends after 100 waits");
-            return Err(Error::SharedState { operation: self.operation, source });
+            // Boxed, as in `Pacer::reserve`: the in-memory path stays small.
+            return Box::pin(commit_shared(store, reservation, self.operation)).await;
         }
         if !self.pending {
             return Ok(());
