@@ -262,7 +262,15 @@ impl ClientBuilder {
         #[cfg(feature = "redis")]
         let shared = match (&self.shared, &credentials) {
             (None, _) => None,
-            (Some(store), Credentials::ServerToServer { account_id, .. }) => Some(store.or_namespace(account_id)),
+            (Some(store), Credentials::ServerToServer { account_id, .. }) => {
+                if !store.has_namespace() {
+                    crate::shared::check_namespace(account_id).map_err(|reason| BuildError::InvalidSetting {
+                        setting: "shared_state.namespace",
+                        reason: format!("the account id as the namespace: {reason}"),
+                    })?;
+                }
+                Some(store.or_namespace(account_id))
+            }
             (Some(store), _) if store.has_namespace() => Some(store.clone()),
             (Some(_), _) => {
                 return Err(BuildError::InvalidSetting {

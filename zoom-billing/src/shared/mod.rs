@@ -66,7 +66,7 @@ mod redis;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 #[cfg(feature = "redis")]
-pub(crate) use self::redis::{Charged, Reservation, Reserved};
+pub(crate) use self::redis::{Charged, Reservation, Reserved, check_namespace};
 
 /// What a call does when the shared state store cannot be used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
