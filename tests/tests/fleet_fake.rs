@@ -165,3 +165,17 @@ async fn a_per_second_429_holds_the_label_for_every_call_but_no_longer_than_a_re
     usage(&client).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60));
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_daily_429_the_refusal_says_zoom_told_not_that_the_count_is_spent() {
+    let fake = FakeZoom::start().await.unwrap();
+    let client =
+        bearer(&fake).rate_limit_policy(RateLimitPolicy::default().with_operation_pacing(false)).build().unwrap();
+    fake.inject(fake_zoom::Fault::daily_limit("2099-01-01T00:00:00Z").path("/billing/invoices"));
+    let list = || client.list_billing_invoices().account_id("sub-1").send();
+    assert!(matches!(list().await, Err(Error::RateLimited(_))));
+    let err = list().await.unwrap_err();
+    assert!(matches!(err, Error::BudgetExhausted { limit: 0, .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("Zoom said its daily limit is reached") && !text.contains("of 6"), "{text}");
+}

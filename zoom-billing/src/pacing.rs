@@ -396,7 +396,7 @@ impl Pacer {
                 sent: false,
                 shared: Some((store.clone(), reservation)),
             }),
-            Reserved::Blocked { until, now } => Err(exhausted(operation, limit.daily_limit.unwrap_or(0), until, now)),
+            Reserved::Blocked { until, now } => Err(exhausted(operation, 0, until, now)),
             Reserved::Exhausted { now } => {
                 Err(exhausted(operation, limit.daily_limit.unwrap_or(0), next_utc_midnight(now), now))
             }
@@ -439,7 +439,8 @@ impl Pacer {
             budget.roll(wall.date_naive());
             if let Some(until) = budget.blocked_until {
                 if until > wall {
-                    return Err(exhausted(operation, limit.daily_limit.unwrap_or(0), until, wall));
+                    // Zoom told, not this client's count: limit 0 says so.
+                    return Err(exhausted(operation, 0, until, wall));
                 }
                 budget.blocked_until = None;
             }
