@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 use zoom_billing_tests::redis_server::RedisServer;
@@ -39,33 +39,13 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     ]);
     let (base_url, oauth_host) = (fake.base_url.clone(), fake.base_url.trim_end_matches("/v2").to_owned());
     let started = Instant::now();
-    let children: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_fleet-worker"))
-                .args([base_url.clone(), oauth_host.clone(), SCALE.to_string(), SECONDS.to_string(), redis.url()])
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || {
-            children.into_iter().map(|c| c.wait_with_output().unwrap()).collect::<Vec<_>>()
-        }),
+    let totals = zoom_billing_tests::fleet::run_workers(
+        env!("CARGO_BIN_EXE_fleet-worker"),
+        WORKERS,
+        &[base_url.clone(), oauth_host.clone(), SCALE.to_string(), SECONDS.to_string(), redis.url()],
     )
-    .await
-    .expect("the workers finish")
-    .unwrap();
+    .await;
     let elapsed = started.elapsed();
-    let mut totals = [0u64; 4];
-    for output in &outputs {
-        assert!(output.status.success(), "{output:?}");
-        let line: Value = serde_json::from_slice(&output.stdout).unwrap();
-        for (total, key) in totals.iter_mut().zip(["ok", "rate_limited", "budget_exhausted", "other"]) {
-            *total += line[key].as_u64().unwrap();
-        }
-    }
     let stats = fake.stats(&oauth_host).await;
     let count = |key: &str| stats[key].as_u64().unwrap_or_else(|| panic!("{key} in {stats}"));
     let (tokens, unauthorized, rate_limited) = (count("token_requests"), count("unauthorized"), count("rate_limited"));
@@ -78,10 +58,10 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
          workers {}, refused by the shared budget {}, other errors {}; fake: token requests {tokens} ({periods:.1} reuse \
          periods), 401s {}, 429s {}, list_billing_invoices requests {listed} (daily limit 6 per accountId)",
         elapsed.as_secs_f64(),
-        totals[0],
-        totals[1],
-        totals[2],
-        totals[3],
+        totals.ok,
+        totals.rate_limited,
+        totals.budget_exhausted,
+        totals.other,
         unauthorized,
         rate_limited,
     );
@@ -89,9 +69,9 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     assert_eq!(unauthorized, 0, "no worker's renewal knocked out a token another was using");
     assert!(tokens as f64 <= periods.ceil() + 1.0, "one token request per reuse period for the fleet: {tokens}");
     assert!(listed <= 6, "the daily budget is the account's, not each process's: {listed} list requests");
-    assert!(totals[2] > 0, "the workers wanted more than the budget");
-    assert_eq!(totals[3], 0, "no other error");
-    assert!(totals[0] > 0);
+    assert!(totals.budget_exhausted > 0, "the workers wanted more than the budget");
+    assert_eq!(totals.other, 0, "no other error");
+    assert!(totals.ok > 0);
 }
 
 /// The `fake-zoom` program, run as its own process; killed when dropped.

@@ -334,6 +334,22 @@ impl Pacer {
         self
     }
 
+    /// The pacing keys that apply to `operation` under this policy, with
+    /// their intervals: its own minimum interval, then its label's rate.
+    fn pacing_keys(&self, operation: Operation, key: &str) -> Vec<(Key, Duration)> {
+        let limit = operation.meta().rate_limit;
+        let mut keys = Vec::new();
+        if self.policy.pace_operations
+            && let Some(interval) = limit.min_interval
+        {
+            keys.push((Key::Operation(operation, key.to_owned()), self.policy.scaled(interval)));
+        }
+        if let Some(interval) = self.policy.label_interval(limit.label) {
+            keys.push((Key::Label(limit.label), interval));
+        }
+        keys
+    }
+
     /// Reserve this operation's next turn, in the shared store when there is
     /// one. See [`Pacer::reserve_local`] for what may fail.
     pub(crate) async fn reserve(
@@ -367,18 +383,14 @@ impl Pacer {
         let key = Self::scope_key(operation, account_id);
         let limit = operation.meta().rate_limit;
         let id = operation.operation_id();
-        let mut slots = Vec::new();
-        if self.policy.pace_operations
-            && let Some(interval) = limit.min_interval
-        {
-            // A strict minimum between two sends ("1 request every 30 minutes"): checked again
-            // when the request goes out, in case it was held up after its turn started.
-            slots.push((Key::Operation(operation, key.clone()).shared_name(), self.policy.scaled(interval), true));
-        }
-        if let Some(interval) = self.policy.label_interval(limit.label) {
-            // A rate counted over a window: the turns' schedule keeps it.
-            slots.push((Key::Label(limit.label).shared_name(), interval, false));
-        }
+        // An operation's interval is a strict minimum between two sends ("1 request every 30
+        // minutes"), checked again when the request goes out in case it was held up after its
+        // turn started; a label's is a rate counted over a window, which the turns keep.
+        let slots: Vec<_> = self
+            .pacing_keys(operation, &key)
+            .into_iter()
+            .map(|(k, interval)| (k.shared_name(), interval, matches!(k, Key::Operation(..))))
+            .collect();
         let max_wait = max_wait.or(self.policy.max_wait);
         let budget = format!("{id}:{key}");
         let reserved = store.reserve(&budget, limit.daily_limit, self.policy.daily_budgets, &slots, max_wait).await?;
@@ -458,15 +470,7 @@ impl Pacer {
             false
         };
 
-        let mut wanted = Vec::new();
-        if self.policy.pace_operations
-            && let Some(interval) = limit.min_interval
-        {
-            wanted.push((Key::Operation(operation, key.clone()), self.policy.scaled(interval)));
-        }
-        if let Some(interval) = self.policy.label_interval(limit.label) {
-            wanted.push((Key::Label(limit.label), interval));
-        }
+        let wanted = self.pacing_keys(operation, &key);
         let now = Instant::now();
         let start =
             wanted.iter().map(|(k, _)| state.turns.get(k).and_then(Turns::next_free).unwrap_or(now).max(now)).max();
@@ -514,14 +518,7 @@ impl Pacer {
     /// then, in this process and, with a shared store, in the whole fleet.
     pub(crate) async fn hold(&self, operation: Operation, account_id: Option<&str>, hold: Duration) {
         let key = Self::scope_key(operation, account_id);
-        let limit = operation.meta().rate_limit;
-        let mut keys = Vec::new();
-        if self.policy.pace_operations && limit.min_interval.is_some() {
-            keys.push(Key::Operation(operation, key.clone()));
-        }
-        if self.policy.label_interval(limit.label).is_some() {
-            keys.push(Key::Label(limit.label));
-        }
+        let keys: Vec<Key> = self.pacing_keys(operation, &key).into_iter().map(|(k, _)| k).collect();
         #[cfg(feature = "redis")]
         if let Some(store) = &self.shared {
             let names: Vec<String> = keys.iter().map(Key::shared_name).collect();

@@ -185,6 +185,11 @@ impl RedisStore {
         self.namespace.is_some()
     }
 
+    /// One of a budget's keys: `blocked`, `pending` or `used`.
+    fn budget_key(&self, kind: &str, budget: &str) -> String {
+        self.key(&format!("{kind}:{budget}"))
+    }
+
     /// The name of one of the account's keys.
     pub(crate) fn key(&self, name: &str) -> String {
         format!("zb:{{{}}}:{name}", self.namespace.as_deref().unwrap_or_default())
@@ -238,8 +243,21 @@ impl RedisStore {
     /// Run a script, bounded by the store's timeout.
     async fn run(&self, invocation: ::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
         let mut connection = self.connection().await?;
-        let call = invocation.invoke_async::<Value>(&mut connection);
-        match tokio::time::timeout(self.inner.timeout, call).await {
+        self.answer(tokio::time::timeout(self.inner.timeout, invocation.invoke_async(&mut connection)).await)
+    }
+
+    /// Send one command, bounded by the store's timeout.
+    async fn query(&self, command: &Cmd) -> Result<Value, StoreError> {
+        let mut connection = self.connection().await?;
+        self.answer(tokio::time::timeout(self.inner.timeout, command.query_async(&mut connection)).await)
+    }
+
+    /// What a script or command came back with, as the store's error when it failed.
+    fn answer(
+        &self,
+        outcome: Result<::redis::RedisResult<Value>, tokio::time::error::Elapsed>,
+    ) -> Result<Value, StoreError> {
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e))
                 if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() =>
@@ -303,9 +321,9 @@ impl RedisStore {
         };
         let mut invocation = self.inner.scripts.reserve.prepare_invoke();
         invocation
-            .key(self.key(&format!("blocked:{budget}")))
-            .key(self.key(&format!("pending:{budget}")))
-            .key(self.key(&format!("used:{budget}")))
+            .key(self.budget_key("blocked", budget))
+            .key(self.budget_key("pending", budget))
+            .key(self.budget_key("used", budget))
             .arg(limit_arg)
             .arg(max_wait.map(micros).unwrap_or(-1))
             .arg(&id)
@@ -377,8 +395,8 @@ impl RedisStore {
         let budget = reservation.budget.as_deref().unwrap_or("none");
         let mut invocation = self.inner.scripts.commit.prepare_invoke();
         invocation
-            .key(self.key(&format!("pending:{budget}")))
-            .key(self.key(&format!("used:{budget}")))
+            .key(self.budget_key("pending", budget))
+            .key(self.budget_key("used", budget))
             .arg(&reservation.id)
             .arg(if reservation.budget.is_some() { i64::from(limit) } else { -1 });
         for (key, interval) in &reservation.spacing {
@@ -419,8 +437,8 @@ impl RedisStore {
         let budget = reservation.budget.as_deref().unwrap_or("none");
         let mut invocation = self.inner.scripts.give_back.prepare_invoke();
         invocation
-            .key(self.key(&format!("pending:{budget}")))
-            .key(self.key(&format!("used:{budget}")))
+            .key(self.budget_key("pending", budget))
+            .key(self.budget_key("used", budget))
             .arg(&reservation.id)
             .arg(reservation.charged.unwrap_or(-1));
         for (key, prev, ours) in &reservation.turns {
@@ -450,14 +468,9 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let micros = until.timestamp_micros().max(0);
         let millis = until.timestamp_millis().max(1);
-        let mut connection = self.connection().await?;
         let mut command = ::redis::cmd("SET");
-        command.arg(self.key(&format!("blocked:{budget}"))).arg(micros).arg("PXAT").arg(millis);
-        match tokio::time::timeout(self.inner.timeout, command.query_async::<Value>(&mut connection)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(self.unavailable(&e)),
-            Err(_) => Err(self.no_answer()),
-        }
+        command.arg(self.budget_key("blocked", budget)).arg(micros).arg("PXAT").arg(millis);
+        self.query(&command).await.map(drop)
     }
 
     /// The shared token and how long it stays in use, if there is one.
@@ -479,16 +492,13 @@ impl RedisStore {
 
     /// Take the renewal lock for `ttl`; false when another process holds it.
     pub(crate) async fn token_lock(&self, key: &str, id: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut connection = self.connection().await?;
         let mut command = ::redis::cmd("SET");
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         command.arg(format!("{key}:lock")).arg(id).arg("NX").arg("PX").arg(millis);
-        match tokio::time::timeout(self.inner.timeout, command.query_async::<Value>(&mut connection)).await {
-            Ok(Ok(Value::Okay | Value::SimpleString(_))) => Ok(true),
-            Ok(Ok(Value::Nil)) => Ok(false),
-            Ok(Ok(_)) => Err(self.protocol("SET NX answered something unexpected")),
-            Ok(Err(e)) => Err(self.unavailable(&e)),
-            Err(_) => Err(self.no_answer()),
+        match self.query(&command).await? {
+            Value::Okay | Value::SimpleString(_) => Ok(true),
+            Value::Nil => Ok(false),
+            _ => Err(self.protocol("SET NX answered something unexpected")),
         }
     }
 
