@@ -177,16 +177,18 @@ impl Write for Capture {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn debug_output_and_logs_contain_no_secret() {
+/// Everything logged up to `level` on this thread, until the guard drops.
+fn capture_logs(level: tracing::Level) -> (Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
     let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(level).with_writer(move || writer.clone()).with_ansi(false).finish();
+    (capture, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test(start_paused = true)]
+async fn debug_output_and_logs_contain_no_secret() {
+    let (capture, _guard) = capture_logs(tracing::Level::TRACE);
 
     let fake = FakeZoom::start().await.unwrap();
     let builder = Client::builder()
@@ -223,4 +225,25 @@ async fn debug_output_and_logs_contain_no_secret() {
     assert!(logs.contains("status=503"), "{logs}");
     assert!(logs.contains("tracking_id=\"fake-track-"), "{logs}");
     assert!(logs.contains("duration_ms="), "{logs}");
+}
+
+/// Without pacing the runtime skips finding the account id unless a subscriber
+/// listens: with one, the span still carries it (and Zoom's answer).
+#[tokio::test]
+async fn the_span_names_the_account_when_pacing_is_off() {
+    let (capture, _guard) = capture_logs(tracing::Level::DEBUG);
+
+    let fake = FakeZoom::start().await.unwrap();
+    let client = Client::builder()
+        .base_url(fake.base_url())
+        .bearer_token(fake_zoom::FIXED_TOKEN)
+        .rate_limit_policy(RateLimitPolicy::off())
+        .build()
+        .unwrap();
+    client.get_plan_usage().account_id("sub-7").send().await.unwrap();
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("account_id=\"sub-7\""), "{logs}");
+    assert!(logs.contains("status=200"), "{logs}");
+    assert!(logs.contains("tracking_id=\"fake-track-"), "{logs}");
+    assert!(!logs.contains(fake_zoom::FIXED_TOKEN), "{logs}");
 }

@@ -90,6 +90,11 @@ impl CallOptions {
 /// What progenitor's `send()` returns.
 type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
 
+/// An attempt's result with the value boxed as soon as progenitor returns it:
+/// a typed body can be kilobytes (`PlanUsage` is 2.3 KB), and every layer of
+/// the pipeline would otherwise copy it on its way out.
+type Boxed<T> = std::result::Result<Box<ResponseValue<T>>, GenError<ZoomError>>;
+
 /// Run a call: `attempt` sends one clone of the request; `empty` builds the
 /// value of an operation whose success has no body (any 2xx then counts).
 pub(crate) fn run<'a, T, F, Fut>(
@@ -105,9 +110,10 @@ where
     Fut: Future<Output = RawResult<T>> + 'a,
 {
     // Boxed: the pipeline is a large state machine, which would otherwise be
-    // moved with every future that holds a `send()`. Not an `async fn`, so that
-    // the value does not pass through one more future on its way out.
-    Box::pin(pipeline(client.runtime(), operation, options, empty, attempt))
+    // moved with every future that holds a `send()`. The value leaves it boxed
+    // and is moved out once, here.
+    let pipeline = Box::pin(pipeline(client.runtime(), operation, options, empty, attempt));
+    async move { pipeline.await.map(|value| *value) }
 }
 
 async fn pipeline<T, F, Fut>(
@@ -116,7 +122,7 @@ async fn pipeline<T, F, Fut>(
     options: &CallOptions,
     empty: Option<fn() -> T>,
     mut attempt: F,
-) -> Result<ResponseValue<T>>
+) -> Result<Box<ResponseValue<T>>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>>,
@@ -130,15 +136,15 @@ where
     // records, as `Instrumented` would, without wrapping the loop in one more future.
     let result = loop {
         calls.attempts += 1;
-        span.in_scope(|| observe::record_attempt(calls.attempts));
-        let scope = Attempt::new(operation, options.max_wait);
+        span.in_scope(|| observe::record_attempt(&span, calls.attempts));
+        let scope = Attempt::new(operation, options.max_wait, &span);
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
         let outcome = {
-            let future = pin!(attempt());
-            let scoped = pin!(scope.scope(future));
+            let raw = attempt();
+            let future = pin!(async { raw.await.map(Box::new) });
             let timer = pin!(None);
-            with_deadline(&span, &scope, timeout, scoped, timer).await
+            scope.scope(with_deadline(&span, timeout, future, timer)).await
         };
         // A success leaves at once. Anything else is handled in a boxed future: the
         // value can be kilobytes, and every call's state need not hold room for the
@@ -198,7 +204,7 @@ struct Failed<'a, T> {
 
 impl<T> Failed<'_, T> {
     /// What to do after this attempt: return (`Some`) or, after any delay, try again (`None`).
-    async fn next(self, outcome: Option<RawResult<T>>, calls: &mut Calls) -> Option<Result<ResponseValue<T>>> {
+    async fn next(self, outcome: Option<Boxed<T>>, calls: &mut Calls) -> Option<Result<Box<ResponseValue<T>>>> {
         let Failed { runtime, operation, empty, timeout, scope } = self;
         let meta = operation.meta();
         let retry = calls.retry;
@@ -329,11 +335,11 @@ impl<T> Failed<'_, T> {
 /// Poll `future`, inside the call's `span`, until it completes or, once the
 /// request has been sent, its timeout runs out (`None`). Waiting for a turn
 /// or a token is not timed. The `timer` is only made when the request is
-/// sent. Not an `async fn`: the caller pins everything, so nothing large is
-/// moved and the value passes through no extra future.
+/// sent. Runs inside the attempt's scope, where the hooks note when the
+/// request was sent. Not an `async fn`: the caller pins everything, so
+/// nothing large is moved and the value passes through no extra future.
 fn with_deadline<'a, F: Future>(
     span: &'a tracing::Span,
-    attempt: &'a Attempt,
     timeout: Duration,
     mut future: Pin<&'a mut F>,
     mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
@@ -344,7 +350,7 @@ fn with_deadline<'a, F: Future>(
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if !armed && let Some(sent_at) = attempt.sent_at() {
+        if !armed && let Some(sent_at) = Attempt::current_sent_at() {
             armed = true;
             // A deadline too far to represent never comes: no timer.
             if let Some(deadline) = sent_at.checked_add(timeout) {
@@ -362,7 +368,7 @@ fn with_deadline<'a, F: Future>(
 
 /// What the pipeline does after an attempt.
 enum Step<T> {
-    Return(Result<ResponseValue<T>>),
+    Return(Result<Box<ResponseValue<T>>>),
     /// Try again after the delay; why.
     Again(Duration, String),
     /// Replay at once with a renewed token.
@@ -370,7 +376,7 @@ enum Step<T> {
 }
 
 enum Outcome<T> {
-    Done(ResponseValue<T>),
+    Done(Box<ResponseValue<T>>),
     Verdict(Verdict),
 }
 
@@ -379,7 +385,7 @@ async fn classify_outcome<T>(
     runtime: &Runtime,
     operation: Operation,
     empty: Option<fn() -> T>,
-    outcome: Option<RawResult<T>>,
+    outcome: Option<Boxed<T>>,
     answer: Option<(StatusCode, reqwest::header::HeaderMap)>,
     deadline: Option<Instant>,
     redactor: &Redactor,
@@ -403,7 +409,9 @@ async fn classify_outcome<T>(
             let status = response.status();
             if status.is_success() {
                 return match empty {
-                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
+                    Some(empty) => {
+                        Outcome::Done(Box::new(ResponseValue::new(empty(), status, response.headers().clone())))
+                    }
                     None => fail(classify::decode_error(
                         operation,
                         status,

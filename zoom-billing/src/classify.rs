@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited};
 use crate::metadata::Operation;
@@ -15,6 +15,9 @@ use crate::types::ZoomError;
 
 /// The header Zoom puts its request tracking id in.
 pub(crate) const TRACKING_ID_HEADER: &str = "x-zm-trackingid";
+
+/// The same name, ready to look up without parsing it each time.
+const TRACKING_ID: HeaderName = HeaderName::from_static(TRACKING_ID_HEADER);
 
 /// Zoom's code for an invalid or expired access token (with HTTP 401).
 const TOKEN_EXPIRED: i64 = 124;
@@ -182,7 +185,7 @@ pub(crate) fn api_error(
 }
 
 pub(crate) fn tracking_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get(TRACKING_ID_HEADER).and_then(|v| v.to_str().ok())
+    headers.get(TRACKING_ID).and_then(|v| v.to_str().ok())
 }
 
 /// At most 200 characters of a body, lossily decoded.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::Client;
-use crate::auth::{DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, FixedToken, ServerToServer, TokenProvider};
+use crate::auth::{Auth, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, ServerToServer, TokenProvider};
 use crate::generated::client::Client as RawClient;
 use crate::metrics::{CallObserver, SharedObserver};
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
@@ -282,10 +282,10 @@ impl ClientBuilder {
                 });
             }
         };
-        let (auth, auth_kind): (Arc<dyn TokenProvider>, _) = match credentials {
-            Credentials::Bearer(token) => (Arc::new(FixedToken::from_secret(token)), "fixed token"),
+        let (auth, auth_kind) = match credentials {
+            Credentials::Bearer(token) => (Auth::Fixed(Arc::new(token)), "fixed token"),
             Credentials::ServerToServer { account_id, client_id, client_secret } => (
-                Arc::new(ServerToServer::new(
+                Auth::ServerToServer(ServerToServer::new(
                     account_id,
                     client_id,
                     client_secret,
@@ -298,7 +298,7 @@ impl ClientBuilder {
                 )),
                 "server-to-server OAuth",
             ),
-            Credentials::Provider(provider) => (provider, "token provider"),
+            Credentials::Provider(provider) => (Auth::Provider(provider), "token provider"),
         };
         let base_path = reqwest::Url::parse(&base_url).map(|u| u.path().trim_end_matches('/').to_owned());
         let runtime = Runtime {

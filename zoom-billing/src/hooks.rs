@@ -10,12 +10,11 @@
 //! pipeline as a typed error: nothing typed travels through progenitor's
 //! error type.
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
@@ -28,14 +27,27 @@ use crate::metadata::{Operation, ResponseKind};
 use crate::pacing::Ticket;
 use crate::state::{ClientState, Runtime};
 
+/// The header progenitor adds to every request.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
 tokio::task_local! {
     static ATTEMPT: Arc<Attempt>;
 }
 
-/// One attempt of one call, shared by the pipeline and the hooks.
+/// Run `f` on the current task's attempt, if an attempt's scope is set.
+fn with_attempt<R>(f: impl FnOnce(&Attempt) -> R) -> Option<R> {
+    ATTEMPT.try_with(|attempt| f(attempt)).ok()
+}
+
+/// One attempt of one call, shared by the pipeline and the hooks (which
+/// reach it through the task-local during the attempt). No lock on it is
+/// held across an `.await`.
 pub(crate) struct Attempt {
     operation: Operation,
     max_wait: Option<Duration>,
+    /// The call's span (a clone of the pipeline's): cheaper than asking
+    /// tracing for the current one on every call.
+    span: tracing::Span,
     /// When the request was handed to the connection: the attempt's timeout
     /// runs from here (pacing waits do not count).
     sent_at: OnceLock<Instant>,
@@ -50,7 +62,7 @@ pub(crate) struct AttemptState {
     /// The turn taken; dropped with the attempt, it gives back what was not used.
     pub(crate) ticket: Option<Ticket>,
     /// The token the request carried.
-    pub(crate) token: Option<SecretString>,
+    pub(crate) token: Option<crate::auth::Token>,
     /// The `accountId` of the request path.
     pub(crate) account_id: Option<String>,
     /// Status of Zoom's answer, with its headers when it was not a success.
@@ -62,14 +74,24 @@ pub(crate) struct AttemptState {
 }
 
 impl Attempt {
-    pub(crate) fn new(operation: Operation, max_wait: Option<Duration>) -> Arc<Self> {
-        Arc::new(Attempt { operation, max_wait, sent_at: OnceLock::new(), state: Mutex::new(AttemptState::default()) })
+    pub(crate) fn new(operation: Operation, max_wait: Option<Duration>, span: &tracing::Span) -> Arc<Self> {
+        Arc::new(Attempt {
+            operation,
+            max_wait,
+            span: span.clone(),
+            sent_at: OnceLock::new(),
+            state: Mutex::new(AttemptState::default()),
+        })
     }
 
-    /// Run `future` (progenitor's `send()`, pinned by the caller so that it is
-    /// not moved again) as this attempt.
-    pub(crate) fn scope<F: Future>(self: &Arc<Self>, future: Pin<&mut F>) -> impl Future<Output = F::Output> {
+    /// Run `future` (which polls progenitor's `send()`) as this attempt.
+    pub(crate) fn scope<F: Future>(self: &Arc<Self>, future: F) -> impl Future<Output = F::Output> {
         ATTEMPT.scope(Arc::clone(self), future)
+    }
+
+    /// When the current task's attempt sent its request, if it did.
+    pub(crate) fn current_sent_at() -> Option<Instant> {
+        with_attempt(|attempt| attempt.sent_at()).flatten()
     }
 
     pub(crate) fn sent_at(&self) -> Option<Instant> {
@@ -84,14 +106,24 @@ impl Attempt {
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
         // progenitor sends the spec's `info.version` as `api-version`; Zoom does not use it.
-        request.headers_mut().remove("api-version");
-        let Ok(attempt) = ATTEMPT.try_with(Arc::clone) else {
+        request.headers_mut().remove(API_VERSION);
+        let Some((operation, max_wait)) = with_attempt(|attempt| (attempt.operation, attempt.max_wait)) else {
             return Ok(());
         };
-        match prepare(&self.inner().0, &attempt, request).await {
-            Ok(()) => Ok(()),
+        match prepare(&self.inner().0, operation, max_wait, request).await {
+            Ok(prepared) => {
+                let _ = with_attempt(|attempt| {
+                    let mut state = attempt.state();
+                    state.ticket = Some(prepared.ticket);
+                    state.token = Some(prepared.token);
+                    state.account_id = prepared.account_id;
+                    state.pacing_wait = prepared.pacing_wait;
+                    let _ = attempt.sent_at.set(prepared.sent_at);
+                });
+                Ok(())
+            }
             Err(error) => {
-                attempt.state().stop = Some(error);
+                let _ = with_attempt(|attempt| attempt.state().stop = Some(error));
                 // Never shown: the pipeline returns the typed error it finds in the attempt.
                 Err(GenError::Custom("the runtime did not send the request".into()))
             }
@@ -99,29 +131,32 @@ impl ClientHooks<ClientState> for RawClient {
     }
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        let Ok(attempt) = ATTEMPT.try_with(Arc::clone) else {
+        let sending = with_attempt(|attempt| {
+            if let Some(ticket) = attempt.state().ticket.as_mut() {
+                ticket.sent();
+            }
+            attempt.operation
+        });
+        let Some(operation) = sending else {
             return self.client().execute(request).await;
         };
-        if let Some(ticket) = attempt.state().ticket.as_mut() {
-            ticket.sent();
-        }
         let response = self.client().execute(request).await?;
         let status = response.status();
-        crate::observe::record_response(status.as_u16(), crate::classify::tracking_id(response.headers()));
-        // Headers are kept for error answers only (their body may not decode); a success needs none.
-        let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
         let runtime = &self.inner().0;
-        let tracking_id = match runtime.observer {
-            Some(_) => crate::classify::tracking_id(response.headers()).map(str::to_owned),
-            None => None,
-        };
-        {
+        let _ = with_attempt(|attempt| {
+            crate::observe::record_response(&attempt.span, status.as_u16(), response.headers());
+            // Headers are kept for error answers only (their body may not decode); a success needs none.
+            let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
+            let tracking_id = match runtime.observer {
+                Some(_) => crate::classify::tracking_id(response.headers()).map(str::to_owned),
+                None => None,
+            };
             let mut state = attempt.state();
             state.answer = Some((status, headers));
             state.tracking_id = tracking_id;
-        }
+        });
         let limits = &runtime.limits;
-        let kind = attempt.operation.meta().response;
+        let kind = operation.meta().response;
         if let Some(drift) = &runtime.drift
             && status.is_success()
             && kind == ResponseKind::Json
@@ -134,7 +169,7 @@ impl ClientHooks<ClientState> for RawClient {
             // A body that fails (too large, broken) fails the attempt here; the pipeline
             // classifies it like a body error.
             let bytes = http_body_util::BodyExt::collect(body).await?.to_bytes();
-            drift.observe(attempt.operation, &bytes);
+            drift.observe(operation, &bytes);
             return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
         }
         if status.is_success() && kind == ResponseKind::Binary {
@@ -152,40 +187,65 @@ impl ClientHooks<ClientState> for RawClient {
     }
 }
 
+/// What `pre` got for the attempt.
+struct Prepared {
+    ticket: Ticket,
+    token: crate::auth::Token,
+    account_id: Option<String>,
+    pacing_wait: Duration,
+    sent_at: Instant,
+}
+
 /// Get the token, take the turn and the budget unit, then authorise the request.
-async fn prepare(runtime: &Runtime, attempt: &Attempt, request: &mut reqwest::Request) -> Result<(), Error> {
-    let operation = attempt.operation;
+async fn prepare(
+    runtime: &Runtime,
+    operation: Operation,
+    max_wait: Option<Duration>,
+    request: &mut reqwest::Request,
+) -> Result<Prepared, Error> {
     let meta = operation.meta();
-    let path = request.url().path();
-    let path = path.strip_prefix(runtime.base_path.as_str()).unwrap_or(path);
-    let account_id = path_param(meta.path, path, "accountId");
+    let span_enabled = with_attempt(|attempt| !attempt.span.is_disabled()).unwrap_or(false);
+    // Without pacing, budgets or a span to record it in, nothing needs the account id:
+    // the hot path of an unpaced client skips finding it.
+    let account_id = if runtime.pacer.uses_account_id(operation) || span_enabled {
+        let path = request.url().path();
+        let path = path.strip_prefix(runtime.base_path.as_str()).unwrap_or(path);
+        path_param(meta.path, path, "accountId")
+    } else {
+        None
+    };
     if let Some(id) = &account_id {
-        tracing::Span::current().record("account_id", id.as_str());
+        let _ = with_attempt(|attempt| {
+            attempt.span.record("account_id", id.as_str());
+        });
     }
     // The token first: a renewal (with a shared token, a short hold before the switch) then
     // delays the reservation, not a send whose turn has started.
     let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
-    let fetched = Instant::now();
-    // Dropped on any early return or cancellation: the turn is given back.
-    let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), attempt.max_wait).await?;
-    ticket.wait().await;
-    let pacing_wait = fetched.elapsed();
-    // Charged just before sending; with a shared store it may wait for a strict interval.
-    ticket.charge().await?;
-    if fetched.elapsed() >= Duration::from_millis(1) {
-        // The token may have been renewed meanwhile (a cache hit otherwise).
-        token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
-    }
+    let (ticket, pacing_wait, sent_at) = if runtime.pacer.may_wait(operation) {
+        let fetched = Instant::now();
+        // Dropped on any early return or cancellation: the turn is given back.
+        let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
+        ticket.wait().await;
+        let pacing_wait = fetched.elapsed();
+        // Charged just before sending; with a shared store it may wait for a strict interval.
+        ticket.charge().await?;
+        let mut now = Instant::now();
+        if now - fetched >= Duration::from_millis(1) {
+            // The token may have been renewed meanwhile (a cache hit otherwise).
+            token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
+            now = Instant::now();
+        }
+        (ticket, pacing_wait, now)
+    } else {
+        // No turn to wait for: only the daily budget, if counted, is taken and charged.
+        let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
+        ticket.charge().await?;
+        (ticket, Duration::ZERO, Instant::now())
+    };
     let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     request.headers_mut().insert(AUTHORIZATION, value);
-    let mut state = attempt.state();
-    state.ticket = Some(ticket);
-    state.token = Some(token);
-    state.account_id = account_id;
-    state.pacing_wait = pacing_wait;
-    drop(state);
-    let _ = attempt.sent_at.set(Instant::now());
-    Ok(())
+    Ok(Prepared { ticket, token, account_id, pacing_wait, sent_at })
 }
 
 /// Why no token could be had: a shared store that failed is the same

@@ -33,19 +33,21 @@ pub(crate) fn call_span(meta: &crate::metadata::OperationMeta) -> Span {
 }
 
 /// An attempt starts (inside the call span).
-pub(crate) fn record_attempt(attempt: u32) {
-    Span::current().record("attempt", attempt);
+pub(crate) fn record_attempt(span: &Span, attempt: u32) {
+    span.record("attempt", attempt);
     tracing::debug!(attempt, "attempt");
 }
 
-/// Zoom answered an attempt (inside the call span).
-pub(crate) fn record_response(status: u16, tracking_id: Option<&str>) {
-    let span = Span::current();
-    span.record("status", status);
-    if let Some(id) = tracking_id {
-        span.record("tracking_id", id);
+/// Zoom answered an attempt (inside the call span). Nothing is looked up
+/// when no subscriber listens: this runs on every call.
+pub(crate) fn record_response(span: &Span, status: u16, headers: &reqwest::header::HeaderMap) {
+    if !span.is_disabled() {
+        span.record("status", status);
+        if let Some(id) = crate::classify::tracking_id(headers) {
+            span.record("tracking_id", id);
+        }
     }
-    tracing::debug!(status, tracking_id, "response");
+    tracing::debug!(status, tracking_id = crate::classify::tracking_id(headers), "response");
 }
 
 /// A retry is planned (inside the call span).

@@ -303,7 +303,8 @@ pub(crate) struct Ticket {
     clock: Clock,
     operation: Operation,
     key: String,
-    start: Instant,
+    /// When the turn starts; `None` when nothing paces the operation.
+    start: Option<Instant>,
     /// Each slot's key and the end of this ticket's turn there.
     slots: Vec<(Key, Instant)>,
     /// Whether a budget unit is pending for this ticket.
@@ -332,6 +333,29 @@ impl Pacer {
     pub(crate) fn with_shared(mut self, store: crate::shared::RedisStore) -> Self {
         self.shared = Some(store);
         self
+    }
+
+    /// Whether a call of `operation` may wait for its turn: a pacing key
+    /// applies, or the turn is taken in a shared store.
+    pub(crate) fn may_wait(&self, operation: Operation) -> bool {
+        #[cfg(feature = "redis")]
+        if self.shared.is_some() {
+            return true;
+        }
+        self.paces(operation)
+    }
+
+    /// Whether the pacer keeps anything per account for `operation` (then the
+    /// request's `accountId` is needed to take a turn, or to hold after a 429).
+    pub(crate) fn uses_account_id(&self, operation: Operation) -> bool {
+        self.policy.daily_budgets || self.may_wait(operation)
+    }
+
+    /// Whether any pacing key applies to `operation` under this policy.
+    fn paces(&self, operation: Operation) -> bool {
+        let limit = operation.meta().rate_limit;
+        (self.policy.pace_operations && limit.min_interval.is_some())
+            || self.policy.label_interval(limit.label).is_some()
     }
 
     /// The pacing keys that apply to `operation` under this policy, with
@@ -401,7 +425,7 @@ impl Pacer {
                 operation,
                 key,
                 // Bounded by the store (at most 7 days), so this cannot overflow.
-                start: Instant::now().checked_add(reservation.wait).unwrap_or_else(Instant::now),
+                start: Some(Instant::now().checked_add(reservation.wait).unwrap_or_else(Instant::now)),
                 slots: Vec::new(),
                 pending: false,
                 charged: None,
@@ -441,6 +465,22 @@ impl Pacer {
         account_id: Option<&str>,
         max_wait: Option<Duration>,
     ) -> Result<Ticket, Error> {
+        if !self.policy.daily_budgets && !self.paces(operation) {
+            // Nothing to count or wait for (pacing off): no lock and no clock read.
+            return Ok(Ticket {
+                state: Arc::clone(&self.state),
+                clock: self.clock,
+                operation,
+                key: String::new(),
+                start: None,
+                slots: Vec::new(),
+                pending: false,
+                charged: None,
+                sent: false,
+                #[cfg(feature = "redis")]
+                shared: None,
+            });
+        }
         let key = Self::scope_key(operation, account_id);
         let limit = operation.meta().rate_limit;
         let wall = self.clock.now();
@@ -503,7 +543,7 @@ impl Pacer {
             clock: self.clock,
             operation,
             key,
-            start,
+            start: Some(start),
             slots,
             pending,
             charged: None,
@@ -639,7 +679,8 @@ impl Budget {
 impl Ticket {
     /// Wait for the reserved turn.
     pub(crate) async fn wait(&self) {
-        let wait = self.start.saturating_duration_since(Instant::now());
+        let Some(start) = self.start else { return };
+        let wait = start.saturating_duration_since(Instant::now());
         if wait >= Duration::from_secs(1) {
             // A long, silent wait looks like a hang; say why.
             tracing::info!(
@@ -650,8 +691,8 @@ impl Ticket {
         }
         // A turn that is already due needs no timer: tokio's timers tick per millisecond,
         // so even a sleep until now would cost up to a millisecond on every call.
-        if self.start > Instant::now() {
-            tokio::time::sleep_until(self.start).await;
+        if start > Instant::now() {
+            tokio::time::sleep_until(start).await;
         }
     }
 
@@ -808,10 +849,10 @@ mod tests {
         // Five waiting turns (+5 .. +25 minutes), dropped in the order they were reserved:
         // each but the last is followed by a later one when it is dropped.
         let waiting: Vec<_> = (0..5).map(|_| pacer.reserve_local(op, Some("a"), None).unwrap()).collect();
-        assert_eq!(waiting[4].start - Instant::now(), Duration::from_secs(1500));
+        assert_eq!(waiting[4].start.unwrap() - Instant::now(), Duration::from_secs(1500));
         drop(waiting);
         let next = pacer.reserve_local(op, Some("a"), None).unwrap();
-        assert_eq!(next.start - Instant::now(), Duration::from_secs(300), "the sent call's interval only");
+        assert_eq!(next.start.unwrap() - Instant::now(), Duration::from_secs(300), "the sent call's interval only");
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::SharedProvider;
+use crate::auth::Auth;
 use crate::metrics::SharedObserver;
 use crate::pacing::Pacer;
 use crate::retry::RetryPolicy;
@@ -25,7 +25,7 @@ pub(crate) struct BodyLimits {
 
 /// What is shared between clones of one client.
 pub(crate) struct Runtime {
-    pub(crate) auth: SharedProvider,
+    pub(crate) auth: Auth,
     pub(crate) auth_kind: &'static str,
     pub(crate) pacer: Pacer,
     pub(crate) retry: RetryPolicy,

@@ -31,6 +31,7 @@
 //! the call once with a new token.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -122,8 +123,51 @@ impl TokenProvider for FixedToken {
     }
 }
 
-/// The client's token provider.
-pub(crate) type SharedProvider = std::sync::Arc<dyn TokenProvider>;
+/// A token as the runtime holds it during a call: shared by reference count,
+/// so taking it for a call copies nothing.
+pub(crate) type Token = Arc<SecretString>;
+
+/// The client's source of tokens. The two built-in sources are matched
+/// directly, so a call whose token is at hand (a fixed token, or a cached
+/// Server-to-Server token) allocates nothing for it; any other provider goes
+/// through the [`TokenProvider`] trait.
+pub(crate) enum Auth {
+    Fixed(Token),
+    ServerToServer(ServerToServer),
+    Provider(Arc<dyn TokenProvider>),
+}
+
+impl Auth {
+    /// A token to use now.
+    pub(crate) async fn access_token(&self) -> Result<Token, AuthError> {
+        match self {
+            Auth::Fixed(token) => Ok(Arc::clone(token)),
+            Auth::ServerToServer(provider) => match provider.cached() {
+                Some(token) => Ok(token),
+                None => provider.access_token().await.map(Arc::new),
+            },
+            Auth::Provider(provider) => provider.access_token().await.map(Arc::new),
+        }
+    }
+
+    /// See [`TokenProvider::invalidate`].
+    pub(crate) fn invalidate(&self, rejected: &SecretString) {
+        match self {
+            Auth::Fixed(_) => {}
+            Auth::ServerToServer(provider) => provider.invalidate(rejected),
+            Auth::Provider(provider) => provider.invalidate(rejected),
+        }
+    }
+
+    /// See [`TokenProvider::can_renew`].
+    pub(crate) fn can_renew(&self) -> bool {
+        match self {
+            Auth::Fixed(_) => false,
+            Auth::ServerToServer(provider) => provider.can_renew(),
+            Auth::Provider(provider) => provider.can_renew(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

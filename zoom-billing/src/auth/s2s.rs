@@ -91,7 +91,7 @@ struct State {
 }
 
 struct Cached {
-    token: SecretString,
+    token: super::Token,
     renew_at: Instant,
 }
 
@@ -330,7 +330,8 @@ impl Inner {
             Ok((secret, reuse)) => {
                 state.failures = 0;
                 state.retry_at = None;
-                state.token = now.checked_add(reuse).map(|renew_at| Cached { token: secret.clone(), renew_at });
+                state.token =
+                    now.checked_add(reuse).map(|renew_at| Cached { token: Arc::new(secret.clone()), renew_at });
                 Ok(secret)
             }
             Err(error) => {
@@ -459,6 +460,15 @@ fn transport(error: reqwest::Error) -> AuthError {
     AuthError::Transport(Arc::new(error.without_url()))
 }
 
+impl ServerToServer {
+    /// The cached token, while it is not due for renewal: what most calls
+    /// take, without a future or a copy of the secret.
+    pub(crate) fn cached(&self) -> Option<super::Token> {
+        let state = self.inner.state();
+        state.token.as_ref().filter(|cached| Instant::now() < cached.renew_at).map(|cached| Arc::clone(&cached.token))
+    }
+}
+
 impl TokenProvider for ServerToServer {
     fn access_token(&self) -> BoxFuture<'_, Result<SecretString, AuthError>> {
         let flight: Flight = {
@@ -466,7 +476,7 @@ impl TokenProvider for ServerToServer {
             if let Some(cached) = &state.token
                 && Instant::now() < cached.renew_at
             {
-                let token = cached.token.clone();
+                let token = SecretString::clone(&cached.token);
                 return Box::pin(async move { Ok(token) });
             }
             match state.flight.as_ref().and_then(|(_, weak)| weak.upgrade()) {
