@@ -5,7 +5,9 @@
 //! builders generated here keep progenitor's fluent setters (so a new
 //! optional parameter stays non-breaking) and send through the runtime's
 //! call pipeline (`<root>::call::run`), which retries clones of the
-//! progenitor builder and returns the crate's own `Result`.
+//! progenitor builder and returns the crate's own `Result`. `send()` returns
+//! the pipeline's boxed future (`<root>::CallFuture`) as it is, and `.await`
+//! on a builder runs that same future.
 //!
 //! Everything is read from progenitor's output (the builder structs, their
 //! setters and `send` signatures, the client methods and their docs) and the
@@ -126,18 +128,18 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                 }
 
                 /// Send the request.
-                pub async fn send(self) -> #module_root::Result<ResponseValue<#ok>> {
+                pub fn send(self) -> #module_root::CallFuture<'a, #ok> {
                     let Self { client, raw, options } = self;
-                    #module_root::call::run(client, Operation::#variant, &options, #empty, move || raw.clone().send()).await
+                    #module_root::call::run(client, Operation::#variant, options, #empty, move || raw.clone().send())
                 }
             }
 
             impl<'a> ::std::future::IntoFuture for #ty<'a> {
                 type Output = #module_root::Result<ResponseValue<#ok>>;
-                type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>>;
+                type IntoFuture = #module_root::CallFuture<'a, #ok>;
 
                 fn into_future(self) -> Self::IntoFuture {
-                    Box::pin(self.send())
+                    self.send()
                 }
             }
         });

@@ -62,24 +62,30 @@ macro_rules! fixture {
 
             pub type Result<T> = ::std::result::Result<T, String>;
 
+            pub type CallFuture<'a, T> = ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = Result<progenitor_client::ResponseValue<T>>> + Send + 'a>,
+            >;
+
             pub mod call {
                 #[derive(Clone, Debug, Default)]
                 pub struct CallOptions;
 
-                pub async fn run<T, E, F, Fut>(
-                    _client: &super::Client,
+                pub fn run<'a, T, E, F, Fut>(
+                    _client: &'a super::Client,
                     _operation: super::metadata::Operation,
-                    _options: &CallOptions,
+                    _options: CallOptions,
                     _empty: Option<fn() -> T>,
                     mut attempt: F,
-                ) -> super::Result<progenitor_client::ResponseValue<T>>
+                ) -> super::CallFuture<'a, T>
                 where
-                    F: FnMut() -> Fut,
+                    T: Send + 'a,
+                    F: FnMut() -> Fut + Send + 'a,
                     Fut: ::std::future::Future<
-                        Output = ::std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-                    >,
+                            Output = ::std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+                        > + Send
+                        + 'a,
                 {
-                    attempt().await.map_err(|_| "the request failed".to_owned())
+                    Box::pin(async move { attempt().await.map_err(|_| "the request failed".to_owned()) })
                 }
             }
 

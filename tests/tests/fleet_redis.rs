@@ -24,16 +24,18 @@ const TOKEN_LIFETIME: u64 = 4;
 #[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
 async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     let redis = RedisServer::start();
-    // A 30% tolerance on the minimum intervals (50 ms on list_billing_invoices' scaled 167 ms):
-    // on a 2-core machine shared with compilers a process can be held that long between its
-    // turn and its send, which is not what this test measures (at Zoom's real intervals,
-    // minutes, it is nothing). Processes without shared pacing send at once and are caught.
+    // A 50% tolerance on the minimum intervals (83 ms on list_billing_invoices' scaled 167 ms):
+    // on a 2-core machine running four workers, the fake, Redis and the test, a process can be
+    // held that long between its committed turn and the fake reading its request (at 30%, 50 ms,
+    // two of five full test-suite runs saw 4-6 such 429s), which is not what this test measures
+    // (at Zoom's real intervals, minutes, it is nothing). Four processes pacing themselves apart
+    // arrive ~42 ms apart on average and are still caught.
     let fake = FakeProcess::start(&[
         "--enforce-limits",
         "--time-scale",
         &SCALE.to_string(),
         "--tolerance",
-        "0.3",
+        "0.5",
         "--token-lifetime",
         &TOKEN_LIFETIME.to_string(),
     ]);

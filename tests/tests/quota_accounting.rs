@@ -65,6 +65,18 @@ async fn list(client: &Client) -> Result<(), Error> {
     client.list_billing_invoices().account_id("sub-1").send().await.map(drop)
 }
 
+/// Moves the clock (tokio's, paused; the client's follows it) past the next 00:00 UTC when the
+/// test's simulated `span` would cross it: the budgets counted here are per UTC day, and a run
+/// at 23:40 would otherwise see a fresh budget half-way. Call it after building the client.
+async fn clear_of_midnight(span: Duration) {
+    let now = chrono::Utc::now();
+    let midnight = now.date_naive().succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let left = (midnight - now).to_std().unwrap_or_default();
+    if left < span {
+        tokio::time::advance(left + Duration::from_secs(60)).await;
+    }
+}
+
 /// Sends calls until the budget refuses one; returns how many were sent.
 async fn spend_the_rest(client: &Client) -> u32 {
     for sent in 0..20 {
@@ -82,6 +94,7 @@ async fn calls_dropped_while_the_token_endpoint_hangs_spend_nothing() {
     let server = invoices_server().await;
     let tokens = Switch(Arc::new(AtomicU8::new(HANG)));
     let client = client(&server, &tokens);
+    clear_of_midnight(Duration::from_secs(2 * 3600)).await;
     let dropped = join_all((0..5).map(|_| tokio::time::timeout(Duration::from_secs(1), list(&client)))).await;
     assert!(dropped.iter().all(Result::is_err), "all five timed out");
     tokens.set(SERVE);
@@ -97,6 +110,7 @@ async fn calls_dropped_while_waiting_for_their_turn_give_it_back() {
     let server = invoices_server().await;
     let tokens = Switch(Arc::new(AtomicU8::new(SERVE)));
     let client = client(&server, &tokens);
+    clear_of_midnight(Duration::from_secs(2 * 3600)).await;
     list(&client).await.unwrap();
     // Five calls queue behind it (turns at +5, +10, ... +25 minutes) and are dropped.
     let dropped = join_all((0..5).map(|_| tokio::time::timeout(Duration::from_secs(10), list(&client)))).await;
@@ -118,6 +132,7 @@ async fn failed_token_fetches_spend_nothing() {
     let server = invoices_server().await;
     let tokens = Switch(Arc::new(AtomicU8::new(FAIL)));
     let client = client(&server, &tokens);
+    clear_of_midnight(Duration::from_secs(2 * 3600)).await;
     let started = Instant::now();
     for _ in 0..50 {
         let err = list(&client).await.unwrap_err();

@@ -13,6 +13,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
@@ -90,39 +91,44 @@ impl CallOptions {
 /// What progenitor's `send()` returns.
 type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
 
-/// An attempt's result with the value boxed as soon as progenitor returns it:
-/// a typed body can be kilobytes (`PlanUsage` is 2.3 KB), and every layer of
-/// the pipeline would otherwise copy it on its way out.
-type Boxed<T> = std::result::Result<Box<ResponseValue<T>>, GenError<ZoomError>>;
+/// How an attempt ended: its value, if any, was put in the pipeline's slot
+/// (a typed body can be kilobytes: `PlanUsage` is 2.3 KB, and every layer
+/// between progenitor and the pipeline would otherwise copy it); `None`
+/// when the attempt timed out.
+type Ended = Option<std::result::Result<(), GenError<ZoomError>>>;
+
+/// A call in flight: what every builder's `send()` returns, and what
+/// `.await` on a builder runs. One allocation holds the whole call (its
+/// retries, pacing and timeouts), so the future itself is a pointer.
+pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<ResponseValue<T>>> + Send + 'a>>;
 
 /// Run a call: `attempt` sends one clone of the request; `empty` builds the
 /// value of an operation whose success has no body (any 2xx then counts).
 pub(crate) fn run<'a, T, F, Fut>(
     client: &'a crate::Client,
     operation: Operation,
-    options: &'a CallOptions,
+    options: CallOptions,
     empty: Option<fn() -> T>,
     attempt: F,
-) -> impl Future<Output = Result<ResponseValue<T>>> + 'a
+) -> CallFuture<'a, T>
 where
-    T: 'a,
-    F: FnMut() -> Fut + 'a,
-    Fut: Future<Output = RawResult<T>> + 'a,
+    T: Send + 'a,
+    F: FnMut() -> Fut + Send + 'a,
+    Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
-    // Boxed: the pipeline is a large state machine, which would otherwise be
-    // moved with every future that holds a `send()`. The value leaves it boxed
-    // and is moved out once, here.
-    let pipeline = Box::pin(pipeline(client.runtime(), operation, options, empty, attempt));
-    async move { pipeline.await.map(|value| *value) }
+    // Written into its allocation rather than moved into it: the pipeline's state
+    // is kilobytes, of which a new call fills a few hundred bytes.
+    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), operation, options, empty, attempt));
+    Box::into_pin(boxed)
 }
 
 async fn pipeline<T, F, Fut>(
     runtime: &Runtime,
     operation: Operation,
-    options: &CallOptions,
+    options: CallOptions,
     empty: Option<fn() -> T>,
     mut attempt: F,
-) -> Result<Box<ResponseValue<T>>>
+) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>>,
@@ -140,17 +146,24 @@ where
         let scope = Attempt::new(operation, options.max_wait, &span);
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let outcome = {
-            let raw = attempt();
-            let future = pin!(async { raw.await.map(Box::new) });
+        let mut slot = None;
+        let ended: Ended = {
+            let slot = &mut slot;
+            // A combinator, not an `async` block: a block would hold progenitor's future
+            // twice (as its capture and as the future it awaits), 1.7 KB each.
+            #[allow(clippy::result_large_err, reason = "progenitor's error, passed on as it came")]
+            let future = pin!(attempt().map(|raw| raw.map(|value| *slot = Some(value))));
             let timer = pin!(None);
             scope.scope(with_deadline(&span, timeout, future, timer)).await
         };
-        // A success leaves at once. Anything else is handled in a boxed future: the
-        // value can be kilobytes, and every call's state need not hold room for the
-        // failure path's copies of it.
-        let outcome = match outcome {
-            Some(Ok(value)) => {
+        // A success leaves at once. Anything else is handled in a boxed future: every
+        // call's state need not hold room for the failure path.
+        let failure = match ended {
+            Some(Ok(())) => {
+                // Always filled by a successful attempt.
+                let Some(value) = slot.take() else {
+                    break Err(Error::InvalidRequest { operation, message: "the attempt's value was lost".into() });
+                };
                 let (answer, tracking_id, pacing_wait) = {
                     let mut state = scope.state();
                     (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
@@ -171,12 +184,15 @@ where
                         })
                     });
                 }
-                break Ok(value);
+                // Returned from here: the value (kilobytes) is not moved once more through `result`.
+                observe::record_ok(&span, started.elapsed());
+                return Ok(value);
             }
-            outcome => outcome,
+            Some(Err(error)) => Some(error),
+            None => None,
         };
         let failed = Failed { runtime, operation, empty, timeout, scope };
-        if let Some(result) = Box::pin(failed.next(outcome, &mut calls).instrument(span.clone())).await {
+        if let Some(result) = Box::pin(failed.next(failure, &mut calls).instrument(span.clone())).await {
             break result;
         }
     };
@@ -204,7 +220,8 @@ struct Failed<'a, T> {
 
 impl<T> Failed<'_, T> {
     /// What to do after this attempt: return (`Some`) or, after any delay, try again (`None`).
-    async fn next(self, outcome: Option<Boxed<T>>, calls: &mut Calls) -> Option<Result<Box<ResponseValue<T>>>> {
+    /// `failure` is progenitor's error, or `None` when the attempt timed out.
+    async fn next(self, failure: Option<GenError<ZoomError>>, calls: &mut Calls) -> Option<Result<ResponseValue<T>>> {
         let Failed { runtime, operation, empty, timeout, scope } = self;
         let meta = operation.meta();
         let retry = calls.retry;
@@ -229,7 +246,7 @@ impl<T> Failed<'_, T> {
             let deadline = sent_at.and_then(|at| at.checked_add(timeout));
             // Only error bodies are scrubbed (a success never comes here).
             let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
-            let verdict = classify_outcome(runtime, operation, empty, outcome, answer, deadline, &redactor).await;
+            let verdict = classify_outcome(runtime, operation, empty, failure, answer, deadline, &redactor).await;
             let failure = match verdict {
                 Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
                 Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
@@ -368,7 +385,7 @@ fn with_deadline<'a, F: Future>(
 
 /// What the pipeline does after an attempt.
 enum Step<T> {
-    Return(Result<Box<ResponseValue<T>>>),
+    Return(Result<ResponseValue<T>>),
     /// Try again after the delay; why.
     Again(Duration, String),
     /// Replay at once with a renewed token.
@@ -376,7 +393,7 @@ enum Step<T> {
 }
 
 enum Outcome<T> {
-    Done(Box<ResponseValue<T>>),
+    Done(ResponseValue<T>),
     Verdict(Verdict),
 }
 
@@ -385,7 +402,7 @@ async fn classify_outcome<T>(
     runtime: &Runtime,
     operation: Operation,
     empty: Option<fn() -> T>,
-    outcome: Option<Boxed<T>>,
+    failure: Option<GenError<ZoomError>>,
     answer: Option<(StatusCode, reqwest::header::HeaderMap)>,
     deadline: Option<Instant>,
     redactor: &Redactor,
@@ -393,11 +410,7 @@ async fn classify_outcome<T>(
     let now = runtime.pacer.clock().now();
     let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
     let fail = |error| Outcome::Verdict(Verdict::Fail(error));
-    let Some(result) = outcome else { return retry(Failure::Timeout) };
-    let error = match result {
-        Ok(value) => return Outcome::Done(value),
-        Err(error) => error,
-    };
+    let Some(error) = failure else { return retry(Failure::Timeout) };
     let status_of = |answer: &Option<(StatusCode, _)>| answer.as_ref().map(|(s, _)| *s);
     match error {
         GenError::ErrorResponse(value) => {
@@ -409,9 +422,7 @@ async fn classify_outcome<T>(
             let status = response.status();
             if status.is_success() {
                 return match empty {
-                    Some(empty) => {
-                        Outcome::Done(Box::new(ResponseValue::new(empty(), status, response.headers().clone())))
-                    }
+                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
                     None => fail(classify::decode_error(
                         operation,
                         status,

@@ -105,7 +105,7 @@ pub mod shared;
 mod state;
 mod tls;
 
-pub use call::CallOptions;
+pub use call::{CallFuture, CallOptions};
 pub use client::{Client, ResponseExt};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};

@@ -55,23 +55,26 @@ pub(crate) fn record_retry(attempt: u32, delay: Duration, reason: &str) {
     tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, reason, "retrying");
 }
 
+/// The call succeeded.
+pub(crate) fn record_ok(span: &Span, elapsed: Duration) {
+    span.record("duration_ms", elapsed.as_millis() as u64);
+    span.record("outcome", "ok");
+    span.in_scope(|| tracing::info!(outcome = "ok", "done"));
+}
+
 /// The call ended.
 pub(crate) fn record_done<T>(span: &Span, elapsed: Duration, result: &crate::Result<T>) {
-    span.record("duration_ms", elapsed.as_millis() as u64);
-    let outcome = match result {
-        Ok(_) => "ok",
-        Err(_) => "error",
+    let e = match result {
+        Ok(_) => return record_ok(span, elapsed),
+        Err(e) => e,
     };
-    span.record("outcome", outcome);
-    if let Err(e) = result {
-        if let Some(status) = e.status() {
-            span.record("status", status.as_u16());
-        }
-        if let Some(id) = e.tracking_id() {
-            span.record("tracking_id", id);
-        }
-        span.in_scope(|| tracing::info!(outcome, error = %e, "done"));
-    } else {
-        span.in_scope(|| tracing::info!(outcome, "done"));
+    span.record("duration_ms", elapsed.as_millis() as u64);
+    span.record("outcome", "error");
+    if let Some(status) = e.status() {
+        span.record("status", status.as_u16());
     }
+    if let Some(id) = e.tracking_id() {
+        span.record("tracking_id", id);
+    }
+    span.in_scope(|| tracing::info!(outcome = "error", error = %e, "done"));
 }

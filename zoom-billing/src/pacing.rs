@@ -209,6 +209,13 @@ impl Clock {
         Clock { wall: Utc::now(), start: Instant::now() }
     }
 
+    /// A clock that reads `wall` now: tests whose budgets must not see a UTC
+    /// midnight that the real time of day would bring.
+    #[cfg(test)]
+    pub(crate) fn at(wall: DateTime<Utc>) -> Self {
+        Clock { wall, start: Instant::now() }
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
         let elapsed = chrono::TimeDelta::from_std(self.start.elapsed()).unwrap_or(chrono::TimeDelta::MAX);
         self.wall.checked_add_signed(elapsed).unwrap_or(self.wall)
@@ -781,9 +788,15 @@ impl Drop for Ticket {
 mod tests {
     use super::*;
 
+    /// Midday UTC: these tests advance time by up to an hour, and a budget must not
+    /// roll over to a new day because the suite ran just before midnight.
+    fn noon() -> Clock {
+        Clock::at(chrono::NaiveDate::from_ymd_opt(2026, 3, 10).and_then(|d| d.and_hms_opt(12, 0, 0)).unwrap().and_utc())
+    }
+
     #[tokio::test(start_paused = true)]
     async fn budget_resets_at_midnight_utc() {
-        let pacer = Pacer::new(RateLimitPolicy { pace_operations: false, ..Default::default() }, Clock::new());
+        let pacer = Pacer::new(RateLimitPolicy { pace_operations: false, ..Default::default() }, noon());
         let op = Operation::ListBillingInvoices; // 6 a day per accountId
         for _ in 0..6 {
             pacer.acquire(op, Some("a")).await.unwrap();
@@ -800,7 +813,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn max_wait_fails_fast_without_taking_a_turn() {
         let policy = RateLimitPolicy::default().with_label_pacing(false).with_max_wait(Duration::from_secs(60));
-        let pacer = Pacer::new(policy, Clock::new());
+        let pacer = Pacer::new(policy, noon());
         let op = Operation::GetInvoiceDetails; // one every 30 minutes, 100 a day
         pacer.acquire(op, Some("me")).await.unwrap();
         let start = Instant::now();
@@ -819,7 +832,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_ticket_dropped_before_sending_gives_its_turn_and_unit_back() {
-        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), noon());
         let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day per accountId
         // Five calls cancelled before sending (their futures dropped while waiting, or a token
         // failure): nothing is spent.
@@ -843,7 +856,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn tickets_dropped_oldest_first_give_every_turn_back() {
-        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), noon());
         let op = Operation::ListBillingInvoices; // one every 5 minutes
         pacer.acquire(op, Some("a")).await.unwrap();
         // Five waiting turns (+5 .. +25 minutes), dropped in the order they were reserved:
@@ -857,7 +870,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn units_are_charged_to_the_day_of_sending() {
-        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), Clock::new());
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_pacing(false), noon());
         let op = Operation::ListBillingInvoices; // one every 5 minutes, 6 a day
         let midnight = next_utc_midnight(pacer.clock().now());
         // Go to 20 minutes before midnight: four turns fit today, the rest fall tomorrow.
@@ -888,13 +901,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn label_pacing_spaces_requests() {
-        let pacer = Pacer::new(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 2.0), Clock::new());
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 2.0), noon());
         let start = Instant::now();
         for _ in 0..5 {
             pacer.acquire(Operation::GetPlanUsage, Some("x")).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::from_secs(2));
-        let off = Pacer::new(RateLimitPolicy::off(), Clock::new());
+        let off = Pacer::new(RateLimitPolicy::off(), noon());
         let start = Instant::now();
         for _ in 0..5 {
             off.acquire(Operation::GetInvoiceDetails, Some("x")).await.unwrap();
@@ -904,7 +917,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn time_scale_shortens_the_spacing() {
         let policy = RateLimitPolicy::default().with_label_pacing(false).with_time_scale(1800.0);
-        let pacer = Pacer::new(policy, Clock::new());
+        let pacer = Pacer::new(policy, noon());
         let start = Instant::now();
         for _ in 0..3 {
             pacer.acquire(Operation::GetInvoiceDetails, Some("x")).await.unwrap();

@@ -851,28 +851,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::InvoiceReportList>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReportList> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::ListInvoiceReports,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::ListInvoiceReports,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for ListInvoiceReports<'a> {
         type Output = crate::Result<ResponseValue<types::InvoiceReportList>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::InvoiceReportList>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -929,26 +924,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::InvoiceReport>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReport> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::GenerateInvoiceReport,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::GenerateInvoiceReport,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for GenerateInvoiceReport<'a> {
         type Output = crate::Result<ResponseValue<types::InvoiceReport>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::InvoiceReport>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1000,26 +992,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<ByteStream>> {
+        pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::DownloadInvoiceReport,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::DownloadInvoiceReport,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for DownloadInvoiceReport<'a> {
         type Output = crate::Result<ResponseValue<ByteStream>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ByteStream>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1060,26 +1049,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::DeleteInvoiceReport,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::DeleteInvoiceReport,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for DeleteInvoiceReport<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1142,26 +1128,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::RenewalList>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::RenewalList> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::ListUpcomingRenewals,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::ListUpcomingRenewals,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for ListUpcomingRenewals<'a> {
         type Output = crate::Result<ResponseValue<types::RenewalList>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::RenewalList>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1202,26 +1185,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::BillingContact>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::BillingContact> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::GetBillingInformation,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::GetBillingInformation,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for GetBillingInformation<'a> {
         type Output = crate::Result<ResponseValue<types::BillingContact>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::BillingContact>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1289,26 +1269,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::UpdateBillingInformation,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::UpdateBillingInformation,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for UpdateBillingInformation<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1371,26 +1348,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::InvoiceList>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::InvoiceList> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::ListBillingInvoices,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::ListBillingInvoices,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for ListBillingInvoices<'a> {
         type Output = crate::Result<ResponseValue<types::InvoiceList>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::InvoiceList>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1442,26 +1416,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::InvoiceDetails>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::InvoiceDetails> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::GetInvoiceDetails,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::GetInvoiceDetails,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for GetInvoiceDetails<'a> {
         type Output = crate::Result<ResponseValue<types::InvoiceDetails>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::InvoiceDetails>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1502,26 +1473,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::AccountPlans>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::AccountPlans> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::GetAccountPlans,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::GetAccountPlans,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for GetAccountPlans<'a> {
         type Output = crate::Result<ResponseValue<types::AccountPlans>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::AccountPlans>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1589,26 +1557,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::SubscribedPlans>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::SubscribePlan,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::SubscribePlan,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for SubscribePlan<'a> {
         type Output = crate::Result<ResponseValue<types::SubscribedPlans>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::SubscribedPlans>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1676,26 +1641,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::UpdateAddonPlan,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::UpdateAddonPlan,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for UpdateAddonPlan<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1747,26 +1709,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::SubscribedPlans>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::SubscribeAddonPlan,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::SubscribeAddonPlan,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for SubscribeAddonPlan<'a> {
         type Output = crate::Result<ResponseValue<types::SubscribedPlans>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::SubscribedPlans>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1834,26 +1793,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::CancelAddonPlans,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::CancelAddonPlans,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for CancelAddonPlans<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -1921,26 +1877,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::UpdateBasePlan,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::UpdateBasePlan,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for UpdateBasePlan<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -2008,26 +1961,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+        pub fn send(self) -> crate::CallFuture<'a, ()> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::CancelBasePlan,
-                    &options,
-                    Some(|| ()),
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::CancelBasePlan,
+                options,
+                Some(|| ()),
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for CancelBasePlan<'a> {
         type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -2068,26 +2018,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<types::PlanUsage>> {
+        pub fn send(self) -> crate::CallFuture<'a, types::PlanUsage> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::GetPlanUsage,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::GetPlanUsage,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for GetPlanUsage<'a> {
         type Output = crate::Result<ResponseValue<types::PlanUsage>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, types::PlanUsage>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -2128,26 +2075,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<ByteStream>> {
+        pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::DownloadInvoicePdf,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::DownloadInvoicePdf,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for DownloadInvoicePdf<'a> {
         type Output = crate::Result<ResponseValue<ByteStream>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ByteStream>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 
@@ -2188,26 +2132,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         }
 
         /// Send the request.
-        pub async fn send(self) -> crate::Result<ResponseValue<ByteStream>> {
+        pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
             let Self { client, raw, options } = self;
             crate::call::run(
-                    client,
-                    Operation::DownloadInvoiceFile,
-                    &options,
-                    None,
-                    move || raw.clone().send(),
-                )
-                .await
+                client,
+                Operation::DownloadInvoiceFile,
+                options,
+                None,
+                move || raw.clone().send(),
+            )
         }
     }
 
     impl<'a> ::std::future::IntoFuture for DownloadInvoiceFile<'a> {
         type Output = crate::Result<ResponseValue<ByteStream>>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = crate::CallFuture<'a, ByteStream>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 }
