@@ -164,13 +164,12 @@ where
                 let Some(value) = slot.take() else {
                     break Err(Error::InvalidRequest { operation, message: "the attempt's value was lost".into() });
                 };
-                let (answer, tracking_id, pacing_wait) = {
-                    let mut state = scope.state();
-                    (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
-                };
-                let sent_at = scope.sent_at();
-                drop(scope);
                 if let Some(observer) = &runtime.observer {
+                    let (answer, tracking_id, pacing_wait) = {
+                        let mut state = scope.state();
+                        (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
+                    };
+                    let sent_at = scope.sent_at();
                     span.in_scope(|| {
                         observer.on_attempt(&AttemptEvent {
                             operation,

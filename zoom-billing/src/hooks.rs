@@ -222,27 +222,20 @@ async fn prepare(
     // The token first: a renewal (with a shared token, a short hold before the switch) then
     // delays the reservation, not a send whose turn has started.
     let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
-    let (ticket, pacing_wait, sent_at) = if runtime.pacer.may_wait(operation) {
-        let fetched = Instant::now();
-        // Dropped on any early return or cancellation: the turn is given back.
-        let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
-        ticket.wait().await;
-        let pacing_wait = fetched.elapsed();
-        // Charged just before sending; with a shared store it may wait for a strict interval.
-        ticket.charge().await?;
-        let mut now = Instant::now();
-        if now - fetched >= Duration::from_millis(1) {
-            // The token may have been renewed meanwhile (a cache hit otherwise).
-            token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
-            now = Instant::now();
-        }
-        (ticket, pacing_wait, now)
-    } else {
-        // No turn to wait for: only the daily budget, if counted, is taken and charged.
-        let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
-        ticket.charge().await?;
-        (ticket, Duration::ZERO, Instant::now())
-    };
+    // Timed only when the turn may have to wait.
+    let fetched = runtime.pacer.may_wait(operation).then(Instant::now);
+    // Dropped on any early return or cancellation: the turn is given back.
+    let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
+    ticket.wait().await;
+    let pacing_wait = fetched.map(|at| at.elapsed()).unwrap_or_default();
+    // Charged just before sending; with a shared store it may wait for a strict interval.
+    ticket.charge().await?;
+    let mut sent_at = Instant::now();
+    if fetched.is_some_and(|at| sent_at - at >= Duration::from_millis(1)) {
+        // The token may have been renewed meanwhile (a cache hit otherwise).
+        token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
+        sent_at = Instant::now();
+    }
     let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
     request.headers_mut().insert(AUTHORIZATION, value);
     Ok(Prepared { ticket, token, account_id, pacing_wait, sent_at })

@@ -360,25 +360,49 @@ impl Pacer {
 
     /// Whether any pacing key applies to `operation` under this policy.
     fn paces(&self, operation: Operation) -> bool {
+        self.intervals(operation) != (None, None)
+    }
+
+    /// The intervals that pace `operation` under this policy: its own
+    /// minimum interval, and its label's rate.
+    fn intervals(&self, operation: Operation) -> (Option<Duration>, Option<Duration>) {
         let limit = operation.meta().rate_limit;
-        (self.policy.pace_operations && limit.min_interval.is_some())
-            || self.policy.label_interval(limit.label).is_some()
+        let own = limit.min_interval.filter(|_| self.policy.pace_operations).map(|i| self.policy.scaled(i));
+        (own, self.policy.label_interval(limit.label))
     }
 
     /// The pacing keys that apply to `operation` under this policy, with
     /// their intervals: its own minimum interval, then its label's rate.
     fn pacing_keys(&self, operation: Operation, key: &str) -> Vec<(Key, Duration)> {
-        let limit = operation.meta().rate_limit;
-        let mut keys = Vec::new();
-        if self.policy.pace_operations
-            && let Some(interval) = limit.min_interval
-        {
-            keys.push((Key::Operation(operation, key.to_owned()), self.policy.scaled(interval)));
+        let (own, label) = self.intervals(operation);
+        let own = own.map(|interval| (Key::Operation(operation, key.to_owned()), interval));
+        let label = label.map(|interval| (Key::Label(operation.meta().rate_limit.label), interval));
+        own.into_iter().chain(label).collect()
+    }
+
+    /// A ticket of this process's state; `start` is `None` when no pacing
+    /// key applies (no turn to wait for).
+    fn local_ticket(
+        &self,
+        operation: Operation,
+        key: String,
+        start: Option<Instant>,
+        slots: Vec<(Key, Instant)>,
+        pending: bool,
+    ) -> Ticket {
+        Ticket {
+            state: Arc::clone(&self.state),
+            clock: self.clock,
+            operation,
+            key,
+            start,
+            slots,
+            pending,
+            charged: None,
+            sent: false,
+            #[cfg(feature = "redis")]
+            shared: None,
         }
-        if let Some(interval) = self.policy.label_interval(limit.label) {
-            keys.push((Key::Label(limit.label), interval));
-        }
-        keys
     }
 
     /// Reserve this operation's next turn, in the shared store when there is
@@ -474,19 +498,7 @@ impl Pacer {
     ) -> Result<Ticket, Error> {
         if !self.policy.daily_budgets && !self.paces(operation) {
             // Nothing to count or wait for (pacing off): no lock and no clock read.
-            return Ok(Ticket {
-                state: Arc::clone(&self.state),
-                clock: self.clock,
-                operation,
-                key: String::new(),
-                start: None,
-                slots: Vec::new(),
-                pending: false,
-                charged: None,
-                sent: false,
-                #[cfg(feature = "redis")]
-                shared: None,
-            });
+            return Ok(self.local_ticket(operation, String::new(), None, Vec::new(), false));
         }
         let key = Self::scope_key(operation, account_id);
         let limit = operation.meta().rate_limit;
@@ -545,19 +557,9 @@ impl Pacer {
             slots.push((k, ours));
         }
         drop(state);
-        Ok(Ticket {
-            state: Arc::clone(&self.state),
-            clock: self.clock,
-            operation,
-            key,
-            start: Some(start),
-            slots,
-            pending,
-            charged: None,
-            sent: false,
-            #[cfg(feature = "redis")]
-            shared: None,
-        })
+        // Without a pacing key (a daily budget alone) there is no turn to wait for.
+        let start = (!slots.is_empty()).then_some(start);
+        Ok(self.local_ticket(operation, key, start, slots, pending))
     }
 
     /// Zoom answered a per-second 429 asking for `hold`: no turn of this

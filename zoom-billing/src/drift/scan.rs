@@ -145,6 +145,24 @@ impl<'b> Scanner<'b, '_> {
         }
     }
 
+    /// After an element of an object or array: skip whitespace, then `true`
+    /// at the closing `close`, `false` after a `,`.
+    #[inline]
+    fn closed(&mut self, close: u8) -> Step<bool> {
+        self.whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(byte) if byte == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            _ => Err(Malformed),
+        }
+    }
+
     /// Skip whitespace, then consume `byte` or fail.
     #[inline]
     fn expect(&mut self, byte: u8) -> Step {
@@ -335,16 +353,8 @@ impl<'b> Scanner<'b, '_> {
                         }
                     }
                 }
-                if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-                    self.whitespace();
-                }
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(Malformed),
+                if self.closed(b'}')? {
+                    break;
                 }
             }
         }
@@ -419,14 +429,8 @@ impl<'b> Scanner<'b, '_> {
             self.validate(key)?;
             self.expect(b':')?;
             self.skip(Skip::Ignore)?;
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(());
-                }
-                _ => return Err(Malformed),
+            if self.closed(b'}')? {
+                return Ok(());
             }
         }
     }
@@ -454,14 +458,8 @@ impl<'b> Scanner<'b, '_> {
                     return Err(Malformed);
                 }
                 length += 1;
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b']') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(Malformed),
+                if self.closed(b']')? {
+                    break;
                 }
             }
         }
