@@ -9,7 +9,7 @@ use quote::{ToTokens, quote};
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions, Severity};
 use crate::spec::Spec;
-use crate::{builders, calls, drift_schema, metadata, values};
+use crate::{builders, calls, drift_schema, headers, metadata, values};
 
 /// One file of generated output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +200,17 @@ pub fn run_progenitor_in(spec: &Spec, module_root: &syn::Path) -> Result<TokenSt
             let mut file = syn::parse2::<syn::File>(tokens)
                 .map_err(|e| Error::Format { file: "client.rs".to_owned(), message: e.to_string() })?;
             builders::prune(&mut file);
+            let left = headers::drop_api_version(&mut file);
+            if !left.is_empty() {
+                return Err(Error::Generator {
+                    file: spec.file.clone(),
+                    message: format!(
+                        "progenitor's `api-version` header has a shape codegen/src/headers.rs does not know; \
+                         it is still sent by {}",
+                        left.join(", ")
+                    ),
+                });
+            }
             Ok(file.into_token_stream())
         }
         Ok(Err(err)) => Err(Error::Generator { file: spec.file.clone(), message: err.to_string() }),

@@ -19,6 +19,8 @@
 //! - [`spec`]: loading; [`examples`]: example values against schemas;
 //! - [`metadata`]: the operation table; [`lint`]: the project's rules;
 //! - [`values`]: open enums; [`calls`]: the public call layer around progenitor's builders;
+//! - [`builders`] and [`headers`]: edits to progenitor's output (builders only for request
+//!   bodies; no `api-version` header);
 //! - [`mod@generate`]: progenitor and formatting; [`files`]: writing.
 
 mod diagnostic;
@@ -30,6 +32,7 @@ pub mod drift_schema;
 pub mod examples;
 pub mod files;
 pub mod generate;
+pub mod headers;
 pub mod lint;
 pub mod metadata;
 pub mod refs;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
@@ -26,9 +26,6 @@ use crate::generated::client::Client as RawClient;
 use crate::metadata::{Operation, ResponseKind};
 use crate::pacing::Ticket;
 use crate::state::{ClientState, Runtime};
-
-/// The header progenitor adds to every request.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 tokio::task_local! {
     static ATTEMPT: Arc<Attempt>;
@@ -105,8 +102,6 @@ impl Attempt {
 
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
-        // progenitor sends the spec's `info.version` as `api-version`; Zoom does not use it.
-        request.headers_mut().remove(API_VERSION);
         let Some((operation, max_wait)) = with_attempt(|attempt| (attempt.operation, attempt.max_wait)) else {
             return Ok(());
         };
