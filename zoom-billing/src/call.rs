@@ -136,7 +136,8 @@ where
     let meta = operation.meta();
     let timeout = options.timeout.unwrap_or(runtime.timeout);
     let span = observe::call_span(meta);
-    let started = Instant::now();
+    // Only a span records the call's duration: no clock read without one.
+    let started = (!span.is_disabled()).then(Instant::now);
     let mut calls = Calls { attempts: 0, retries: 0, renewed: false, retry: options.retry.unwrap_or(runtime.retry) };
     // The span is entered around each poll of an attempt and around the pipeline's own
     // records, as `Instrumented` would, without wrapping the loop in one more future.
@@ -184,7 +185,7 @@ where
                     });
                 }
                 // Returned from here: the value (kilobytes) is not moved once more through `result`.
-                observe::record_ok(&span, started.elapsed());
+                observe::record_ok(&span, started.map(|at| at.elapsed()));
                 return Ok(value);
             }
             Some(Err(error)) => Some(error),
@@ -195,7 +196,7 @@ where
             break result;
         }
     };
-    observe::record_done(&span, started.elapsed(), &result);
+    observe::record_done(&span, started.map(|at| at.elapsed()), &result);
     result
 }
 
@@ -244,7 +245,7 @@ impl<T> Failed<'_, T> {
             }
             let deadline = sent_at.and_then(|at| at.checked_add(timeout));
             // Only error bodies are scrubbed (a success never comes here).
-            let redactor = Redactor::new(token.as_ref().map(|t| t.expose_secret()));
+            let redactor = Redactor::new(token.as_ref().map(|t| t.secret().expose_secret()));
             let verdict = classify_outcome(runtime, operation, empty, failure, answer, deadline, &redactor).await;
             let failure = match verdict {
                 Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
@@ -258,7 +259,7 @@ impl<T> Failed<'_, T> {
                 Outcome::Verdict(Verdict::Renew { message }) => {
                     if !calls.renewed && runtime.auth.can_renew() {
                         if let Some(token) = &token {
-                            runtime.auth.invalidate(token);
+                            runtime.auth.invalidate(token.secret());
                         }
                         calls.renewed = true;
                         break 'attempt Step::Renew;

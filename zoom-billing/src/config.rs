@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::Client;
-use crate::auth::{Auth, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, ServerToServer, TokenProvider};
+use crate::auth::{AccessToken, Auth, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, ServerToServer, TokenProvider};
 use crate::generated::client::Client as RawClient;
 use crate::metrics::{CallObserver, SharedObserver};
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
@@ -283,7 +283,7 @@ impl ClientBuilder {
             }
         };
         let (auth, auth_kind) = match credentials {
-            Credentials::Bearer(token) => (Auth::Fixed(Arc::new(token)), "fixed token"),
+            Credentials::Bearer(token) => (Auth::Fixed(AccessToken::new(token)), "fixed token"),
             Credentials::ServerToServer { account_id, client_id, client_secret } => (
                 Auth::ServerToServer(ServerToServer::new(
                     account_id,

@@ -14,9 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use crate::body::{Capped, IdleTimeout};
@@ -102,14 +101,16 @@ impl Attempt {
 
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
-        let Some((operation, max_wait)) = with_attempt(|attempt| (attempt.operation, attempt.max_wait)) else {
+        let Some((operation, max_wait, span_enabled)) =
+            with_attempt(|attempt| (attempt.operation, attempt.max_wait, !attempt.span.is_disabled()))
+        else {
             return Ok(());
         };
-        match prepare(&self.inner().0, operation, max_wait, request).await {
+        match prepare(&self.inner().0, operation, max_wait, span_enabled, request).await {
             Ok(prepared) => {
                 let _ = with_attempt(|attempt| {
                     let mut state = attempt.state();
-                    state.ticket = Some(prepared.ticket);
+                    state.ticket = prepared.ticket;
                     state.token = Some(prepared.token);
                     state.account_id = prepared.account_id;
                     state.pacing_wait = prepared.pacing_wait;
@@ -184,7 +185,8 @@ impl ClientHooks<ClientState> for RawClient {
 
 /// What `pre` got for the attempt.
 struct Prepared {
-    ticket: Ticket,
+    /// `None` when the pacer keeps nothing for the operation.
+    ticket: Option<Ticket>,
     token: crate::auth::Token,
     account_id: Option<String>,
     pacing_wait: Duration,
@@ -196,10 +198,10 @@ async fn prepare(
     runtime: &Runtime,
     operation: Operation,
     max_wait: Option<Duration>,
+    span_enabled: bool,
     request: &mut reqwest::Request,
 ) -> Result<Prepared, Error> {
     let meta = operation.meta();
-    let span_enabled = with_attempt(|attempt| !attempt.span.is_disabled()).unwrap_or(false);
     // Without pacing, budgets or a span to record it in, nothing needs the account id:
     // the hot path of an unpaced client skips finding it.
     let account_id = if runtime.pacer.uses_account_id(operation) || span_enabled {
@@ -209,7 +211,7 @@ async fn prepare(
     } else {
         None
     };
-    if let Some(id) = &account_id {
+    if span_enabled && let Some(id) = &account_id {
         let _ = with_attempt(|attempt| {
             attempt.span.record("account_id", id.as_str());
         });
@@ -221,18 +223,21 @@ async fn prepare(
     let fetched = runtime.pacer.may_wait(operation).then(Instant::now);
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
-    ticket.wait().await;
-    let pacing_wait = fetched.map(|at| at.elapsed()).unwrap_or_default();
-    // Charged just before sending; with a shared store it may wait for a strict interval.
-    ticket.charge().await?;
+    let mut pacing_wait = Duration::ZERO;
+    if let Some(ticket) = &mut ticket {
+        ticket.wait().await;
+        pacing_wait = fetched.map(|at| at.elapsed()).unwrap_or_default();
+        // Charged just before sending; with a shared store it may wait for a strict interval.
+        ticket.charge().await?;
+    }
     let mut sent_at = Instant::now();
     if fetched.is_some_and(|at| sent_at - at >= Duration::from_millis(1)) {
         // The token may have been renewed meanwhile (a cache hit otherwise).
         token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
         sent_at = Instant::now();
     }
-    let value = bearer(&token).map_err(|_| Error::Auth { operation, source: AuthError::InvalidToken })?;
-    request.headers_mut().insert(AUTHORIZATION, value);
+    let value = token.header().ok_or(Error::Auth { operation, source: AuthError::InvalidToken })?;
+    request.headers_mut().insert(AUTHORIZATION, value.clone());
     Ok(Prepared { ticket, token, account_id, pacing_wait, sent_at })
 }
 
@@ -261,17 +266,6 @@ fn reassemble(mut parts: http::response::Parts, url: reqwest::Url, body: reqwest
     Response::from(http::Response::from_parts(parts, body))
 }
 
-/// `Bearer <token>`, marked sensitive, built in one buffer that the header value then keeps.
-fn bearer(token: &SecretString) -> Result<HeaderValue, reqwest::header::InvalidHeaderValue> {
-    let secret = token.expose_secret().as_bytes();
-    let mut value = Vec::with_capacity(7 + secret.len());
-    value.extend_from_slice(b"Bearer ");
-    value.extend_from_slice(secret);
-    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(value))?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 /// The value of `{name}` in `path`, matched against `template`.
 fn path_param(template: &str, path: &str, name: &str) -> Option<String> {
     let is_wanted = |segment: &str| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name);
@@ -289,13 +283,5 @@ mod tests {
         assert_eq!(path_param(t, "/accounts/sub-1/billing/invoices/x", "accountId").as_deref(), Some("sub-1"));
         assert_eq!(path_param("/accounts/billing/renewals", "/accounts/billing/renewals", "accountId"), None);
         assert_eq!(path_param("/accounts/{accountIds}/x", "/accounts/a/x", "accountId"), None);
-    }
-
-    #[test]
-    fn the_bearer_header_is_sensitive_and_refuses_a_newline() {
-        let value = bearer(&SecretString::from("tok-1")).unwrap();
-        assert_eq!(value.as_bytes(), b"Bearer tok-1");
-        assert!(value.is_sensitive());
-        assert!(bearer(&SecretString::from("tok\n1")).is_err());
     }
 }

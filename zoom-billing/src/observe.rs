@@ -56,19 +56,23 @@ pub(crate) fn record_retry(attempt: u32, delay: Duration, reason: &str) {
 }
 
 /// The call succeeded.
-pub(crate) fn record_ok(span: &Span, elapsed: Duration) {
-    span.record("duration_ms", elapsed.as_millis() as u64);
+pub(crate) fn record_ok(span: &Span, elapsed: Option<Duration>) {
+    if let Some(elapsed) = elapsed {
+        span.record("duration_ms", elapsed.as_millis() as u64);
+    }
     span.record("outcome", "ok");
     span.in_scope(|| tracing::info!(outcome = "ok", "done"));
 }
 
 /// The call ended.
-pub(crate) fn record_done<T>(span: &Span, elapsed: Duration, result: &crate::Result<T>) {
+pub(crate) fn record_done<T>(span: &Span, elapsed: Option<Duration>, result: &crate::Result<T>) {
     let e = match result {
         Ok(_) => return record_ok(span, elapsed),
         Err(e) => e,
     };
-    span.record("duration_ms", elapsed.as_millis() as u64);
+    if let Some(elapsed) = elapsed {
+        span.record("duration_ms", elapsed.as_millis() as u64);
+    }
     span.record("outcome", "error");
     if let Some(status) = e.status() {
         span.record("status", status.as_u16());

@@ -380,49 +380,30 @@ impl Pacer {
         own.into_iter().chain(label).collect()
     }
 
-    /// A ticket of this process's state; `start` is `None` when no pacing
-    /// key applies (no turn to wait for).
-    fn local_ticket(
-        &self,
-        operation: Operation,
-        key: String,
-        start: Option<Instant>,
-        slots: Vec<(Key, Instant)>,
-        pending: bool,
-    ) -> Ticket {
-        Ticket {
-            state: Arc::clone(&self.state),
-            clock: self.clock,
-            operation,
-            key,
-            start,
-            slots,
-            pending,
-            charged: None,
-            sent: false,
-            #[cfg(feature = "redis")]
-            shared: None,
-        }
-    }
-
     /// Reserve this operation's next turn, in the shared store when there is
-    /// one. See [`Pacer::reserve_local`] for what may fail.
+    /// one. `None` when the pacer keeps nothing for the operation (no pacing
+    /// key, no daily budget, no shared store): there is no turn to wait for
+    /// or give back. See [`Pacer::reserve_local`] for what may fail.
     pub(crate) async fn reserve(
         &self,
         operation: Operation,
         account_id: Option<&str>,
         max_wait: Option<Duration>,
-    ) -> Result<Ticket, Error> {
+    ) -> Result<Option<Ticket>, Error> {
+        if !self.uses_account_id(operation) {
+            // Pacing off: no ticket, lock or clock read on every call's hot path.
+            return Ok(None);
+        }
         #[cfg(feature = "redis")]
         if let Some(store) = &self.shared {
             // Boxed: the store's round trip is a large future, which the in-memory path
             // (every call's hot path) should not carry in its own state.
             match Box::pin(self.reserve_shared(store, operation, account_id, max_wait)).await {
-                Ok(outcome) => return outcome,
+                Ok(outcome) => return outcome.map(Some),
                 Err(source) => fall_back(store, operation, source)?,
             }
         }
-        self.reserve_local(operation, account_id, max_wait)
+        self.reserve_local(operation, account_id, max_wait).map(Some)
     }
 
     /// Reserve the turn in the shared store.
@@ -496,10 +477,6 @@ impl Pacer {
         account_id: Option<&str>,
         max_wait: Option<Duration>,
     ) -> Result<Ticket, Error> {
-        if !self.policy.daily_budgets && !self.paces(operation) {
-            // Nothing to count or wait for (pacing off): no lock and no clock read.
-            return Ok(self.local_ticket(operation, String::new(), None, Vec::new(), false));
-        }
         let key = Self::scope_key(operation, account_id);
         let limit = operation.meta().rate_limit;
         let wall = self.clock.now();
@@ -559,7 +536,19 @@ impl Pacer {
         drop(state);
         // Without a pacing key (a daily budget alone) there is no turn to wait for.
         let start = (!slots.is_empty()).then_some(start);
-        Ok(self.local_ticket(operation, key, start, slots, pending))
+        Ok(Ticket {
+            state: Arc::clone(&self.state),
+            clock: self.clock,
+            operation,
+            key,
+            start,
+            slots,
+            pending,
+            charged: None,
+            sent: false,
+            #[cfg(feature = "redis")]
+            shared: None,
+        })
     }
 
     /// Zoom answered a per-second 429 asking for `hold`: no turn of this
@@ -617,12 +606,12 @@ impl Pacer {
     }
 
     #[cfg(test)]
-    async fn acquire(&self, operation: Operation, account_id: Option<&str>) -> Result<Ticket, Error> {
-        let mut ticket = self.reserve(operation, account_id, None).await?;
+    async fn acquire(&self, operation: Operation, account_id: Option<&str>) -> Result<Option<Ticket>, Error> {
+        let Some(mut ticket) = self.reserve(operation, account_id, None).await? else { return Ok(None) };
         ticket.wait().await;
         ticket.charge().await?;
         ticket.sent();
-        Ok(ticket)
+        Ok(Some(ticket))
     }
 }
 

@@ -35,7 +35,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use secrecy::SecretString;
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
 
 mod response;
 mod s2s;
@@ -125,7 +126,51 @@ impl TokenProvider for FixedToken {
 
 /// A token as the runtime holds it during a call: shared by reference count,
 /// so taking it for a call copies nothing.
-pub(crate) type Token = Arc<SecretString>;
+pub(crate) type Token = Arc<AccessToken>;
+
+/// An access token with its `Authorization` header value, made once per
+/// token rather than once per request. The header value is a second copy of
+/// the secret that is not zeroized on drop, as every request's header
+/// already was; it is marked sensitive, so `Debug` and HTTP/2 indexing skip it.
+pub(crate) struct AccessToken {
+    secret: SecretString,
+    /// `Bearer <token>`, marked sensitive; `None` when the token cannot be a
+    /// header value (a control character), which fails the call that uses it.
+    header: Option<HeaderValue>,
+}
+
+impl AccessToken {
+    pub(crate) fn new(secret: SecretString) -> Token {
+        let header = bearer(&secret).ok();
+        Arc::new(AccessToken { secret, header })
+    }
+
+    pub(crate) fn secret(&self) -> &SecretString {
+        &self.secret
+    }
+
+    /// The `Authorization` header value, if the token can be one.
+    pub(crate) fn header(&self) -> Option<&HeaderValue> {
+        self.header.as_ref()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([REDACTED])")
+    }
+}
+
+/// `Bearer <token>`, marked sensitive, built in one buffer that the header value then keeps.
+fn bearer(token: &SecretString) -> Result<HeaderValue, reqwest::header::InvalidHeaderValue> {
+    let secret = token.expose_secret().as_bytes();
+    let mut value = Vec::with_capacity(7 + secret.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(secret);
+    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(value))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
 
 /// The client's source of tokens. The two built-in sources are matched
 /// directly, so a call whose token is at hand (a fixed token, or a cached
@@ -144,9 +189,9 @@ impl Auth {
             Auth::Fixed(token) => Ok(Arc::clone(token)),
             Auth::ServerToServer(provider) => match provider.cached() {
                 Some(token) => Ok(token),
-                None => provider.access_token().await.map(Arc::new),
+                None => provider.access_token().await.map(AccessToken::new),
             },
-            Auth::Provider(provider) => provider.access_token().await.map(Arc::new),
+            Auth::Provider(provider) => provider.access_token().await.map(AccessToken::new),
         }
     }
 
@@ -179,6 +224,16 @@ mod tests {
         assert!(AuthError::BodyTooLarge { status: 502, limit: 1 }.is_retryable());
         assert!(!AuthError::BodyTooLarge { status: 200, limit: 1 }.is_retryable());
         assert!(!AuthError::InvalidToken.is_retryable());
+    }
+
+    #[test]
+    fn the_bearer_header_is_sensitive_and_refuses_a_newline() {
+        let token = AccessToken::new(SecretString::from("tok-1"));
+        let value = token.header().unwrap();
+        assert_eq!(value.as_bytes(), b"Bearer tok-1");
+        assert!(value.is_sensitive());
+        assert!(AccessToken::new(SecretString::from("tok\n1")).header().is_none());
+        assert!(!format!("{token:?}").contains("tok-1"));
     }
 
     #[test]

@@ -330,8 +330,9 @@ impl Inner {
             Ok((secret, reuse)) => {
                 state.failures = 0;
                 state.retry_at = None;
-                state.token =
-                    now.checked_add(reuse).map(|renew_at| Cached { token: Arc::new(secret.clone()), renew_at });
+                state.token = now
+                    .checked_add(reuse)
+                    .map(|renew_at| Cached { token: super::AccessToken::new(secret.clone()), renew_at });
                 Ok(secret)
             }
             Err(error) => {
@@ -476,7 +477,7 @@ impl TokenProvider for ServerToServer {
             if let Some(cached) = &state.token
                 && Instant::now() < cached.renew_at
             {
-                let token = SecretString::clone(&cached.token);
+                let token = cached.token.secret().clone();
                 return Box::pin(async move { Ok(token) });
             }
             match state.flight.as_ref().and_then(|(_, weak)| weak.upgrade()) {
@@ -500,7 +501,7 @@ impl TokenProvider for ServerToServer {
             // The next flight deletes it from the store, if it is still there.
             state.rejected = Some(rejected.clone());
         }
-        if state.token.as_ref().is_some_and(|c| c.token.expose_secret() == rejected.expose_secret()) {
+        if state.token.as_ref().is_some_and(|c| c.token.secret().expose_secret() == rejected.expose_secret()) {
             state.token = None;
         }
     }
