@@ -51,7 +51,19 @@ fn check(error: &anyhow::Error, operation: &str, cause: &[&str], retryable: bool
     for synthetic in ["599", "no.url.provided", "Unexpected Response", "x-zoom-billing-operation"] {
         assert!(!text.contains(synthetic) && !debug.contains(synthetic), "{synthetic}: {text}\n{debug}");
     }
+    assert_reads_once(&text);
     text
+}
+
+/// The chain reads as one sentence: no clause said twice (an outer error repeating its
+/// source's words) and no doubled full stop (Zoom's message ends with one already).
+fn assert_reads_once(text: &str) {
+    assert!(!text.contains(".."), "a doubled full stop: {text}");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut seen = std::collections::HashSet::new();
+    for phrase in words.windows(4) {
+        assert!(seen.insert(phrase), "{:?} is said twice: {text}", phrase.join(" "));
+    }
 }
 
 fn bearer(fake: &FakeZoom) -> zoom_billing::ClientBuilder {

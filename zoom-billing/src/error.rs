@@ -475,7 +475,7 @@ impl Error {
 #[non_exhaustive]
 pub enum AuthError {
     /// The OAuth endpoint refused the credentials.
-    #[error("Zoom's OAuth endpoint refused the token request (HTTP {status}{}): {message}. {hint}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default())]
+    #[error("Zoom's OAuth endpoint refused the token request (HTTP {status}{}): {}. {hint}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default(), message.trim_end_matches('.'))]
     Rejected {
         /// HTTP status of the token endpoint.
         status: u16,
@@ -515,7 +515,8 @@ pub enum AuthError {
     Transport(#[source] Arc<reqwest::Error>),
     /// Zoom rejected the access token on an API call, even after renewal
     /// (or the token cannot be renewed).
-    #[error("Zoom rejected the access token (code {code}): {message}. {hint}")]
+    // The call's error says the token was rejected; this says what Zoom answered.
+    #[error("Zoom's answer (code {code}): {}. {hint}", message.trim_end_matches('.'))]
     TokenRejected {
         /// Zoom's error code (124: invalid or expired token).
         code: i64,
