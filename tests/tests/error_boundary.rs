@@ -173,6 +173,28 @@ async fn connection_refused() {
     check(&error, "get_plan_usage", &["connection to Zoom failed (3 attempts)", "onnect"], true);
 }
 
+#[tokio::test]
+async fn the_shared_store_is_down() {
+    // No Redis needed: a store nobody listens on fails the call before it is sent.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let fake = FakeZoom::start().await.unwrap();
+    let store = zoom_billing::shared::RedisStore::builder(&format!("redis://127.0.0.1:{port}/"))
+        .namespace(fake_zoom::ACCOUNT_ID)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let client = bearer(&fake).shared_state(store).build().unwrap();
+    let error = plan_usage(&client, "me").await.unwrap_err();
+    let text = check(
+        &error,
+        "get_plan_usage",
+        &["not sent: the shared state store failed", "is unavailable", "WhenUnavailable"],
+        true,
+    );
+    assert_eq!(text.matches("redis://").count(), 1, "{text}");
+    assert!(fake.requests_to("/plans/usage").is_empty(), "{text}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_timeout() {
     let fake = FakeZoom::start().await.unwrap();

@@ -142,7 +142,7 @@ async fn a_store_that_goes_away_fails_calls_unsent_and_loses_no_unit() {
     let shown = format!("{:#}", anyhow::Error::from(err));
     assert!(
         shown.starts_with(
-            "list_billing_invoices: not sent: the shared state store failed: the shared state store at redis://127.0.0.1:"
+            "list_billing_invoices: not sent: the shared state store failed: the store at redis://127.0.0.1:"
         ) && shown.contains("is unavailable"),
         "{shown}"
     );

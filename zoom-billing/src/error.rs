@@ -543,7 +543,7 @@ pub enum AuthError {
 #[non_exhaustive]
 pub enum StoreError {
     /// The store could not be reached, or did not answer in time.
-    #[error("the shared state store at {url} is unavailable ({reason}); start it again, or see `WhenUnavailable`")]
+    #[error("the store at {url} is unavailable ({reason}); start it again, or see `WhenUnavailable`")]
     Unavailable {
         /// The store's address, without credentials.
         url: String,
@@ -552,7 +552,7 @@ pub enum StoreError {
     },
     /// The store answered something the runtime does not understand (a
     /// different program using the same keys, or a store that is not Redis).
-    #[error("the shared state store at {url} answered unexpectedly: {reason}")]
+    #[error("the store at {url} answered unexpectedly: {reason}")]
     Protocol {
         /// The store's address, without credentials.
         url: String,
