@@ -178,7 +178,7 @@ async fn the_shared_store_is_down() {
     // No Redis needed: a store nobody listens on fails the call before it is sent.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let fake = FakeZoom::start().await.unwrap();
-    let store = zoom_billing::shared::RedisStore::builder(&format!("redis://127.0.0.1:{port}/"))
+    let store = zoom_billing::shared::RedisStore::builder(format!("redis://127.0.0.1:{port}/"))
         .namespace(fake_zoom::ACCOUNT_ID)
         .timeout(Duration::from_millis(500))
         .build()
