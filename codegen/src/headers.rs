@@ -56,10 +56,8 @@ fn drop_from(stmts: &mut Vec<Stmt>) {
     }
     let uses = |stmt: &Stmt| mentions(&stmt.to_token_stream().to_string(), "header_map");
     let declares = |stmt: &Stmt| matches!(stmt, Stmt::Local(local) if mentions(&local.pat.to_token_stream().to_string(), "header_map"));
-    // Statements that use the map other than declaring it and merging it into the request.
-    let merges = |stmt: &Stmt| uses(stmt) && !declares(stmt) && merged_in(stmt);
-    let other_uses = stmts.iter().filter(|stmt| uses(stmt) && !declares(stmt) && !merges(stmt)).count();
-    if other_uses > 0 {
+    // The map stays when anything besides its declaration and its merge uses it (a header parameter).
+    if stmts.iter().any(|stmt| uses(stmt) && !declares(stmt) && !merged_in(stmt)) {
         return;
     }
     stmts.retain(|stmt| !declares(stmt));
