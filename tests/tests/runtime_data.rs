@@ -247,3 +247,27 @@ async fn the_span_names_the_account_when_pacing_is_off() {
     assert!(logs.contains("tracking_id=\"fake-track-"), "{logs}");
     assert!(!logs.contains(fake_zoom::FIXED_TOKEN), "{logs}");
 }
+
+/// A failed call's last log line carries the whole chain: the call's error leaves its cause
+/// (here the refused connection) to its source, which a log line would otherwise drop.
+#[tokio::test]
+async fn the_log_line_of_a_failed_call_names_its_cause() {
+    let (capture, _guard) = capture_logs(tracing::Level::INFO);
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}/v2"))
+        .bearer_token("t")
+        .retry_policy(zoom_billing::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.get_plan_usage().account_id("me").send().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let done = logs
+        .lines()
+        .find(|l| l.contains("outcome=\"error\"") && l.contains("done"))
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert!(done.contains("the connection to Zoom failed (1 attempt): "), "{done}");
+    assert!(done.contains("error sending request"), "reqwest's cause is in the line: {done}");
+}

@@ -505,13 +505,13 @@ pub enum AuthError {
         limit: usize,
     },
     /// The OAuth endpoint did not answer (status, headers and body) in time.
-    #[error("Zoom's OAuth endpoint did not answer within {after:?}")]
+    #[error("Zoom's OAuth endpoint did not answer within {}", Dur(*after))]
     Timeout {
         /// The timeout that elapsed.
         after: Duration,
     },
     /// The OAuth endpoint could not be reached, or the connection broke.
-    #[error("cannot reach Zoom's OAuth endpoint: {0}")]
+    #[error("cannot reach Zoom's OAuth endpoint")]
     Transport(#[source] Arc<reqwest::Error>),
     /// Zoom rejected the access token on an API call, even after renewal
     /// (or the token cannot be renewed).
@@ -611,6 +611,131 @@ pub enum BuildError {
         reason: String,
     },
     /// reqwest could not build its client (e.g. the TLS backend failed to start).
-    #[error("cannot build the HTTP client: {0}")]
+    #[error("cannot build the HTTP client")]
     Http(#[source] reqwest::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `{:#}` shows after `?` into anyhow (and a log line, [`Chain`]): the
+    /// error, then each source. Fails on an error that prints its source as
+    /// well as returning it (`{:#}` would show it twice); the end-to-end tests
+    /// (`tests/error_boundary.rs`) check the wording of real calls' chains.
+    fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+        let mut outer = error.to_string();
+        let mut source = error.source();
+        while let Some(e) = source {
+            let inner = e.to_string();
+            assert!(!outer.ends_with(&inner), "{outer:?} prints its source {inner:?}, which follows it again");
+            outer = inner;
+            source = e.source();
+        }
+        crate::human::Chain(error).to_string()
+    }
+
+    /// A real reqwest error with a source of its own (a URL that does not parse).
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new().get("not a url").build().expect_err("a relative URL does not build")
+    }
+
+    #[test]
+    fn no_message_repeats_its_source() {
+        let op = Operation::GetPlanUsage;
+        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap();
+        let store = || StoreError::Unavailable { url: "redis://127.0.0.1:6379/".into(), reason: "refused".into() };
+        let errors: Vec<Error> = vec![
+            Error::Api(Box::new(ApiError {
+                operation: op,
+                status: StatusCode::BAD_REQUEST,
+                code: Some(300),
+                message: "Invalid field.".into(),
+                errors: vec![FieldError { field: Some("plan_base.hosts".into()), message: Some("Too large.".into()) }],
+                tracking_id: Some("t-1".into()),
+                attempts: 2,
+                retryable: false,
+            })),
+            Error::RateLimited(Box::new(RateLimited {
+                operation: op,
+                kind: RateLimitKind::Daily,
+                category: Some("Heavy".into()),
+                limit: Some(6),
+                remaining: Some(0),
+                reset_at: Some(at),
+                reset_in: Some(Duration::from_secs(3600)),
+                message: "You have reached the maximum daily rate limit.".into(),
+                tracking_id: Some("t-2".into()),
+                attempts: 1,
+            })),
+            Error::BudgetExhausted { operation: op, limit: 6, resets_at: at, resets_in: Duration::from_secs(60) },
+            Error::PacingWouldWait {
+                operation: op,
+                wait: Duration::from_secs(90),
+                next_at: at,
+                max_wait: Duration::ZERO,
+            },
+            Error::Auth {
+                operation: op,
+                source: AuthError::TokenRejected {
+                    code: 124,
+                    message: "Invalid access token.".into(),
+                    hint: "Renew it.",
+                },
+            },
+            Error::Auth {
+                operation: op,
+                source: AuthError::Rejected {
+                    status: 401,
+                    code: Some("invalid_client".into()),
+                    message: "Invalid client_id or client_secret.".into(),
+                    hint: "Check the credentials.",
+                },
+            },
+            Error::Auth { operation: op, source: AuthError::Transport(Arc::new(reqwest_error())) },
+            Error::Auth { operation: op, source: AuthError::Timeout { after: Duration::from_millis(10_500) } },
+            Error::Auth { operation: op, source: AuthError::SharedState(store()) },
+            Error::Auth {
+                operation: op,
+                source: AuthError::SharedState(StoreError::TokenWait { waited: Duration::from_secs(5) }),
+            },
+            Error::Transport { operation: op, attempts: 3, source: reqwest_error() },
+            Error::Timeout { operation: op, after: Duration::from_secs(30), attempts: 2 },
+            Error::Stalled { operation: op, idle: Duration::from_secs(30) },
+            Error::Decode(Box::new(DecodeError {
+                operation: op,
+                status: StatusCode::OK,
+                snippet: "{\"plan_base\": [".into(),
+                reason: "expected ident at line 1 column 17".into(),
+            })),
+            Error::BodyTooLarge { operation: op, status: StatusCode::OK, limit: 1024 },
+            Error::UnknownOutcome(Box::new(UnknownOutcome {
+                operation: Operation::SubscribePlan,
+                cause: "Zoom answered HTTP 503: Service unavailable.".into(),
+                status: Some(StatusCode::SERVICE_UNAVAILABLE),
+                tracking_id: Some("t-3".into()),
+                verify_with: Some(Verification { operation: Operation::GetAccountPlans, how: "look for the plan" }),
+            })),
+            Error::PageTokenExpired { operation: op, items_seen: 300 },
+            Error::PaginationStuck { operation: op, pages: 4, reason: "the same next_page_token twice".into() },
+            Error::InvalidRequest { operation: op, message: "account_id is required".into() },
+            Error::SharedState { operation: op, source: store() },
+            Error::SharedState {
+                operation: op,
+                source: StoreError::Protocol { url: "redis://127.0.0.1:6379/".into(), reason: "not a number".into() },
+            },
+            Error::Io { operation: op, path: Some("/tmp/x.pdf".into()), source: std::io::Error::other("disk full") },
+        ];
+        for error in &errors {
+            let text = chain(error);
+            assert!(text.starts_with("get_plan_usage: ") || text.starts_with("subscribe_plan: "), "{text}");
+            assert!(!text.contains(".."), "a doubled full stop: {text}");
+        }
+        for error in [
+            BuildError::Http(reqwest_error()),
+            BuildError::InvalidSetting { setting: "timeout", reason: "must be above zero".into() },
+        ] {
+            chain(&error);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Durations and instants as people read them in error messages:
-//! "in 29m 59s, at 13:44:51 UTC", never `1799.123456789s`.
+//! "in 29m 59s, at 13:44:51 UTC", never `1799.123456789s`; and an error
+//! with its causes, as a log line shows it.
 
 use std::fmt;
 use std::time::Duration;
@@ -45,6 +46,22 @@ impl fmt::Display for When {
         } else {
             write!(f, ", at {} UTC", self.at.format("%H:%M:%S"))
         }
+    }
+}
+
+/// An error and its sources, joined by `: ` as anyhow's `{:#}` shows them: what a
+/// log line needs, since an error's own `Display` leaves its source out.
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
     }
 }
 

@@ -80,5 +80,7 @@ pub(crate) fn record_done<T>(span: &Span, elapsed: Option<Duration>, result: &cr
     if let Some(id) = e.tracking_id() {
         span.record("tracking_id", id);
     }
-    span.in_scope(|| tracing::info!(outcome = "error", error = %e, "done"));
+    // The whole chain: the error's own text leaves its cause (the connection's, the
+    // token endpoint's) to its source.
+    span.in_scope(|| tracing::info!(outcome = "error", error = %crate::human::Chain(e), "done"));
 }

@@ -340,7 +340,13 @@ impl Inner {
                 let wait =
                     self.backoff.saturating_mul(1 << state.failures.saturating_sub(1).min(16)).min(MAX_FAILURE_BACKOFF);
                 state.retry_at = now.checked_add(wait);
-                tracing::debug!(target: "zoom_billing::auth", failures = state.failures, ?wait, %error, "token request failed");
+                tracing::debug!(
+                    target: "zoom_billing::auth",
+                    failures = state.failures,
+                    ?wait,
+                    error = %crate::human::Chain(&error),
+                    "token request failed"
+                );
                 Err(error)
             }
         }
