@@ -2,8 +2,12 @@
 //! limits, budgets, typed errors. Real HTTP; time is tokio's paused clock,
 //! so waits cost nothing and nothing synchronises by sleeping.
 
+#[path = "support/bodies.rs"]
+mod bodies;
+
 use std::time::Duration;
 
+use bodies::subscribe_plan_request as subscribe_request;
 use chrono::{SecondsFormat, Utc};
 use fake_zoom::{CLIENT_SECRET, FakeZoom, Fault, FaultKind};
 use futures::future::join_all;
@@ -230,15 +234,6 @@ async fn a_503_on_a_get_is_retried_then_succeeds() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(api_requests(&fake, "/plans/usage"), 3 + 4, "first attempt and three retries");
-}
-
-fn subscribe_request() -> types::SubscribePlanRequest {
-    serde_json::from_value(serde_json::json!({
-        "contact": {"first_name": "Jill", "last_name": "Chill", "email": "jill@example.com", "phone_number": "1",
-            "address": "55 Almaden", "city": "San Jose", "state": "CA", "zip": "95113", "country": "US", "company_name": "X"},
-        "plan_base": {"type": "monthly", "hosts": 5}
-    }))
-    .unwrap()
 }
 
 #[tokio::test(start_paused = true)]

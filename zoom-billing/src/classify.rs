@@ -168,6 +168,8 @@ pub(crate) fn api_error(
             b.message.clone(),
             b.errors.iter().map(|e| FieldError { field: e.field.clone(), message: e.message.clone() }).collect(),
         ),
+        // Not followed (see `hooks::redirect_policy`): say where it pointed, not the empty body.
+        None if status.is_redirection() => (None, redirect_message(headers), Vec::new()),
         None if raw.is_empty() => (None, "(no body)".to_owned(), Vec::new()),
         // An HTML page's trailing newline would end the message with a blank line.
         None => (None, snippet(raw).trim_end().to_owned(), Vec::new()),
@@ -186,6 +188,16 @@ pub(crate) fn api_error(
 
 pub(crate) fn tracking_id(headers: &HeaderMap) -> Option<&str> {
     headers.get(TRACKING_ID).and_then(|v| v.to_str().ok())
+}
+
+/// A redirect the client did not follow, and where it pointed: the `Location`
+/// without its query or fragment (which may carry anything), at most 200 characters.
+fn redirect_message(headers: &HeaderMap) -> String {
+    let location = header(headers, "location").map(|l| l.split(['?', '#']).next().unwrap_or_default());
+    match location {
+        Some(to) if !to.is_empty() => format!("a redirect to {}, not followed", snippet(to.as_bytes())),
+        _ => "a redirect, not followed".to_owned(),
+    }
 }
 
 /// At most 200 characters of a body, lossily decoded.
@@ -367,6 +379,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_redirect_says_where_without_its_query(location in prop_oneof![
+            any::<String>(),
+            "https?://[a-z.]{0,20}(:[0-9]{1,6})?(/[a-zA-Z0-9_%.-]{0,30}){0,4}(\\?[a-z=&]{0,30})?(#[a-z]{0,10})?",
+        ]) {
+            let message = redirect_message(&headers(&[("location", location.clone())]));
+            prop_assert!(message.starts_with("a redirect") && message.ends_with(", not followed"), "{message}");
+            prop_assert!(!message.contains('?') && !message.contains('#'), "{location:?} -> {message}");
+            prop_assert!(message.chars().count() <= 200 + "a redirect to , not followed".len(), "{message}");
+        }
+
         #[test]
         fn retry_after_never_panics_and_is_at_most_ten_years_ahead(value in header_text(), now in any_now()) {
             if let Some(at) = parse_retry_after(&value, now) {

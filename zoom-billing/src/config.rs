@@ -217,7 +217,9 @@ impl ClientBuilder {
     }
 
     /// Use this `reqwest::Client` (its own proxy, TLS settings and user
-    /// agent apply; the connect timeout is then its own).
+    /// agent apply; the connect timeout and the redirect policy are then its
+    /// own: the client the builder makes does not follow a redirect that would
+    /// turn a request other than a GET into a GET, see `docs/runtime.md`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -256,6 +258,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                .redirect(crate::hooks::redirect_policy())
                 .build()
                 .map_err(BuildError::Http)?,
         };

@@ -183,6 +183,28 @@ impl ClientHooks<ClientState> for RawClient {
     }
 }
 
+/// The redirect policy of the HTTP client the builder makes. A 301, 302 or 303
+/// turns the request that follows it into a GET: for an operation that is not a
+/// GET (one that creates, changes or deletes), the GET's answer would pass for
+/// the operation's, an invented success. Those redirects are not followed: the
+/// call fails with the redirect's status and where it pointed. Everything else
+/// follows as reqwest's default does: at most 10 hops, and the token is not sent
+/// to another host. Decided per attempt: the policy runs inside the attempt's poll,
+/// where its scope names the operation.
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let to_get = matches!(attempt.status().as_u16(), 301..=303);
+        let is_get = with_attempt(|a| a.operation.meta().method.eq_ignore_ascii_case("get")).unwrap_or(true);
+        if to_get && !is_get {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// What `pre` got for the attempt.
 struct Prepared {
     /// `None` when the pacer keeps nothing for the operation.
