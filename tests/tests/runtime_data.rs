@@ -15,6 +15,16 @@ fn bearer(fake: &FakeZoom) -> Client {
     Client::builder().base_url(fake.base_url()).bearer_token(fake_zoom::FIXED_TOKEN).build().unwrap()
 }
 
+/// [`bearer`] with pacing and budgets off.
+fn unpaced(fake: &FakeZoom) -> Client {
+    Client::builder()
+        .base_url(fake.base_url())
+        .bearer_token(fake_zoom::FIXED_TOKEN)
+        .rate_limit_policy(RateLimitPolicy::off())
+        .build()
+        .unwrap()
+}
+
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("zoom-billing-{name}-{}", std::process::id()));
@@ -118,12 +128,7 @@ async fn a_failure_mid_download_leaves_no_file() {
     let fake = FakeZoom::start().await.unwrap();
     fake.set_download_size(4 * 1024 * 1024);
     // Invoice PDFs are paced at one per 30 minutes: this test turns pacing off.
-    let client = Client::builder()
-        .base_url(fake.base_url())
-        .bearer_token(fake_zoom::FIXED_TOKEN)
-        .rate_limit_policy(RateLimitPolicy::off())
-        .build()
-        .unwrap();
+    let client = unpaced(&fake);
     let dir = scratch("broken");
     let target = dir.join("invoice.pdf");
     fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download"));
@@ -234,12 +239,7 @@ async fn the_span_names_the_account_when_pacing_is_off() {
     let (capture, _guard) = capture_logs(tracing::Level::DEBUG);
 
     let fake = FakeZoom::start().await.unwrap();
-    let client = Client::builder()
-        .base_url(fake.base_url())
-        .bearer_token(fake_zoom::FIXED_TOKEN)
-        .rate_limit_policy(RateLimitPolicy::off())
-        .build()
-        .unwrap();
+    let client = unpaced(&fake);
     client.get_plan_usage().account_id("sub-7").send().await.unwrap();
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("account_id=\"sub-7\""), "{logs}");

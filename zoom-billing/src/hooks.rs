@@ -226,7 +226,8 @@ async fn prepare(
     let meta = operation.meta();
     // Without pacing, budgets or a span to record it in, nothing needs the account id:
     // the hot path of an unpaced client skips finding it.
-    let account_id = if runtime.pacer.uses_account_id(operation) || span_enabled {
+    let paced = runtime.pacer.uses_account_id(operation);
+    let account_id = if paced || span_enabled {
         let path = request.url().path();
         let path = path.strip_prefix(runtime.base_path.as_str()).unwrap_or(path);
         path_param(meta.path, path, "accountId")
@@ -241,8 +242,8 @@ async fn prepare(
     // The token first: a renewal (with a shared token, a short hold before the switch) then
     // delays the reservation, not a send whose turn has started.
     let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
-    // Timed only when the turn may have to wait.
-    let fetched = runtime.pacer.may_wait(operation).then(Instant::now);
+    // Timed only when the turn may have to wait (never when nothing paces the operation).
+    let fetched = (paced && runtime.pacer.may_wait(operation)).then(Instant::now);
     // Dropped on any early return or cancellation: the turn is given back.
     let mut ticket = runtime.pacer.reserve(operation, account_id.as_deref(), max_wait).await?;
     let mut pacing_wait = Duration::ZERO;
