@@ -17,7 +17,7 @@ use zoom_billing::Client;
 use zoom_billing_benches as common;
 
 const VARIANTS: [(&str, &str); 2] = [
-    ("zoom-billing stream", "`Client::download_invoice_report_to_path`: streamed to a temporary file, renamed"),
+    ("zoom-billing stream", "`DownloadInvoiceReport::save_to`: streamed to a temporary file, renamed"),
     ("reqwest bytes()", "raw reqwest, body read whole with `bytes()`, then written"),
 ];
 
@@ -64,7 +64,7 @@ fn child(variant: usize) {
     let started = Instant::now();
     let written = rt.block_on(async {
         if variant == 0 {
-            client.download_invoice_report_to_path("r1", &path).await.unwrap()
+            client.download_invoice_report().invoice_report_id("r1").save_to(&path).await.unwrap()
         } else {
             let body = http.get(&url).bearer_auth(common::TOKEN).send().await.unwrap().bytes().await.unwrap();
             let mut file = tokio::fs::File::create(&path).await.unwrap();

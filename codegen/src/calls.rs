@@ -14,10 +14,10 @@
 //! operation table, so the spec stays the only per-operation table.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::{Attribute, FnArg, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type};
 
-use crate::metadata::OperationMeta;
+use crate::metadata::{OperationMeta, Pagination, ParamMeta};
 
 /// Why progenitor's output could not be wrapped.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,20 @@ pub enum CallsError {
         /// The return type as written.
         found: String,
     },
+    /// More required parameters than `request::Checks` tracks.
+    #[error("operation `{operation}`: more than 8 required parameters")]
+    TooManyRequired {
+        /// The operation id.
+        operation: String,
+    },
+    /// A paginated operation's response type does not have the fields `x-zoom-pagination` names.
+    #[error("operation `{operation}`: {message}")]
+    Pagination {
+        /// The operation id.
+        operation: String,
+        /// What is missing.
+        message: String,
+    },
     /// A spec parameter would shadow a method the call layer adds.
     #[error("operation `{operation}`: a parameter setter is named `{name}`, which the call layer reserves")]
     ReservedName {
@@ -46,14 +60,15 @@ pub enum CallsError {
     },
 }
 
-/// Setter names the call layer adds to every builder.
-const RESERVED: &[&str] = &["send", "options", "into_future"];
+/// Method names the call layer adds to builders.
+const RESERVED: &[&str] = &["send", "options", "into_future", "stream", "stream_from", "save_to", "write_to"];
 
 /// Tokens of `generated/calls.rs` for progenitor's `client` tokens and the operation table.
 pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Path) -> Result<TokenStream, CallsError> {
     let file: syn::File = syn::parse2(client.clone())?;
     let builders = builder_impls(&file)?;
     let methods = client_methods(&file);
+    let root = quote!(#module_root).to_string().replace(' ', "");
 
     let mut client_fns = Vec::new();
     let mut builder_items = Vec::new();
@@ -69,25 +84,25 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
             builders.iter().find(|b| b.ident == ty).ok_or_else(|| CallsError::Missing(format!("builder `{ty}`")))?;
         let (ok, _err) = send_types(builder, &op.operation_id)?;
 
+        // Required parameters, one bit each, cleared by their setter (`request::Checks`).
+        let required: Vec<&ParamMeta> = op.params.iter().filter(|p| p.required).collect();
+        if required.len() > 8 {
+            return Err(CallsError::TooManyRequired { operation: op.operation_id.clone() });
+        }
         let mut setters = Vec::new();
         for f in &builder.setters {
             let setter = &f.sig.ident;
             if RESERVED.contains(&setter.to_string().as_str()) {
                 return Err(CallsError::ReservedName { operation: op.operation_id.clone(), name: setter.to_string() });
             }
-            let docs = &f.docs;
-            let generics = &f.sig.generics;
-            let where_clause = &f.sig.generics.where_clause;
-            let args: Vec<_> = f.sig.inputs.iter().filter_map(typed_arg).collect();
-            let arg_names: Vec<_> = args.iter().map(|(n, _)| n.clone()).collect();
-            let arg_decls = args.iter().map(|(n, t)| quote!(#n: #t));
-            setters.push(quote! {
-                #(#docs)*
-                pub fn #setter #generics (self, #(#arg_decls),*) -> Self #where_clause {
-                    Self { client: self.client, raw: self.raw.#setter(#(#arg_names),*), options: self.options }
-                }
-            });
+            setters.push(setter_tokens(f, op, &required, module_root));
         }
+        let required_names = required.iter().map(|p| {
+            let (name, hint) = (&p.setter, &p.hint);
+            quote!((#name, #hint))
+        });
+        let all_required = (1u16 << required.len()) - 1;
+        let all_required = all_required as u8;
 
         let empty = if is_unit(&ok) { quote!(Some(|| ())) } else { quote!(None) };
         let builder_docs = format!(
@@ -99,12 +114,29 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
             op.path,
             root = quote!(#module_root).to_string().replace(' ', ""),
         );
+        let deprecated = op.replaced_by.as_ref().map(|replacement| {
+            let target = ops.iter().find(|o| &o.operation_id == replacement);
+            let note = match target {
+                Some(t) => format!(
+                    "Zoom deprecated `{} {}`: use `{replacement}` (`{} {}`) instead",
+                    op.method, op.path, t.method, t.path
+                ),
+                None => format!("Zoom deprecated `{} {}`: use `{replacement}` instead", op.method, op.path),
+            };
+            quote!(#[deprecated(note = #note)])
+        });
         client_fns.push(quote! {
             #(#method_docs)*
+            #deprecated
             pub fn #name(&self) -> builder::#ty<'_> {
                 builder::#ty::new(self)
             }
         });
+        let extras = match (&op.pagination, op.response.as_str()) {
+            (Some(pagination), _) => stream_tokens(&file, op, pagination, &ok, &variant, module_root, &root)?,
+            (None, "binary") => sink_tokens(&variant, module_root),
+            _ => TokenStream::new(),
+        };
         builder_items.push(quote! {
             #[doc = #builder_docs]
             #[derive(Debug, Clone)]
@@ -113,11 +145,17 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                 client: &'a #module_root::Client,
                 raw: raw::#ty<'a>,
                 options: #module_root::call::CallOptions,
+                checks: #module_root::request::Checks,
             }
 
             impl<'a> #ty<'a> {
                 pub(super) fn new(client: &'a #module_root::Client) -> Self {
-                    Self { client, raw: client.raw().#name(), options: Default::default() }
+                    Self {
+                        client,
+                        raw: client.raw().#name(),
+                        options: Default::default(),
+                        checks: #module_root::request::Checks::new(#all_required),
+                    }
                 }
 
                 #(#setters)*
@@ -127,11 +165,17 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                     Self { options, ..self }
                 }
 
-                /// Send the request.
+                /// Send the request. A parameter the spec does not allow, or a required one
+                /// not set, fails with `Error::InvalidRequest` before anything is sent.
                 pub fn send(self) -> #module_root::CallFuture<'a, #ok> {
-                    let Self { client, raw, options } = self;
+                    let Self { client, raw, options, checks } = self;
+                    if let Some(message) = checks.refusal(&[#(#required_names),*]) {
+                        return #module_root::call::refused(Operation::#variant, message);
+                    }
                     #module_root::call::run(client, Operation::#variant, options, #empty, move || raw.clone().send())
                 }
+
+                #extras
             }
 
             impl<'a> ::std::future::IntoFuture for #ty<'a> {
@@ -170,6 +214,200 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
             #(#builder_items)*
         }
     })
+}
+
+/// One setter of the public builder: progenitor's, with the checks the spec asks for
+/// (a constrained value converted and refused with what is allowed; a required parameter
+/// marked set; a body converted here, so a bad one is refused with the reason).
+fn setter_tokens(f: &Setter, op: &OperationMeta, required: &[&ParamMeta], module_root: &syn::Path) -> TokenStream {
+    let setter = &f.sig.ident;
+    let docs = &f.docs;
+    let generics = &f.sig.generics;
+    let where_clause = &f.sig.generics.where_clause;
+    let args: Vec<_> = f.sig.inputs.iter().filter_map(typed_arg).collect();
+    let name = setter.to_string();
+    let param = op.params.iter().find(|p| p.setter == name);
+    let target = where_clause.as_ref().and_then(|w| w.predicates.first()).and_then(|p| match p {
+        syn::WherePredicate::Type(t) => t.bounds.first().and_then(|b| match b {
+            syn::TypeParamBound::Trait(t) => path_args::<1>(&t.path),
+            _ => None,
+        }),
+        _ => None,
+    });
+    let bit = required.iter().position(|p| p.setter == name).map(|i| 1u8 << i);
+    let mark = bit.map(|bit| quote!(self.checks.set(#bit);));
+    match (args.as_slice(), target) {
+        ([(value, _)], Some([target])) if name == "body" => {
+            // Where progenitor's bound lets the conversion's error be shown, it is.
+            let shows_error = where_clause.as_ref().is_some_and(|w| w.predicates.len() > 1);
+            let convert = if shows_error { quote!(body) } else { quote!(body_of) };
+            quote! {
+                #(#docs)*
+                pub fn body #generics (mut self, #value: V) -> Self #where_clause {
+                    if let Some(body) = #module_root::request::#convert::<V, #target>(&mut self.checks, #value) {
+                        self.raw = self.raw.body(body);
+                    }
+                    self
+                }
+            }
+        }
+        ([(value, _)], Some([target])) if param.is_some_and(|p| p.allowed.is_some()) => {
+            let allowed = param.and_then(|p| p.allowed.clone()).unwrap_or_default();
+            // The value is shown in the refusal: `got 50`.
+            let mut where_clause = where_clause.clone();
+            if let Some(w) = where_clause.as_mut() {
+                w.predicates.push(syn::parse_quote!(V: ::std::fmt::Debug));
+            }
+            quote! {
+                #(#docs)*
+                pub fn #setter #generics (mut self, #value: V) -> Self #where_clause {
+                    #mark
+                    if let Some(value) = #module_root::request::convert::<V, #target>(&mut self.checks, #value, #name, #allowed) {
+                        self.raw = self.raw.#setter(value);
+                    }
+                    self
+                }
+            }
+        }
+        ([(value, _)], Some([target])) if param.is_some_and(|p| p.location == "path") && is_string(&target) => quote! {
+            #(#docs)*
+            pub fn #setter #generics (mut self, #value: V) -> Self #where_clause {
+                #mark
+                if let Some(value) = #module_root::request::segment(&mut self.checks, #value, #name) {
+                    self.raw = self.raw.#setter(value);
+                }
+                self
+            }
+        },
+        _ => {
+            let arg_names: Vec<_> = args.iter().map(|(n, _)| n.clone()).collect();
+            let arg_decls = args.iter().map(|(n, t)| quote!(#n: #t));
+            quote! {
+                #(#docs)*
+                pub fn #setter #generics (mut self, #(#arg_decls),*) -> Self #where_clause {
+                    #mark
+                    self.raw = self.raw.#setter(#(#arg_names),*);
+                    self
+                }
+            }
+        }
+    }
+}
+
+fn is_string(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"))
+}
+
+/// `stream()` and `stream_from(cursor)` on a paginated operation's builder: every page is
+/// this builder (all its parameters) with the page token set.
+fn stream_tokens(
+    file: &syn::File,
+    op: &OperationMeta,
+    pagination: &Pagination,
+    ok: &Type,
+    variant: &syn::Ident,
+    module_root: &syn::Path,
+    root: &str,
+) -> Result<TokenStream, CallsError> {
+    let fail = |message: String| CallsError::Pagination { operation: op.operation_id.clone(), message };
+    let Type::Path(page) = ok else { return Err(fail(format!("the response type {} is not a struct", quote!(#ok)))) };
+    let page_type = page.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let (items, items_ty) = struct_field(file, &page_type, &pagination.items)
+        .ok_or_else(|| fail(format!("`{page_type}` has no field for `{}`", pagination.items)))?;
+    let (token, _) = struct_field(file, &page_type, &pagination.token)
+        .ok_or_else(|| fail(format!("`{page_type}` has no field for `{}`", pagination.token)))?;
+    let (item, optional) = match (generic_args::<1>(&items_ty), last_ident(&items_ty).as_deref()) {
+        (Some([inner]), Some("Vec")) => (inner, false),
+        (Some([vec]), Some("Option")) => match generic_args::<1>(&vec) {
+            Some([inner]) => (inner, true),
+            None => return Err(fail(format!("`{page_type}.{items}` is not a list"))),
+        },
+        _ => return Err(fail(format!("`{page_type}.{items}` is not a list"))),
+    };
+    // A type of progenitor's `types` module is named from here as `types::X`.
+    let item = match &item {
+        Type::Path(p) if p.path.segments.len() == 1 => quote!(types::#item),
+        other => quote!(#other),
+    };
+    let items_expr = if optional { quote!(page.#items.unwrap_or_default()) } else { quote!(page.#items) };
+    let token_setter = format_ident!("{}", heck::AsSnakeCase(&pagination.token).to_string());
+    let stream_docs = format!(
+        "Every item of the listing, page by page, as a lazy [`Pages`]({root}::paginate::Pages) stream. \
+         Each page is this request, with every parameter set on it, and the page token Zoom sent; \
+         pages are fetched as the stream is read, each through the client's pacing."
+    );
+    let from_docs = format!(
+        "The listing from a [`PageCursor`]({root}::paginate::PageCursor) kept from an earlier stream's \
+         `cursor()`: the page it stood on, without the items already read."
+    );
+    Ok(quote! {
+        #[doc = #stream_docs]
+        pub fn stream(self) -> #module_root::paginate::Pages<'a, #item> {
+            self.stream_from(::std::default::Default::default())
+        }
+
+        #[doc = #from_docs]
+        pub fn stream_from(self, cursor: #module_root::paginate::PageCursor) -> #module_root::paginate::Pages<'a, #item> {
+            let client = self.client;
+            #module_root::paginate::pages(client, Operation::#variant, cursor, move |token: Option<String>| {
+                let page = match token {
+                    Some(token) => self.clone().#token_setter(token),
+                    None => self.clone(),
+                };
+                let call = page.send();
+                Box::pin(async move {
+                    let page = call.await?.into_inner();
+                    Ok((#items_expr, page.#token))
+                })
+            })
+        }
+    })
+}
+
+/// `save_to(path)` and `write_to(writer)` on a binary operation's builder.
+fn sink_tokens(variant: &syn::Ident, module_root: &syn::Path) -> TokenStream {
+    quote! {
+        /// Send the request and save the body to `path` atomically: a temporary file beside
+        /// it (created before anything is sent, so a path that cannot be written spends no
+        /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
+        /// written; the body streams, whatever its size.
+        pub async fn save_to(self, path: impl AsRef<::std::path::Path>) -> #module_root::Result<u64> {
+            #module_root::download::save_to(Operation::#variant, self.send(), path.as_ref()).await
+        }
+
+        /// Send the request and stream the body to `writer`; returns the bytes written.
+        pub async fn write_to<W>(self, writer: &mut W) -> #module_root::Result<u64>
+        where
+            W: ::tokio::io::AsyncWrite + Unpin + ?Sized,
+        {
+            #module_root::download::write_to(Operation::#variant, self.send(), writer).await
+        }
+    }
+}
+
+/// The field of struct `types::NAME` that holds JSON property `property`, with its type.
+fn struct_field(file: &syn::File, name: &str, property: &str) -> Option<(syn::Ident, Type)> {
+    let types = file.items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    })?;
+    let fields = types.iter().find_map(|item| match item {
+        Item::Struct(s) if s.ident == name => Some(&s.fields),
+        _ => None,
+    })?;
+    fields.iter().find_map(|field| {
+        let ident = field.ident.clone()?;
+        let renamed = field.attrs.iter().any(|a| {
+            a.path().is_ident("serde") && a.to_token_stream().to_string().contains(&format!("rename = \"{property}\""))
+        });
+        let plain = ident.to_string().trim_start_matches("r#").trim_end_matches('_') == property;
+        (renamed || plain).then(|| (ident, field.ty.clone()))
+    })
+}
+
+fn last_ident(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    p.path.segments.last().map(|s| s.ident.to_string())
 }
 
 /// A builder struct of progenitor's with its setters and `send`.

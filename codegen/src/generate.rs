@@ -7,7 +7,7 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 use quote::{ToTokens, quote};
 
 use crate::error::{Error, Result};
-use crate::lint::{self, LintOptions, Severity};
+use crate::lint::{self, Severity};
 use crate::spec::Spec;
 use crate::{builders, calls, drift_schema, headers, metadata, values};
 
@@ -40,8 +40,6 @@ pub struct Options {
     pub out_dir: String,
     /// The spec path as it should appear in the header.
     pub spec_label: String,
-    /// Which lint rules apply.
-    pub lint: LintOptions,
     /// The Rust path of the module that holds `ClientState`, `metadata` and `generated`:
     /// `crate` for zoom-billing; a fixture compiled inside a test crate names its own module.
     pub module_root: String,
@@ -53,7 +51,6 @@ impl Options {
         Options {
             out_dir: crate::GENERATED_DIR.to_owned(),
             spec_label: crate::SPEC_PATH.to_owned(),
-            lint: LintOptions::project(),
             module_root: "crate".to_owned(),
         }
     }
@@ -106,7 +103,7 @@ pub const ZOOM_DATE_FORMAT: &str = "zoom-date";
 
 /// Check the spec, then generate every file.
 pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
-    let findings = lint::lint(spec, &options.lint);
+    let findings = lint::lint(spec);
     let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
         return Err(Error::Rules { file: spec.file.clone(), diagnostics: errors });

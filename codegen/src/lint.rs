@@ -36,11 +36,6 @@ pub const RULES: &[RuleInfo] = &[
         summary: "`openapi` is 3.0.x: progenitor refuses 3.1.",
     },
     RuleInfo {
-        id: "zoom-operations-present",
-        severity: Severity::Error,
-        summary: "All 19 billing operations of Zoom's master-account API are present (project spec only).",
-    },
-    RuleInfo {
         id: "operation-id",
         severity: Severity::Error,
         summary: "Every operation has an operationId in snake_case; it names the Rust method.",
@@ -66,6 +61,16 @@ pub const RULES: &[RuleInfo] = &[
         id: "operation-rate-limit",
         severity: Severity::Error,
         summary: "Every operation has a well-formed `x-zoom-rate-limit` (label, min_interval, daily_limit, per); the runtime paces by it.",
+    },
+    RuleInfo {
+        id: "operation-pagination",
+        severity: Severity::Error,
+        summary: "An operation that takes `next_page_token` has `x-zoom-pagination` whose `items` names an array property of its JSON response, beside a `next_page_token` string; its builder gets a stream.",
+    },
+    RuleInfo {
+        id: "operation-deprecated",
+        severity: Severity::Error,
+        summary: "A `deprecated: true` operation names its replacement in `x-zoom-replaced-by` (an operationId of this spec that is not deprecated), and only such an operation has it; the Rust method's `#[deprecated]` note quotes it.",
     },
     RuleInfo {
         id: "path-parameters",
@@ -125,49 +130,6 @@ pub const RULES: &[RuleInfo] = &[
     },
 ];
 
-/// The 19 operations this crate exists to cover, as `(METHOD, path)`.
-pub const ZOOM_OPERATIONS: &[(&str, &str)] = &[
-    ("GET", "/accounts/billing/invoice_reports/{invoiceReportId}"),
-    ("DELETE", "/accounts/billing/invoice_reports/{invoiceReportId}"),
-    ("GET", "/accounts/billing/invoice_reports"),
-    ("POST", "/accounts/billing/invoice_reports"),
-    ("GET", "/accounts/billing/renewals"),
-    ("GET", "/accounts/{accountId}/billing/invoices/{invoiceId}"),
-    ("GET", "/accounts/{accountId}/billing/invoices"),
-    ("GET", "/accounts/{accountId}/billing"),
-    ("PATCH", "/accounts/{accountId}/billing"),
-    ("PATCH", "/accounts/{accountId}/plans/addons/status"),
-    ("PUT", "/accounts/{accountId}/plans/addons"),
-    ("POST", "/accounts/{accountId}/plans/addons"),
-    ("PATCH", "/accounts/{accountId}/plans/base/status"),
-    ("PUT", "/accounts/{accountId}/plans/base"),
-    ("GET", "/accounts/{accountId}/plans/usage"),
-    ("GET", "/accounts/{accountId}/plans"),
-    ("POST", "/accounts/{accountId}/plans"),
-    ("GET", "/api/download/billing/invoices/{invoiceId}"),
-    // Its replacement (Zoom's `downloadInvoicePDFFile`), from the 2025-01-09 changelog.
-    ("GET", "/billing/invoices/{invoiceId}/download"),
-];
-
-/// Which rules apply.
-#[derive(Clone, Debug)]
-pub struct LintOptions {
-    /// Require exactly Zoom's 19 operations. Off for small fixture specs.
-    pub require_zoom_operations: bool,
-}
-
-impl LintOptions {
-    /// The rules for `spec/zoom-billing.yaml`.
-    pub fn project() -> Self {
-        LintOptions { require_zoom_operations: true }
-    }
-
-    /// The rules for any other spec (test fixtures).
-    pub fn generic() -> Self {
-        LintOptions { require_zoom_operations: false }
-    }
-}
-
 /// The rate-limit labels Zoom uses.
 pub const RATE_LIMIT_LABELS: &[&str] = &["Light", "Medium", "Heavy", "Resource-intensive"];
 
@@ -178,9 +140,9 @@ struct Linter<'a> {
 }
 
 /// Run every rule; findings come sorted by line.
-pub fn lint(spec: &Spec, options: &LintOptions) -> Vec<Diagnostic> {
+pub fn lint(spec: &Spec) -> Vec<Diagnostic> {
     let mut linter = Linter { spec, root: &spec.source.value, out: Vec::new() };
-    linter.run(options);
+    linter.run();
     let mut out = linter.out;
     out.sort();
     out.dedup();
@@ -216,35 +178,12 @@ impl<'a> Linter<'a> {
         refs::resolve(self.root, value).ok().map(|r| r.value)
     }
 
-    fn run(&mut self, options: &LintOptions) {
+    fn run(&mut self) {
         let version = self.root.get("openapi").and_then(Value::as_str).unwrap_or("");
         if !version.starts_with("3.0.") {
             self.push("openapi-version", "/openapi", None, format!("`openapi: {version}` must be 3.0.x"));
         }
         let ops = walk::operation_rows(self.root);
-        if options.require_zoom_operations {
-            let present: BTreeSet<(String, String)> = ops.iter().map(|(_, m, p, _)| (m.clone(), p.clone())).collect();
-            for (method, path) in ZOOM_OPERATIONS {
-                if !present.contains(&(method.to_string(), path.to_string())) {
-                    self.push(
-                        "zoom-operations-present",
-                        "/paths",
-                        None,
-                        format!("operation `{method} {path}` is missing"),
-                    );
-                }
-            }
-            for (pointer, method, path, _) in &ops {
-                if !ZOOM_OPERATIONS.contains(&(method.as_str(), path.as_str())) {
-                    self.push(
-                        "zoom-operations-present",
-                        pointer,
-                        None,
-                        format!("`{method} {path}` is not one of Zoom's 19 billing operations"),
-                    );
-                }
-            }
-        }
         let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
         for (pointer, method, path, op) in &ops {
             let id = op.get("operationId").and_then(Value::as_str);
@@ -273,7 +212,9 @@ impl<'a> Linter<'a> {
         let ids: BTreeSet<&str> = ops.iter().filter_map(|(_, _, _, op)| op.get("operationId")?.as_str()).collect();
         for (pointer, method, path, op) in &ops {
             let label = format!("{} ({method} {path})", op.get("operationId").and_then(Value::as_str).unwrap_or("?"));
-            self.verify_with(pointer, method == "POST", op, &ids, Some(label));
+            self.verify_with(pointer, method == "POST", op, &ids, Some(label.clone()));
+            self.deprecated(pointer, op, &ops, Some(label.clone()));
+            self.pagination(pointer, op, Some(label));
         }
         self.refs_and_components();
         self.extensible_enums();
@@ -333,6 +274,112 @@ impl<'a> Linter<'a> {
         }
         if verify.get("how").and_then(Value::as_str).is_none_or(|h| h.trim().is_empty()) {
             self.push(rule, &at, label, "`x-zoom-verify-with` needs `how`: one sentence on what to look for".into());
+        }
+    }
+
+    /// `deprecated: true` and `x-zoom-replaced-by` go together; the replacement exists and is current.
+    fn deprecated(
+        &mut self,
+        pointer: &str,
+        op: &Value,
+        ops: &[(String, String, String, &'a Value)],
+        label: Option<String>,
+    ) {
+        let rule = "operation-deprecated";
+        let deprecated = op.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
+        let at = format!("{pointer}/x-zoom-replaced-by");
+        match (deprecated, op.get("x-zoom-replaced-by")) {
+            (false, None) => {}
+            (false, Some(_)) => {
+                self.push(rule, &at, label, "`x-zoom-replaced-by` belongs beside `deprecated: true`".into())
+            }
+            (true, None) => self.push(
+                rule,
+                &format!("{pointer}/deprecated"),
+                label,
+                "a deprecated operation names its replacement: add `x-zoom-replaced-by: <operationId>`".into(),
+            ),
+            (true, Some(target)) => {
+                let replacement = target.as_str().and_then(|t| {
+                    ops.iter().find(|(_, _, _, o)| o.get("operationId").and_then(Value::as_str) == Some(t))
+                });
+                match replacement {
+                    None => self.push(
+                        rule,
+                        &at,
+                        label,
+                        format!("`x-zoom-replaced-by` must be an operationId of this spec; found {target}"),
+                    ),
+                    Some((_, _, _, r)) if r.get("deprecated").and_then(Value::as_bool).unwrap_or(false) => self.push(
+                        rule,
+                        &at,
+                        label,
+                        format!("the replacement {target} is deprecated too; name the current operation"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// `x-zoom-pagination`: required where `next_page_token` is a parameter, and consistent
+    /// with the response it reads.
+    fn pagination(&mut self, pointer: &str, op: &'a Value, label: Option<String>) {
+        let rule = "operation-pagination";
+        let at = format!("{pointer}/x-zoom-pagination");
+        let token = crate::metadata::PAGE_TOKEN;
+        let takes_token =
+            op.get("parameters").and_then(Value::as_array).into_iter().flatten().filter_map(|p| self.resolve(p)).any(
+                |p| {
+                    p.get("name").and_then(Value::as_str) == Some(token)
+                        && p.get("in").and_then(Value::as_str) == Some("query")
+                },
+            );
+        let Some(pagination) = op.get("x-zoom-pagination") else {
+            if takes_token {
+                let message = format!(
+                    "the operation takes `{token}`: add `x-zoom-pagination: {{items: <response property>}}` so its builder gets a stream"
+                );
+                self.push(rule, pointer, label, message);
+            }
+            return;
+        };
+        if !takes_token {
+            let message = format!("a paginated operation takes the `{token}` query parameter; it has none");
+            self.push(rule, &at, label.clone(), message);
+        }
+        let Some(items) = pagination.get("items").and_then(Value::as_str) else {
+            self.push(
+                rule,
+                &at,
+                label,
+                "`x-zoom-pagination` needs `items`, the response property of a page's items".into(),
+            );
+            return;
+        };
+        let schema = op
+            .get("responses")
+            .and_then(Value::as_object)
+            .and_then(|r| r.iter().find(|(status, _)| status.starts_with('2')).map(|(_, r)| r))
+            .and_then(|r| self.resolve(r))
+            .and_then(|r| r.pointer("/content/application~1json/schema"))
+            .and_then(|s| self.resolve(s));
+        let Some(properties) = schema.and_then(|s| s.get("properties")).and_then(Value::as_object) else {
+            self.push(rule, &at, label, "a paginated operation answers a JSON object with properties".into());
+            return;
+        };
+        let root = self.root;
+        let is = |name: &str, kind: &str| {
+            let property = properties.get(name).and_then(|p| refs::resolve(root, p).ok()).map(|r| r.value);
+            property.and_then(|p| p.get("type")).and_then(Value::as_str) == Some(kind)
+        };
+        let (items_ok, token_ok) = (is(items, "array"), is(token, "string"));
+        if !items_ok {
+            let message = format!("`items: {items}` must name an array property of the response");
+            self.push(rule, &format!("{at}/items"), label.clone(), message);
+        }
+        if !token_ok {
+            self.push(rule, &at, label, format!("the response of a paginated operation has a `{token}` string"));
         }
     }
 
@@ -709,7 +756,7 @@ mod tests {
     use super::*;
 
     fn lint_text(text: &str) -> Vec<Diagnostic> {
-        lint(&Spec::parse("t.yaml", text).unwrap(), &LintOptions::generic())
+        lint(&Spec::parse("t.yaml", text).unwrap())
     }
 
     const GOOD: &str = r##"openapi: 3.0.3

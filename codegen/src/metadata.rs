@@ -38,6 +38,42 @@ pub struct OperationMeta {
     /// `x-zoom-verify-with`: the operation that tells whether a request of this
     /// (creating) operation took effect, and how to use it.
     pub verify_with: Option<(String, String)>,
+    /// `x-zoom-pagination`: the response property holding a page's items.
+    pub pagination: Option<Pagination>,
+    /// `x-zoom-replaced-by` of a `deprecated: true` operation: its replacement's operationId.
+    pub replaced_by: Option<String>,
+    /// The operation's parameters, path and query, in spec order.
+    pub params: Vec<ParamMeta>,
+}
+
+/// How a paginated list pages (`x-zoom-pagination`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pagination {
+    /// The response property (an array) that holds the items of a page.
+    pub items: String,
+    /// The query parameter and response property that carry the page token.
+    pub token: String,
+}
+
+/// The page token's name, as everywhere in Zoom's API.
+pub const PAGE_TOKEN: &str = "next_page_token";
+
+/// One path or query parameter, as the call layer checks it before sending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamMeta {
+    /// The name in the spec (`accountId`).
+    pub name: String,
+    /// progenitor's setter name (`account_id`).
+    pub setter: String,
+    /// `path` or `query`.
+    pub location: String,
+    /// Whether the request cannot be sent without it.
+    pub required: bool,
+    /// The values the schema allows, in words (`one of 30, 60, 90`, `from 1 to 49`),
+    /// when it constrains them.
+    pub allowed: Option<String>,
+    /// The first sentence of its description.
+    pub hint: String,
 }
 
 /// Parse `"180s"` (or a bare integer of seconds).
@@ -65,6 +101,99 @@ fn response_kind(root: &Value, op: &Value) -> &'static str {
         Some(content) if content.is_empty() => "empty",
         Some(content) if content.keys().any(|k| k == "application/json") => "json",
         Some(_) => "binary",
+    }
+}
+
+/// The path item of `path`.
+fn item_of<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
+    root.get("paths")?.get(path)
+}
+
+/// Follow one local `$ref`, if `value` is one.
+fn deref<'v>(root: &'v Value, value: &'v Value) -> &'v Value {
+    match value.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).unwrap_or(value),
+        None => value,
+    }
+}
+
+/// The operation's path and query parameters (the path item's first, overridden by the
+/// operation's own of the same name and location).
+fn params(root: &Value, item: Option<&Value>, op: &Value) -> Vec<ParamMeta> {
+    let mut out: Vec<ParamMeta> = Vec::new();
+    let declared = item.and_then(|i| i.get("parameters")).into_iter().chain(op.get("parameters"));
+    for param in declared.filter_map(Value::as_array).flatten() {
+        let param = deref(root, param);
+        let (Some(name), Some(location)) =
+            (param.get("name").and_then(Value::as_str), param.get("in").and_then(Value::as_str))
+        else {
+            continue;
+        };
+        if location != "path" && location != "query" {
+            continue;
+        }
+        let description = param.get("description").and_then(Value::as_str).unwrap_or_default();
+        let meta = ParamMeta {
+            name: name.to_owned(),
+            setter: heck::AsSnakeCase(name).to_string(),
+            location: location.to_owned(),
+            required: param.get("required").and_then(Value::as_bool).unwrap_or(false),
+            allowed: param.get("schema").map(|s| deref(root, s)).and_then(allowed),
+            hint: first_sentence(description),
+        };
+        match out.iter_mut().find(|p| p.name == meta.name && p.location == meta.location) {
+            Some(existing) => *existing = meta,
+            None => out.push(meta),
+        }
+    }
+    out
+}
+
+/// What a parameter schema allows, in words, when it constrains the value.
+pub fn allowed(schema: &Value) -> Option<String> {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let ints: Option<Vec<i64>> = values.iter().map(Value::as_i64).collect();
+        if let Some(ints) = ints.filter(|i| i.len() > 3)
+            && ints.windows(2).all(|w| w[1] == w[0] + 1)
+        {
+            return Some(format!("from {} to {}", ints[0], ints[ints.len() - 1]));
+        }
+        let shown: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => format!("`{s}`"),
+                other => other.to_string(),
+            })
+            .collect();
+        return Some(format!("one of {}", shown.join(", ")));
+    }
+    let bound = |key: &str, exclusive: &str| {
+        let n = schema.get(key).and_then(Value::as_f64)?;
+        Some((n, schema.get(exclusive).and_then(Value::as_bool).unwrap_or(false)))
+    };
+    let number = |n: f64| if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() };
+    match (bound("minimum", "exclusiveMinimum"), bound("maximum", "exclusiveMaximum")) {
+        (Some((lo, false)), Some((hi, false))) => Some(format!("from {} to {}", number(lo), number(hi))),
+        (lo, hi) if lo.is_some() || hi.is_some() => {
+            let mut parts = Vec::new();
+            if let Some((lo, ex)) = lo {
+                parts.push(if ex { format!("above {}", number(lo)) } else { format!("at least {}", number(lo)) });
+            }
+            if let Some((hi, ex)) = hi {
+                parts.push(if ex { format!("below {}", number(hi)) } else { format!("at most {}", number(hi)) });
+            }
+            Some(parts.join(" and "))
+        }
+        _ => None,
+    }
+}
+
+/// The first sentence of `text`, on one line.
+fn first_sentence(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.find(". ") {
+        Some(end) => one_line[..=end].to_owned(),
+        None => one_line,
     }
 }
 
@@ -98,6 +227,15 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
                     let how = v.get("how").and_then(Value::as_str).unwrap_or_default().trim();
                     Some((operation.to_owned(), how.to_owned()))
                 }),
+                pagination: op.get("x-zoom-pagination").and_then(|p| {
+                    Some(Pagination { items: p.get("items")?.as_str()?.to_owned(), token: PAGE_TOKEN.to_owned() })
+                }),
+                replaced_by: op
+                    .get("deprecated")
+                    .and_then(Value::as_bool)
+                    .filter(|d| *d)
+                    .and_then(|_| op.get("x-zoom-replaced-by")?.as_str().map(str::to_owned)),
+                params: params(root, item_of(root, &path), op),
                 method,
                 path,
                 label: field("label").and_then(Value::as_str).unwrap_or("Heavy").to_owned(),
@@ -142,6 +280,17 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
             }
             None => quote!(None),
         };
+        let pagination = match &op.pagination {
+            Some(Pagination { items, token }) => quote!(Some(Pagination { items: #items, token: #token })),
+            None => quote!(None),
+        };
+        let replaced_by = match &op.replaced_by {
+            Some(replacement) => {
+                let variant = format_ident!("{}", heck::AsUpperCamelCase(replacement).to_string());
+                quote!(Some(Operation::#variant))
+            }
+            None => quote!(None),
+        };
         quote! {
             OperationMeta {
                 operation: Operation::#variant,
@@ -160,13 +309,17 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
                 idempotent: #idempotent,
                 response: ResponseKind::#response,
                 verify_with: #verify_with,
+                pagination: #pagination,
+                replaced_by: #replaced_by,
             }
         }
     });
     let indices = 0..count;
     quote! {
         #[allow(unused_imports)]
-        use #module_root::metadata::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
+        use #module_root::metadata::{
+            OperationMeta, Pagination, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification,
+        };
 
         /// Every operation of the API, one variant each; its `Display` is the operationId.
         ///

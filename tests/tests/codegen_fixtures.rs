@@ -9,7 +9,6 @@
 
 use zoom_billing_codegen::Spec;
 use zoom_billing_codegen::generate::{self, Options};
-use zoom_billing_codegen::lint::LintOptions;
 
 fn generate_fixture(name: &str) -> String {
     let path = format!("{}/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
@@ -18,7 +17,6 @@ fn generate_fixture(name: &str) -> String {
     let options = Options {
         out_dir: "out".into(),
         spec_label: format!("tests/fixtures/{name}.yaml"),
-        lint: LintOptions::generic(),
         module_root: format!("crate::{name}"),
     };
     let output = generate::generate(&spec, &options).unwrap_or_else(|e| panic!("{e}"));
@@ -40,4 +38,4 @@ macro_rules! fixture {
     )*};
 }
 
-fixture!(binary_response, no_content, date_query, open_values, money, error_schema, request_body);
+fixture!(binary_response, no_content, date_query, open_values, money, error_schema, request_body, paginated);

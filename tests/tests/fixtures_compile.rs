@@ -30,7 +30,50 @@ macro_rules! fixture {
                 mod types {
                     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/metadata/types.rs"));
                 }
-                pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
+                pub use types::{
+                    OperationMeta, Pagination, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification,
+                };
+            }
+
+            /// zoom-billing's request checks, the same file.
+            pub mod request {
+                include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/request.rs"));
+            }
+
+            /// What the generated streams need: a stream type, a cursor and a constructor.
+            pub mod paginate {
+                #[derive(Clone, Debug, Default)]
+                pub struct PageCursor;
+
+                pub struct Pages<'a, T>(::std::marker::PhantomData<&'a T>);
+
+                pub fn pages<'a, T, F>(_client: &'a super::Client, _op: super::metadata::Operation, _cursor: PageCursor, _fetch: F) -> Pages<'a, T>
+                where
+                    F: FnMut(Option<String>) -> ::futures::future::BoxFuture<'a, super::Result<(Vec<T>, Option<String>)>> + Send + 'a,
+                {
+                    Pages(::std::marker::PhantomData)
+                }
+            }
+
+            /// What the generated download sinks need.
+            pub mod download {
+                use super::generated::client::ByteStream;
+
+                pub async fn save_to(
+                    _op: super::metadata::Operation,
+                    call: super::CallFuture<'_, ByteStream>,
+                    _path: &::std::path::Path,
+                ) -> super::Result<u64> {
+                    call.await.map(|_| 0)
+                }
+
+                pub async fn write_to<W: ::tokio::io::AsyncWrite + Unpin + ?Sized>(
+                    _op: super::metadata::Operation,
+                    call: super::CallFuture<'_, ByteStream>,
+                    _writer: &mut W,
+                ) -> super::Result<u64> {
+                    call.await.map(|_| 0)
+                }
             }
 
             /// zoom-billing's compiled-schema types, the same file, for `generated::schemas`.
@@ -70,6 +113,10 @@ macro_rules! fixture {
                 #[derive(Clone, Debug, Default)]
                 pub struct CallOptions;
 
+                pub fn refused<'a, T: Send + 'a>(_operation: super::metadata::Operation, message: String) -> super::CallFuture<'a, T> {
+                    Box::pin(async move { Err(message) })
+                }
+
                 pub fn run<'a, T, E, F, Fut>(
                     _client: &'a super::Client,
                     _operation: super::metadata::Operation,
@@ -104,4 +151,4 @@ macro_rules! fixture {
     )*};
 }
 
-fixture!(binary_response, no_content, date_query, open_values, money, error_schema, request_body);
+fixture!(binary_response, no_content, date_query, open_values, money, error_schema, request_body, paginated);

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use hostile::{Hostile, Seen, endless, full, json, later, stalling};
 use serde_json::json;
 use tokio::time::Instant;
@@ -122,7 +121,7 @@ async fn a_stalled_download_times_out_after_the_idle_timeout() {
     let client = builder(&server).idle_timeout(idle).build().unwrap();
     let mut sink = Vec::new();
     let started = Instant::now();
-    let err = guarded(client.download_invoice_report_to("r1", &mut sink)).await.unwrap_err();
+    let err = guarded(client.download_invoice_report().invoice_report_id("r1").write_to(&mut sink)).await.unwrap_err();
     let elapsed = started.elapsed();
     eprintln!("stalled download: {err} after {elapsed:?}");
     assert!(matches!(err, Error::Stalled { idle: i, .. } if i == idle), "{err:?}");
@@ -144,7 +143,7 @@ async fn a_repeated_page_token_ends_the_listing() {
     let server =
         Hostile::start(|_| Box::pin(async { json(200, report_page(&[("r", "Completed")], Some("again"))) })).await;
     let client = builder(&server).build().unwrap();
-    let mut reports = client.invoice_reports_stream();
+    let mut reports = client.list_invoice_reports().stream();
     let mut items = 0;
     let err = guarded(async {
         for _ in 0..100 {
@@ -173,7 +172,7 @@ async fn endless_empty_pages_end_the_listing_within_one_try_next() {
     })
     .await;
     let client = builder(&server).build().unwrap();
-    let mut reports = client.invoice_reports_stream();
+    let mut reports = client.list_invoice_reports().stream();
     let err = guarded(reports.try_next()).await.unwrap_err();
     eprintln!("empty pages: {err}; {} requests", server.requests());
     assert!(matches!(err, Error::PaginationStuck { .. }), "{err:?}");
@@ -308,7 +307,7 @@ async fn a_download_dropped_in_its_first_milliseconds_leaves_no_part_file() {
     let mut dropped = 0;
     for i in 0..60u64 {
         let target = dir.join("invoice.pdf");
-        let call = client.download_invoice_pdf_to_path("inv-1", &target);
+        let call = client.download_invoice_file().invoice_id("inv-1").save_to(&target);
         // From "before the first poll ends" to "during the body".
         if tokio::time::timeout(Duration::from_micros(i * 150), call).await.is_err() {
             dropped += 1;
@@ -327,7 +326,7 @@ async fn a_254_byte_destination_name_works() {
     let dir = tempdir("long");
     let name = format!("{}.pdf", "a".repeat(250));
     assert_eq!(name.len(), 254);
-    let bytes = guarded(client.download_invoice_pdf_to_path("inv-1", dir.join(&name))).await.unwrap();
+    let bytes = guarded(client.download_invoice_file().invoice_id("inv-1").save_to(dir.join(&name))).await.unwrap();
     assert_eq!(bytes, 16);
     assert_eq!(std::fs::read(dir.join(&name)).unwrap(), b"%PDF-1.7 hostile");
     assert_eq!(part_files(&dir), 0);
@@ -338,7 +337,7 @@ async fn a_destination_in_a_missing_directory_fails_before_sending() {
     let server = pdf_server().await;
     let client = builder(&server).build().unwrap();
     let target = tempdir("missing").join("no-such-dir").join("invoice.pdf");
-    let err = guarded(client.download_invoice_pdf_to_path("inv-1", &target)).await.unwrap_err();
+    let err = guarded(client.download_invoice_file().invoice_id("inv-1").save_to(&target)).await.unwrap_err();
     assert!(matches!(&err, Error::Io { path: Some(p), .. } if *p == target), "{err:?}");
     assert_eq!(server.requests(), 0, "nothing was sent");
 }

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use hostile::{Hostile, json};
 use proptest::prelude::*;
 use zoom_billing::paginate::MAX_EMPTY_PAGES;
@@ -87,7 +86,7 @@ async fn list(pages: Vec<Page>) -> (usize, u64, Result<(), Error>) {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let mut stream = client.invoice_reports_stream();
+    let mut stream = client.list_invoice_reports().stream();
     let mut items = 0;
     let outcome = tokio::time::timeout(Duration::from_secs(10), async {
         while stream.try_next().await?.is_some() {

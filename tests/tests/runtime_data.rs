@@ -48,7 +48,7 @@ async fn invoice_reports_stream_across_three_pages_and_resume_from_a_cursor() {
     fake.seed_reports(25);
     fake.set_report_page_size(10);
     let client = bearer(&fake);
-    let all: Vec<types::InvoiceReport> = client.invoice_reports_stream().try_collect().await.unwrap();
+    let all: Vec<types::InvoiceReport> = client.list_invoice_reports().stream().try_collect().await.unwrap();
     assert_eq!(all.len(), 25);
     let calls = fake.requests_to("/invoice_reports");
     assert_eq!(calls.len(), 3);
@@ -56,12 +56,12 @@ async fn invoice_reports_stream_across_three_pages_and_resume_from_a_cursor() {
     assert!(calls[1].query.as_deref().is_some_and(|q| q.starts_with("next_page_token=")));
 
     // Lazy: taking 12 items reads 2 pages; the cursor resumes at item 13.
-    let mut stream = client.invoice_reports_stream();
+    let mut stream = client.list_invoice_reports().stream();
     let first: Vec<_> = stream.by_ref().take(12).try_collect().await.unwrap();
     let cursor = stream.cursor();
     assert_eq!((cursor.items_seen, cursor.skip), (12, 2));
     assert_eq!(fake.requests_to("/invoice_reports").len(), 3 + 2);
-    let rest: Vec<_> = client.invoice_reports_from(cursor).try_collect().await.unwrap();
+    let rest: Vec<_> = client.list_invoice_reports().stream_from(cursor).try_collect().await.unwrap();
     let ids: Vec<_> = first.iter().chain(&rest).map(|r| r.id.clone()).collect();
     assert_eq!(ids, all.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
 }
@@ -74,7 +74,7 @@ async fn an_expired_page_token_is_a_typed_error_not_a_silent_stop() {
     let client = bearer(&fake);
 
     // Zoom rejects the token.
-    let mut stream = client.invoice_reports_stream();
+    let mut stream = client.list_invoice_reports().stream();
     let first: Vec<_> = stream.by_ref().take(10).try_collect().await.unwrap();
     assert_eq!(first.len(), 10);
     fake.inject(Fault::new(FaultKind::ExpirePageToken).path("/invoice_reports"));
@@ -83,7 +83,7 @@ async fn an_expired_page_token_is_a_typed_error_not_a_silent_stop() {
     assert!(stream.next().await.is_none());
 
     // The token is older than 15 minutes: not even sent.
-    let mut stream = client.invoice_reports_stream();
+    let mut stream = client.list_invoice_reports().stream();
     let _: Vec<_> = stream.by_ref().take(10).try_collect().await.unwrap();
     let sent = fake.requests_to("/invoice_reports").len();
     tokio::time::advance(Duration::from_secs(15 * 60 + 1)).await;
@@ -97,14 +97,107 @@ async fn renewals_stream_honours_page_size() {
     let fake = FakeZoom::start().await.unwrap();
     fake.set_renewals(7);
     let client = bearer(&fake);
-    let all: Vec<_> = client.upcoming_renewals_stream(Some(3)).try_collect().await.unwrap();
+    let all: Vec<_> = client.list_upcoming_renewals().page_size(3).stream().try_collect().await.unwrap();
     assert_eq!(all.len(), 7);
     let calls = fake.requests_to("/renewals");
     assert_eq!(calls.len(), 3);
     assert!(calls.iter().all(|c| c.query.as_deref().is_some_and(|q| q.contains("page_size=3"))));
 }
 
+/// The stream carries every parameter set on the builder: a 60-day window, page by page.
+#[tokio::test(start_paused = true)]
+async fn renewals_stream_lists_a_60_day_window_across_pages() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.set_renewals(7);
+    let client = bearer(&fake);
+    let mut stream = client.list_upcoming_renewals().interval(60).page_size(3).stream();
+    let mut seen = 0;
+    while let Some(account) = stream.try_next().await.unwrap() {
+        assert!(account.account_id.is_some());
+        seen += 1;
+    }
+    assert_eq!(seen, 7);
+    let calls = fake.requests_to("/renewals");
+    assert_eq!(calls.len(), 3, "three pages");
+    for call in &calls {
+        let query = call.query.as_deref().unwrap_or_default();
+        assert!(query.contains("interval=60") && query.contains("page_size=3"), "{query}");
+    }
+    assert!(calls[1].query.as_deref().is_some_and(|q| q.contains("next_page_token=")));
+}
+
+/// A value the spec forbids fails before anything is sent, saying what is allowed; no
+/// pacing turn or daily unit is spent (a valid call right after does not wait).
+#[tokio::test(start_paused = true)]
+async fn constraint_errors_say_what_is_allowed_and_send_nothing() {
+    let fake = FakeZoom::start().await.unwrap();
+    let client = bearer(&fake);
+    let cases: Vec<(Error, &str)> = vec![
+        (
+            client.list_upcoming_renewals().page_size(50).send().await.unwrap_err(),
+            "list_upcoming_renewals: invalid request, not sent: page_size must be from 1 to 49; got 50",
+        ),
+        (
+            client.list_upcoming_renewals().interval(45).stream().try_next().await.unwrap_err(),
+            "list_upcoming_renewals: invalid request, not sent: interval must be one of 30, 60, 90; got 45",
+        ),
+        (
+            client.get_invoice_details().invoice_id("inv-1").send().await.unwrap_err(),
+            "get_invoice_details: invalid request, not sent: account_id is required and was not set (The account ID",
+        ),
+        (
+            client.get_invoice_details().account_id("").invoice_id("inv-1").send().await.unwrap_err(),
+            "get_invoice_details: invalid request, not sent: account_id must not be empty",
+        ),
+        (
+            client
+                .update_base_plan()
+                .account_id("sub-1")
+                .body(types::UpdateBasePlanRequest::builder())
+                .send()
+                .await
+                .unwrap_err(),
+            "update_base_plan: invalid request, not sent: the request body's required field `type` is missing",
+        ),
+        (
+            client.update_base_plan().account_id("sub-1").send().await.unwrap_err(),
+            "update_base_plan: invalid request, not sent: the request body's required field `type` is missing",
+        ),
+    ];
+    for (err, expected) in &cases {
+        assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.starts_with(expected), "{text}\nexpected: {expected}");
+    }
+    assert!(fake.requests().is_empty(), "nothing sent: {:?}", fake.requests());
+
+    // get_invoice_details allows one request per 30 minutes: the refused one took no turn.
+    let start = tokio::time::Instant::now();
+    client.get_invoice_details().account_id("sub-1").invoice_id("inv-1").send().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
 // ---- downloads ------------------------------------------------------------------
+
+/// The sinks carry every parameter of the builder, and errors name the operation called.
+#[tokio::test]
+async fn download_sinks_carry_parameters_and_name_their_operation() {
+    let fake = FakeZoom::start().await.unwrap();
+    fake.seed_reports(1);
+    let client = unpaced(&fake);
+    let list = client.list_invoice_reports().await.unwrap().into_inner();
+    let id = list.invoice_reports[0].id.clone().unwrap();
+    let mut sink = Vec::new();
+    let n = client.download_invoice_report().invoice_report_id(&id).download(true).write_to(&mut sink).await.unwrap();
+    assert!(n > 0);
+    let sent = fake.requests_to(&format!("/invoice_reports/{id}"));
+    assert_eq!(sent.last().and_then(|r| r.query.clone()).as_deref(), Some("download=true"));
+
+    fake.inject(Fault::status(404).path("/billing/invoices/inv-1/download"));
+    let err = client.download_invoice_file().invoice_id("inv-1").write_to(&mut sink).await.unwrap_err();
+    assert_eq!(err.operation(), Some(Operation::DownloadInvoiceFile), "{err}");
+    assert!(err.to_string().starts_with("download_invoice_file: "), "{err}");
+}
 
 #[tokio::test]
 async fn a_64_mib_download_is_written_atomically() {
@@ -113,7 +206,7 @@ async fn a_64_mib_download_is_written_atomically() {
     let client = bearer(&fake);
     let dir = scratch("download");
     let target = dir.join("invoice.pdf");
-    let bytes = client.download_invoice_pdf_to_path("inv-1", &target).await.unwrap();
+    let bytes = client.download_invoice_file().invoice_id("inv-1").save_to(&target).await.unwrap();
     assert_eq!(bytes, 64 * 1024 * 1024);
     assert_eq!(std::fs::metadata(&target).unwrap().len(), bytes);
     assert_eq!(entries(&dir), ["invoice.pdf"], "no temporary file left");
@@ -132,13 +225,13 @@ async fn a_failure_mid_download_leaves_no_file() {
     let dir = scratch("broken");
     let target = dir.join("invoice.pdf");
     fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download"));
-    let err = client.download_invoice_pdf_to_path("inv-1", &target).await.unwrap_err();
+    let err = client.download_invoice_file().invoice_id("inv-1").save_to(&target).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
 
     // Streaming to any AsyncWrite works too.
     let mut sink = Vec::new();
-    let n = client.download_invoice_pdf_to("inv-1", &mut sink).await.unwrap();
+    let n = client.download_invoice_file().invoice_id("inv-1").write_to(&mut sink).await.unwrap();
     assert_eq!((n, sink.len()), (4 * 1024 * 1024, 4 * 1024 * 1024));
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -150,10 +243,7 @@ async fn the_report_helper_generates_waits_and_downloads_and_can_resume() {
     let dir = scratch("report");
     let request = types::GenerateInvoiceReportRequest::builder().account_ids(vec!["sub-1".to_owned()]);
     let wait = ReportWait::default().with_poll_interval(Duration::from_secs(2));
-    let done = client
-        .generate_and_download_invoice_report(request.try_into().unwrap(), dir.join("report.csv"), wait)
-        .await
-        .unwrap();
+    let done = client.generate_and_download_invoice_report(request, dir.join("report.csv"), wait).await.unwrap();
     assert!(done.bytes > 0);
     assert_eq!(entries(&dir), ["report.csv"]);
     assert_eq!(fake.requests_to("/invoice_reports").iter().filter(|r| r.method == "GET").count(), 3, "polled twice");

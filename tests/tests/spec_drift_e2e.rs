@@ -11,7 +11,7 @@ use zoom_billing::Client;
 use zoom_billing::Operation;
 use zoom_billing::drift::{DriftObserver, DriftOptions, Finding, FindingKind, JsonType};
 use zoom_billing_codegen::generate::{self, Options};
-use zoom_billing_codegen::lint::{self, LintOptions, Severity};
+use zoom_billing_codegen::lint::{self, Severity};
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 use zoom_billing_spec_drift::input::Kind;
 use zoom_billing_spec_drift::{merge, propose, read_files};
@@ -111,8 +111,7 @@ async fn drifted_responses_become_a_spec_change_that_generates_a_typed_field() {
 
     // Applying it: the project's lint passes and codegen (in process) types the new field.
     let spec = Spec::parse(SPEC_PATH, &proposal.text).unwrap();
-    let errors: Vec<_> =
-        lint::lint(&spec, &LintOptions::project()).into_iter().filter(|d| d.severity == Severity::Error).collect();
+    let errors: Vec<_> = lint::lint(&spec).into_iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let output = generate::generate(&spec, &Options::project()).unwrap();
     let client_rs = &output.files.iter().find(|f| f.path.ends_with("/client.rs")).unwrap().contents;

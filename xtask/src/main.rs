@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use zoom_billing_codegen::files::{self, FileStatus};
-use zoom_billing_codegen::lint::{self, LintOptions, RULES, Severity};
+use zoom_billing_codegen::lint::{self, RULES, Severity};
 use zoom_billing_codegen::{Options, SPEC_PATH, Spec, workspace_root};
 
 #[derive(Parser)]
@@ -199,7 +199,7 @@ fn run_lint(
         });
     }
     let spec = load(root, spec)?;
-    let findings = lint::lint(&spec, &LintOptions::project());
+    let findings = lint::lint(&spec);
     let errors = findings.iter().filter(|d| d.severity == Severity::Error).count();
     match format {
         Format::Text => {

@@ -122,6 +122,11 @@ where
     Box::into_pin(boxed)
 }
 
+/// A call its builder refused (see [`crate::request`]): it fails at once and spends nothing.
+pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -> CallFuture<'a, T> {
+    Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
+}
+
 async fn pipeline<T, F, Fut>(
     runtime: &Runtime,
     operation: Operation,
@@ -476,7 +481,7 @@ async fn classify_outcome<T>(
             }
         }
         GenError::InvalidRequest(message) | GenError::Custom(message) => {
-            fail(Error::InvalidRequest { operation, message })
+            fail(Error::InvalidRequest { operation, message: crate::request::explain(&message) })
         }
     }
 }

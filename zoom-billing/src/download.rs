@@ -1,4 +1,4 @@
-//! Streaming downloads (invoice PDFs, invoice reports) to a writer or a file.
+//! Streaming downloads to a writer or a file.
 //!
 //! Bodies are copied chunk by chunk: memory use does not grow with the size
 //! of the file, and a body that stalls longer than the client's
@@ -8,9 +8,14 @@
 //! then renames it on success; on any failure, including the future being
 //! dropped, the temporary file is removed and the target is untouched.
 //!
+//! Every operation whose success is a file (a binary response in the spec) has
+//! `save_to(path)` and `write_to(writer)` on its builder:
+//!
 //! ```no_run
 //! # async fn run(client: zoom_billing::Client) -> zoom_billing::Result<()> {
-//! let bytes = client.download_invoice_pdf_to_path("2c92c0f8", "invoice.pdf").await?;
+//! let bytes = client.download_invoice_file().invoice_id("2c92c0f8").save_to("invoice.pdf").await?;
+//! let mut pdf = Vec::new();
+//! client.download_invoice_file().invoice_id("2c92c0f8").write_to(&mut pdf).await?;
 //! # Ok(()) }
 //! ```
 
@@ -21,10 +26,10 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::body::{self, Limit};
 use crate::metadata::Operation;
-use crate::{ByteStream, Client, Error, ResponseValue};
+use crate::{ByteStream, CallFuture, Error, ResponseValue};
 
 /// Copy a binary response to `writer`; returns the number of bytes.
-async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
+async fn copy<W: AsyncWrite + Unpin + ?Sized>(
     operation: Operation,
     response: ResponseValue<ByteStream>,
     writer: &mut W,
@@ -88,7 +93,7 @@ impl Destination {
 
     async fn write(mut self, operation: Operation, response: ResponseValue<ByteStream>) -> Result<u64, Error> {
         let io = |source| Error::Io { operation, path: Some(self.path.clone()), source };
-        let written = write_to(operation, response, &mut self.file, Some(&self.path)).await?;
+        let written = copy(operation, response, &mut self.file, Some(&self.path)).await?;
         self.file.sync_all().await.map_err(io)?;
         drop(self.file);
         if let Some(temp) = self.temp.0.as_ref() {
@@ -99,40 +104,18 @@ impl Destination {
     }
 }
 
-impl Client {
-    /// Stream an invoice PDF to `writer`, from `GET /billing/invoices/{invoiceId}/download`
-    /// (Zoom deprecated the older `/api/download/...` path on 2025-01-09).
-    pub async fn download_invoice_pdf_to<W: AsyncWrite + Unpin + ?Sized>(
-        &self,
-        invoice_id: &str,
-        writer: &mut W,
-    ) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoiceFile;
-        write_to(operation, self.download_invoice_file().invoice_id(invoice_id).await?, writer, None).await
-    }
+/// What a binary operation's builder `save_to(path)` runs: the destination exists before
+/// `call` is polled, so nothing is sent when it cannot be written.
+pub(crate) async fn save_to(operation: Operation, call: CallFuture<'_, ByteStream>, path: &Path) -> Result<u64, Error> {
+    let destination = Destination::create(operation, path)?;
+    destination.write(operation, call.await?).await
+}
 
-    /// Save an invoice PDF to `path` atomically (the same operation as
-    /// [`download_invoice_pdf_to`](Client::download_invoice_pdf_to)).
-    pub async fn download_invoice_pdf_to_path(&self, invoice_id: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoiceFile;
-        let destination = Destination::create(operation, path.as_ref())?;
-        destination.write(operation, self.download_invoice_file().invoice_id(invoice_id).await?).await
-    }
-
-    /// Stream an invoice report to `writer`.
-    pub async fn download_invoice_report_to<W: AsyncWrite + Unpin + ?Sized>(
-        &self,
-        report_id: &str,
-        writer: &mut W,
-    ) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoiceReport;
-        write_to(operation, self.download_invoice_report().invoice_report_id(report_id).await?, writer, None).await
-    }
-
-    /// Save an invoice report to `path` atomically.
-    pub async fn download_invoice_report_to_path(&self, report_id: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
-        let operation = Operation::DownloadInvoiceReport;
-        let destination = Destination::create(operation, path.as_ref())?;
-        destination.write(operation, self.download_invoice_report().invoice_report_id(report_id).await?).await
-    }
+/// What a binary operation's builder `write_to(writer)` runs.
+pub(crate) async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
+    operation: Operation,
+    call: CallFuture<'_, ByteStream>,
+    writer: &mut W,
+) -> Result<u64, Error> {
+    copy(operation, call.await?, writer, None).await
 }

@@ -18,14 +18,14 @@
 //!     println!("base plan {:?}: {:?} of {:?} hosts used", base.type_, base.usage, base.hosts);
 //! }
 //!
-//! // Binary responses stream: the PDF is never held in memory whole.
-//! use futures::TryStreamExt;
-//! let pdf = client.download_invoice_pdf().invoice_id("2c92c0f8").await?;
-//! let mut stream = pdf.into_inner().into_inner();
-//! let mut file = tokio::fs::File::create("invoice.pdf").await?;
-//! while let Some(chunk) = stream.try_next().await? {
-//!     tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+//! // Paginated lists stream, page by page, with every parameter set on the builder.
+//! let mut renewals = client.list_upcoming_renewals().interval(60).stream();
+//! while let Some(account) = renewals.try_next().await? {
+//!     println!("{:?} {:?}", account.account_name, account.total_renewal_amount);
 //! }
+//!
+//! // Binary responses stream to a file (atomically) or a writer, never held whole.
+//! client.download_invoice_file().invoice_id("2c92c0f8").save_to("invoice.pdf").await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -37,8 +37,12 @@
 //! - [`metadata`]: each operation's rate limits, scopes and retry safety, from the spec.
 //! - [`builder`]: the per-operation request builders returned by the client's methods;
 //!   `send()` (or `.await`) returns [`Result`], whose [`Error`] names the operation.
-//! - [`paginate`], [`reports`] and the `download_*_to(_path)` methods: streams over paginated lists, streamed
-//!   downloads to files, and the generate-wait-download helper for invoice reports.
+//!   A paginated operation's builder also has `stream()` ([`paginate`]); a download's
+//!   has `save_to(path)` and `write_to(writer)`. A value the spec does not allow is
+//!   refused before sending, with what is allowed.
+//! - [`reports`]: the generate-wait-download helper for invoice reports.
+//! - [`Money`], [`ZoomDate`], and [`NaiveDate`] and [`Decimal`] re-exported, so the
+//!   types the API makes you name need no dependency of your own.
 //!
 //! # Cargo features
 //!
@@ -78,7 +82,7 @@
 mod generated;
 
 // The runtime is a stack; each module uses only those below it in this list:
-// metadata, human, redact, error, auth, classify, retry, pacing, body, state,
+// metadata, human, redact, error, request, auth, classify, retry, pacing, body, state,
 // metrics, hooks, observe, call, client, config, paginate, download, reports.
 pub mod auth;
 mod body;
@@ -100,12 +104,15 @@ mod pacing;
 pub mod paginate;
 mod redact;
 pub mod reports;
+mod request;
 mod retry;
 pub mod shared;
 mod state;
 mod tls;
 
 pub use call::{CallFuture, CallOptions};
+/// Dates the API takes (`from`, `to`, report dates), re-exported from chrono.
+pub use chrono::NaiveDate;
 pub use client::{Client, ResponseExt};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};
@@ -119,6 +126,8 @@ pub use generated::operations::Operation;
 pub use money::{Money, MoneyParseError};
 pub use pacing::{Plan, RateLimitPolicy};
 pub use retry::RetryPolicy;
+/// The decimal type of [`Money::amount`], re-exported from rust_decimal.
+pub use rust_decimal::Decimal;
 use state::ClientState;
 
 /// The README's examples are compiled as doctests, so they cannot rot.

@@ -94,6 +94,45 @@ impl From<Money> for Decimal {
     }
 }
 
+/// Totals keep the larger scale: `2039.10 + 2039 = 4078.10`.
+///
+/// Panics on overflow past [`Decimal::MAX`] (about 7.9e28), as `Decimal`'s own `+`
+/// does; [`Money::checked_add`] returns `None` instead, for sums of amounts from a
+/// source you do not trust.
+impl std::ops::Add for Money {
+    type Output = Money;
+
+    fn add(self, other: Money) -> Money {
+        Money(self.0 + other.0)
+    }
+}
+
+impl std::ops::AddAssign for Money {
+    fn add_assign(&mut self, other: Money) {
+        self.0 += other.0;
+    }
+}
+
+/// The total of the amounts (zero for none), as [`Add`](std::ops::Add) adds them.
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(amounts: I) -> Money {
+        amounts.fold(Money::default(), |total, amount| total + amount)
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Money> for Money {
+    fn sum<I: Iterator<Item = &'a Money>>(amounts: I) -> Money {
+        amounts.copied().sum()
+    }
+}
+
+impl Money {
+    /// `self + other`, or `None` past [`Decimal::MAX`].
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+}
+
 impl PartialEq<Decimal> for Money {
     fn eq(&self, other: &Decimal) -> bool {
         self.0 == *other

@@ -112,7 +112,10 @@ impl RateLimitPolicy {
     }
 
     /// The preset for tests against `fake-zoom` (or any fake): no pacing and no
-    /// daily budgets, so a test's second invoice call does not wait 30 minutes.
+    /// daily budgets, so a test's second invoice call does not wait 30 minutes,
+    /// and the crate's own waits on a clock 1000 times faster (the invoice-report
+    /// helper polls every 5 ms instead of 5 s). Retries after Zoom's errors keep
+    /// the client's [`RetryPolicy`](crate::RetryPolicy).
     /// To test the pacing itself, keep [`RateLimitPolicy::default`] and run on
     /// tokio's paused clock (`#[tokio::test(start_paused = true)]`): waits are
     /// then skipped, not slept.
@@ -127,7 +130,8 @@ impl RateLimitPolicy {
     /// # Ok(()) }
     /// ```
     pub fn for_tests() -> Self {
-        Self::off()
+        // The crate's own waits (report polling) run 1000 times faster.
+        Self { time_scale: 1000.0, ..Self::off() }
     }
 
     /// Turn the per-operation minimum intervals on or off.
@@ -595,6 +599,11 @@ impl Pacer {
         &self.clock
     }
 
+    /// A wait of the crate's own (report polling) on the policy's clock.
+    pub(crate) fn scaled(&self, wait: Duration) -> Duration {
+        self.policy.scaled(wait)
+    }
+
     #[cfg(test)]
     fn used(&self, operation: Operation, account_id: Option<&str>) -> (u32, u32) {
         let state = lock(&self.state);
@@ -680,11 +689,14 @@ impl Ticket {
         let Some(start) = self.start else { return };
         let wait = start.saturating_duration_since(Instant::now());
         if wait >= Duration::from_secs(1) {
-            // A long, silent wait looks like a hang; say why.
+            // A long, silent wait looks like a hang; say why, for how long and until when.
+            let until = chrono::Duration::from_std(wait).ok().and_then(|w| self.clock.now().checked_add_signed(w));
             tracing::info!(
                 operation = self.operation.operation_id(),
-                wait_secs = wait.as_secs_f64(),
-                "waiting for the operation's rate limit (x-zoom-rate-limit)"
+                wait_secs = (wait.as_secs_f64() * 10.0).round() / 10.0,
+                until = %until.map(|u| u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+                limit = %self.operation.meta().rate_limit,
+                "waiting for Zoom's rate limit"
             );
         }
         // A turn that is already due needs no timer: tokio's timers tick per millisecond,

@@ -1,16 +1,20 @@
-//! Lazy streams over the two paginated lists, following `next_page_token`.
+//! Lazy streams over paginated lists, following `next_page_token`.
+//!
+//! Every operation the spec marks paginated (`x-zoom-pagination`) has `stream()` and
+//! `stream_from(cursor)` on its builder; each page is that request, with every
+//! parameter set on it, and the token Zoom sent.
 //!
 //! ```no_run
 //! # async fn run(client: zoom_billing::Client) -> zoom_billing::Result<()> {
-//! use futures::TryStreamExt;
-//!
-//! let mut reports = client.invoice_reports_stream();
-//! while let Some(report) = reports.try_next().await? {
-//!     println!("{:?} {:?}", report.id, report.status);
-//!     let _checkpoint = reports.cursor(); // resume later with invoice_reports_from(cursor)
+//! let mut renewals = client.list_upcoming_renewals().interval(60).page_size(30).stream();
+//! while let Some(account) = renewals.try_next().await? {
+//!     println!("{:?} renews {:?}", account.account_name, account.next_renewal_date);
+//!     let _checkpoint = renewals.cursor(); // resume later with `.stream_from(cursor)`
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! [`Pages`] is a [`futures::Stream`] too, for `TryStreamExt`'s combinators.
 //!
 //! Pages are fetched only when the previous one is consumed. Zoom's page
 //! tokens expire 15 minutes after they are issued: a token that old, or one
@@ -36,7 +40,7 @@ use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 
 use crate::metadata::Operation;
-use crate::{Client, Error, types};
+use crate::{Client, Error};
 
 /// How long Zoom keeps a `next_page_token`.
 pub const PAGE_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -60,29 +64,37 @@ pub struct PageCursor {
     pub items_seen: u64,
 }
 
-type Fetch<T> =
-    Arc<dyn Fn(Client, Option<String>) -> BoxFuture<'static, Result<(Vec<T>, Option<String>), Error>> + Send + Sync>;
+/// Fetches the page of a token (`None`: the first page): its items and the next token.
+type Fetch<'a, T> =
+    Box<dyn FnMut(Option<String>) -> BoxFuture<'a, Result<(Vec<T>, Option<String>), Error>> + Send + 'a>;
 
-/// A lazy stream of the items of a paginated list.
-pub struct Pages<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+/// A lazy stream of the items of a paginated list: what a paginated operation's
+/// `stream()` returns. Read it with [`try_next`](Pages::try_next), or as a [`Stream`].
+#[must_use = "a listing fetches nothing until it is read"]
+pub struct Pages<'a, T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>,
     cursor: Arc<Mutex<PageCursor>>,
 }
 
-impl<T> std::fmt::Debug for Pages<T> {
+impl<T> std::fmt::Debug for Pages<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages").field("cursor", &self.cursor()).finish_non_exhaustive()
     }
 }
 
-impl<T> Pages<T> {
+impl<T> Pages<'_, T> {
     /// The position after the last item yielded.
     pub fn cursor(&self) -> PageCursor {
         self.cursor.lock().map(|c| c.clone()).unwrap_or_default()
     }
+
+    /// The next item, fetching the next page when this one is read; `None` at the end.
+    pub async fn try_next(&mut self) -> Result<Option<T>, Error> {
+        self.next().await.transpose()
+    }
 }
 
-impl<T> Stream for Pages<T> {
+impl<T> Stream for Pages<'_, T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -90,10 +102,10 @@ impl<T> Stream for Pages<T> {
     }
 }
 
-struct State<T> {
-    client: Client,
+struct State<'a, T> {
+    client: &'a Client,
     operation: Operation,
-    fetch: Fetch<T>,
+    fetch: Fetch<'a, T>,
     cursor: Arc<Mutex<PageCursor>>,
     buffer: VecDeque<T>,
     /// The token of the page after the buffered one, and when it was issued.
@@ -111,7 +123,7 @@ fn lock(cursor: &Mutex<PageCursor>) -> std::sync::MutexGuard<'_, PageCursor> {
     cursor.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<T: Send + 'static> State<T> {
+impl<'a, T: Send + 'a> State<'a, T> {
     async fn step(mut self) -> Option<(Result<T, Error>, Self)> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
@@ -144,7 +156,7 @@ impl<T: Send + 'static> State<T> {
             {
                 return Some((Err(self.expired()), self.finish()));
             }
-            match (self.fetch)(self.client.clone(), token.clone()).await {
+            match (self.fetch)(token.clone()).await {
                 Ok((items, next)) => {
                     self.pages += 1;
                     let next = next.filter(|t| !t.is_empty());
@@ -211,12 +223,17 @@ fn is_token_rejection(error: &Error) -> bool {
     }
 }
 
-fn pages<T: Send + 'static>(client: &Client, operation: Operation, cursor: PageCursor, fetch: Fetch<T>) -> Pages<T> {
+/// The stream a paginated builder's `stream_from` returns; `fetch` sends one page.
+pub(crate) fn pages<'a, T, F>(client: &'a Client, operation: Operation, cursor: PageCursor, fetch: F) -> Pages<'a, T>
+where
+    T: Send + 'a,
+    F: FnMut(Option<String>) -> BoxFuture<'a, Result<(Vec<T>, Option<String>), Error>> + Send + 'a,
+{
     let cursor = Arc::new(Mutex::new(cursor));
     let state = State {
-        client: client.clone(),
+        client,
         operation,
-        fetch,
+        fetch: Box::new(fetch),
         cursor: cursor.clone(),
         buffer: VecDeque::new(),
         next: None,
@@ -229,50 +246,4 @@ fn pages<T: Send + 'static>(client: &Client, operation: Operation, cursor: PageC
     };
     let inner = futures::stream::unfold(state, State::step).boxed();
     Pages { inner, cursor }
-}
-
-impl Client {
-    /// All invoice reports, page by page, as a lazy stream.
-    pub fn invoice_reports_stream(&self) -> Pages<types::InvoiceReport> {
-        self.invoice_reports_from(PageCursor::default())
-    }
-
-    /// Resume an invoice-report listing from a [`PageCursor`].
-    pub fn invoice_reports_from(&self, cursor: PageCursor) -> Pages<types::InvoiceReport> {
-        let fetch: Fetch<types::InvoiceReport> = Arc::new(|client: Client, token: Option<String>| {
-            Box::pin(async move {
-                let mut request = client.list_invoice_reports();
-                if let Some(token) = token {
-                    request = request.next_page_token(token);
-                }
-                let page = request.send().await?.into_inner();
-                Ok((page.invoice_reports, page.next_page_token))
-            })
-        });
-        pages(self, Operation::ListInvoiceReports, cursor, fetch)
-    }
-
-    /// All upcoming renewals, `page_size` per page (Zoom's default when
-    /// `None`), as a lazy stream.
-    pub fn upcoming_renewals_stream(&self, page_size: Option<u32>) -> Pages<types::RenewalAccount> {
-        self.upcoming_renewals_from(page_size, PageCursor::default())
-    }
-
-    /// Resume a renewals listing from a [`PageCursor`].
-    pub fn upcoming_renewals_from(&self, page_size: Option<u32>, cursor: PageCursor) -> Pages<types::RenewalAccount> {
-        let fetch: Fetch<types::RenewalAccount> = Arc::new(move |client: Client, token: Option<String>| {
-            Box::pin(async move {
-                let mut request = client.list_upcoming_renewals();
-                if let Some(size) = page_size {
-                    request = request.page_size(i64::from(size));
-                }
-                if let Some(token) = token {
-                    request = request.next_page_token(token);
-                }
-                let page = request.send().await?.into_inner();
-                Ok((page.results, page.next_page_token))
-            })
-        });
-        pages(self, Operation::ListUpcomingRenewals, cursor, fetch)
-    }
 }

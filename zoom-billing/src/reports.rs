@@ -6,11 +6,9 @@
 //! use zoom_billing::{reports::ReportWait, types};
 //!
 //! let request = types::GenerateInvoiceReportRequest::builder()
-//!     .start_date("2026-10-01".parse::<chrono::NaiveDate>().unwrap())
-//!     .end_date("2026-10-31".parse::<chrono::NaiveDate>().unwrap());
-//! let report = client
-//!     .generate_and_download_invoice_report(request.try_into().unwrap(), "october.csv", ReportWait::default())
-//!     .await?;
+//!     .start_date(zoom_billing::NaiveDate::from_ymd_opt(2026, 10, 1))
+//!     .end_date(zoom_billing::NaiveDate::from_ymd_opt(2026, 10, 31));
+//! let report = client.generate_and_download_invoice_report(request, "october.csv", ReportWait::default()).await?;
 //! println!("report {} saved, {} bytes", report.report_id, report.bytes);
 //! # Ok(()) }
 //! ```
@@ -18,8 +16,6 @@
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
-
-use futures::TryStreamExt;
 
 use crate::values::InvoiceReportStatus;
 use crate::{Client, Error, types};
@@ -29,7 +25,10 @@ use crate::{Client, Error, types};
 #[non_exhaustive]
 pub struct ReportWait {
     /// Time between listings (default 5 s; never less than the list's
-    /// minimum interval, which the pacer enforces anyway).
+    /// minimum interval, which the pacer enforces anyway). It runs on the
+    /// client's [`RateLimitPolicy`](crate::RateLimitPolicy) clock: its
+    /// `time_scale` shortens it as it shortens the pacing, so
+    /// [`RateLimitPolicy::for_tests`](crate::RateLimitPolicy::for_tests) polls every 5 ms.
     pub poll_interval: Duration,
     /// Give up after this long, whatever is under way: listing, waiting for
     /// a turn, or downloading (default 30 minutes).
@@ -72,12 +71,19 @@ impl Client {
     /// [`wait_and_download_invoice_report`](Client::wait_and_download_invoice_report)
     /// and the report id (logged, and in [`Error::ReportNotReady`]):
     /// generating again would spend another of the 100 daily reports.
-    pub async fn generate_and_download_invoice_report(
+    ///
+    /// `request` is what [`GenerateInvoiceReport::body`](crate::builder::GenerateInvoiceReport::body)
+    /// takes: the request or its builder.
+    pub async fn generate_and_download_invoice_report<V>(
         &self,
-        request: types::GenerateInvoiceReportRequest,
+        request: V,
         path: impl AsRef<Path>,
         wait: ReportWait,
-    ) -> Result<ReportDownload, Error> {
+    ) -> Result<ReportDownload, Error>
+    where
+        V: TryInto<types::GenerateInvoiceReportRequest>,
+        V::Error: std::fmt::Display,
+    {
         let report = self.generate_invoice_report().body(request).await?.into_inner();
         let id = report.id.ok_or_else(|| Error::ReportFailed {
             report_id: String::new(),
@@ -118,7 +124,7 @@ impl Client {
         last_status: &Mutex<String>,
     ) -> Result<ReportDownload, Error> {
         loop {
-            let mut reports = self.invoice_reports_stream();
+            let mut reports = self.list_invoice_reports().stream();
             let mut found = None;
             while let Some(report) = reports.try_next().await? {
                 if report.id.as_deref() == Some(report_id) {
@@ -131,7 +137,7 @@ impl Client {
             }
             match found {
                 Some(Some(InvoiceReportStatus::Completed)) => {
-                    let bytes = self.download_invoice_report_to_path(report_id, path).await?;
+                    let bytes = self.download_invoice_report().invoice_report_id(report_id).save_to(path).await?;
                     return Ok(ReportDownload { report_id: report_id.to_owned(), bytes });
                 }
                 Some(Some(InvoiceReportStatus::Processing) | None) => {}
@@ -142,7 +148,7 @@ impl Client {
                     return Err(Error::ReportFailed { report_id: report_id.to_owned(), status: "not found".into() });
                 }
             }
-            if started.elapsed().saturating_add(wait.poll_interval) > wait.max_wait {
+            if started.elapsed().saturating_add(self.runtime().pacer.scaled(wait.poll_interval)) > wait.max_wait {
                 // The next listing would start after the deadline: say so now.
                 return Err(Error::ReportNotReady {
                     report_id: report_id.to_owned(),
@@ -150,7 +156,7 @@ impl Client {
                     waited: started.elapsed(),
                 });
             }
-            tokio::time::sleep(wait.poll_interval).await;
+            tokio::time::sleep(self.runtime().pacer.scaled(wait.poll_interval)).await;
         }
     }
 }

@@ -755,6 +755,9 @@ let response = client.download_invoice_pdf()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Zoom deprecated `GET /api/download/billing/invoices/{invoiceId}`: use `download_invoice_file` (`GET /billing/invoices/{invoiceId}/download`) instead"
+    )]
     pub fn download_invoice_pdf(&self) -> builder::DownloadInvoicePdf<'_> {
         builder::DownloadInvoicePdf::new(self)
     }
@@ -823,6 +826,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::ListInvoiceReports<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> ListInvoiceReports<'a> {
@@ -831,18 +835,16 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().list_invoice_reports(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(0u8),
             }
         }
 
-        pub fn next_page_token<V>(self, value: V) -> Self
+        pub fn next_page_token<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.next_page_token(value),
-                options: self.options,
-            }
+            self.raw = self.raw.next_page_token(value);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -850,15 +852,48 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReportList> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[]) {
+                return crate::call::refused(Operation::ListInvoiceReports, message);
+            }
             crate::call::run(
                 client,
                 Operation::ListInvoiceReports,
                 options,
                 None,
                 move || raw.clone().send(),
+            )
+        }
+
+        /// Every item of the listing, page by page, as a lazy [`Pages`](crate::paginate::Pages) stream. Each page is this request, with every parameter set on it, and the page token Zoom sent; pages are fetched as the stream is read, each through the client's pacing.
+        pub fn stream(self) -> crate::paginate::Pages<'a, types::InvoiceReport> {
+            self.stream_from(::std::default::Default::default())
+        }
+
+        /// The listing from a [`PageCursor`](crate::paginate::PageCursor) kept from an earlier stream's `cursor()`: the page it stood on, without the items already read.
+        pub fn stream_from(
+            self,
+            cursor: crate::paginate::PageCursor,
+        ) -> crate::paginate::Pages<'a, types::InvoiceReport> {
+            let client = self.client;
+            crate::paginate::pages(
+                client,
+                Operation::ListInvoiceReports,
+                cursor,
+                move |token: Option<String>| {
+                    let page = match token {
+                        Some(token) => self.clone().next_page_token(token),
+                        None => self.clone(),
+                    };
+                    let call = page.send();
+                    Box::pin(async move {
+                        let page = call.await?.into_inner();
+                        Ok((page.invoice_reports, page.next_page_token))
+                    })
+                },
             )
         }
     }
@@ -880,6 +915,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::GenerateInvoiceReport<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> GenerateInvoiceReport<'a> {
@@ -888,34 +924,34 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().generate_invoice_report(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(0u8),
             }
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GenerateInvoiceReportRequest>,
             <V as std::convert::TryInto<
                 types::GenerateInvoiceReportRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::GenerateInvoiceReportRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::GenerateInvoiceReportRequest,
             ) -> types::builder::GenerateInvoiceReportRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -923,9 +959,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReport> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[]) {
+                return crate::call::refused(Operation::GenerateInvoiceReport, message);
+            }
             crate::call::run(
                 client,
                 Operation::GenerateInvoiceReport,
@@ -953,6 +993,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::DownloadInvoiceReport<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> DownloadInvoiceReport<'a> {
@@ -961,29 +1002,31 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().download_invoice_report(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn invoice_report_id<V>(self, value: V) -> Self
+        pub fn invoice_report_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.invoice_report_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "invoice_report_id",
+            ) {
+                self.raw = self.raw.invoice_report_id(value);
             }
+            self
         }
 
-        pub fn download<V>(self, value: V) -> Self
+        pub fn download<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.download(value),
-                options: self.options,
-            }
+            self.raw = self.raw.download(value);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -991,9 +1034,22 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks
+                .refusal(
+                    &[
+                        (
+                            "invoice_report_id",
+                            "The invoice report ID, as returned by `list_invoice_reports` or `generate_invoice_report`.",
+                        ),
+                    ],
+                )
+            {
+                return crate::call::refused(Operation::DownloadInvoiceReport, message);
+            }
             crate::call::run(
                 client,
                 Operation::DownloadInvoiceReport,
@@ -1001,6 +1057,35 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 None,
                 move || raw.clone().send(),
             )
+        }
+
+        /// Send the request and save the body to `path` atomically: a temporary file beside
+        /// it (created before anything is sent, so a path that cannot be written spends no
+        /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
+        /// written; the body streams, whatever its size.
+        pub async fn save_to(
+            self,
+            path: impl AsRef<::std::path::Path>,
+        ) -> crate::Result<u64> {
+            crate::download::save_to(
+                    Operation::DownloadInvoiceReport,
+                    self.send(),
+                    path.as_ref(),
+                )
+                .await
+        }
+
+        /// Send the request and stream the body to `writer`; returns the bytes written.
+        pub async fn write_to<W>(self, writer: &mut W) -> crate::Result<u64>
+        where
+            W: ::tokio::io::AsyncWrite + Unpin + ?Sized,
+        {
+            crate::download::write_to(
+                    Operation::DownloadInvoiceReport,
+                    self.send(),
+                    writer,
+                )
+                .await
         }
     }
 
@@ -1021,6 +1106,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::DeleteInvoiceReport<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> DeleteInvoiceReport<'a> {
@@ -1029,18 +1115,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().delete_invoice_report(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn invoice_report_id<V>(self, value: V) -> Self
+        pub fn invoice_report_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.invoice_report_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "invoice_report_id",
+            ) {
+                self.raw = self.raw.invoice_report_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1048,9 +1139,22 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks
+                .refusal(
+                    &[
+                        (
+                            "invoice_report_id",
+                            "The invoice report ID, as returned by `list_invoice_reports` or `generate_invoice_report`.",
+                        ),
+                    ],
+                )
+            {
+                return crate::call::refused(Operation::DeleteInvoiceReport, message);
+            }
             crate::call::run(
                 client,
                 Operation::DeleteInvoiceReport,
@@ -1078,6 +1182,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::ListUpcomingRenewals<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> ListUpcomingRenewals<'a> {
@@ -1086,40 +1191,44 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().list_upcoming_renewals(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(0u8),
             }
         }
 
-        pub fn interval<V>(self, value: V) -> Self
+        pub fn interval<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::RenewalInterval>,
+            V: ::std::fmt::Debug,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.interval(value),
-                options: self.options,
+            if let Some(value) = crate::request::convert::<
+                V,
+                types::RenewalInterval,
+            >(&mut self.checks, value, "interval", "one of 30, 60, 90") {
+                self.raw = self.raw.interval(value);
             }
+            self
         }
 
-        pub fn next_page_token<V>(self, value: V) -> Self
+        pub fn next_page_token<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.next_page_token(value),
-                options: self.options,
-            }
+            self.raw = self.raw.next_page_token(value);
+            self
         }
 
-        pub fn page_size<V>(self, value: V) -> Self
+        pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::RenewalPageSize>,
+            V: ::std::fmt::Debug,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.page_size(value),
-                options: self.options,
+            if let Some(value) = crate::request::convert::<
+                V,
+                types::RenewalPageSize,
+            >(&mut self.checks, value, "page_size", "from 1 to 49") {
+                self.raw = self.raw.page_size(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1127,15 +1236,48 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::RenewalList> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[]) {
+                return crate::call::refused(Operation::ListUpcomingRenewals, message);
+            }
             crate::call::run(
                 client,
                 Operation::ListUpcomingRenewals,
                 options,
                 None,
                 move || raw.clone().send(),
+            )
+        }
+
+        /// Every item of the listing, page by page, as a lazy [`Pages`](crate::paginate::Pages) stream. Each page is this request, with every parameter set on it, and the page token Zoom sent; pages are fetched as the stream is read, each through the client's pacing.
+        pub fn stream(self) -> crate::paginate::Pages<'a, types::RenewalAccount> {
+            self.stream_from(::std::default::Default::default())
+        }
+
+        /// The listing from a [`PageCursor`](crate::paginate::PageCursor) kept from an earlier stream's `cursor()`: the page it stood on, without the items already read.
+        pub fn stream_from(
+            self,
+            cursor: crate::paginate::PageCursor,
+        ) -> crate::paginate::Pages<'a, types::RenewalAccount> {
+            let client = self.client;
+            crate::paginate::pages(
+                client,
+                Operation::ListUpcomingRenewals,
+                cursor,
+                move |token: Option<String>| {
+                    let page = match token {
+                        Some(token) => self.clone().next_page_token(token),
+                        None => self.clone(),
+                    };
+                    let call = page.send();
+                    Box::pin(async move {
+                        let page = call.await?.into_inner();
+                        Ok((page.results, page.next_page_token))
+                    })
+                },
             )
         }
     }
@@ -1157,6 +1299,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::GetBillingInformation<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> GetBillingInformation<'a> {
@@ -1165,18 +1308,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().get_billing_information(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1184,9 +1332,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::BillingContact> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::GetBillingInformation, message);
+            }
             crate::call::run(
                 client,
                 Operation::GetBillingInformation,
@@ -1214,6 +1366,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::UpdateBillingInformation<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> UpdateBillingInformation<'a> {
@@ -1222,45 +1375,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().update_billing_information(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::BillingContactUpdate>,
             <V as std::convert::TryInto<
                 types::BillingContactUpdate,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::BillingContactUpdate,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::BillingContactUpdate,
             ) -> types::builder::BillingContactUpdate,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1268,9 +1425,16 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(
+                    Operation::UpdateBillingInformation,
+                    message,
+                );
+            }
             crate::call::run(
                 client,
                 Operation::UpdateBillingInformation,
@@ -1298,6 +1462,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::ListBillingInvoices<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> ListBillingInvoices<'a> {
@@ -1306,40 +1471,39 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().list_billing_invoices(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn from<V>(self, value: V) -> Self
+        pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.from(value),
-                options: self.options,
-            }
+            self.raw = self.raw.from(value);
+            self
         }
 
-        pub fn to<V>(self, value: V) -> Self
+        pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.to(value),
-                options: self.options,
-            }
+            self.raw = self.raw.to(value);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1347,9 +1511,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceList> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::ListBillingInvoices, message);
+            }
             crate::call::run(
                 client,
                 Operation::ListBillingInvoices,
@@ -1377,6 +1545,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::GetInvoiceDetails<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> GetInvoiceDetails<'a> {
@@ -1385,29 +1554,38 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().get_invoice_details(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(3u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn invoice_id<V>(self, value: V) -> Self
+        pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.invoice_id(value),
-                options: self.options,
+            self.checks.set(2u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "invoice_id",
+            ) {
+                self.raw = self.raw.invoice_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1415,9 +1593,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceDetails> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks
+                .refusal(
+                    &[
+                        ("account_id", "The account ID."),
+                        (
+                            "invoice_id",
+                            "The invoice ID, as returned by `list_billing_invoices`.",
+                        ),
+                    ],
+                )
+            {
+                return crate::call::refused(Operation::GetInvoiceDetails, message);
+            }
             crate::call::run(
                 client,
                 Operation::GetInvoiceDetails,
@@ -1445,6 +1637,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::GetAccountPlans<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> GetAccountPlans<'a> {
@@ -1453,18 +1646,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().get_account_plans(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1472,9 +1670,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::AccountPlans> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::GetAccountPlans, message);
+            }
             crate::call::run(
                 client,
                 Operation::GetAccountPlans,
@@ -1502,6 +1704,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::SubscribePlan<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> SubscribePlan<'a> {
@@ -1510,45 +1713,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().subscribe_plan(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SubscribePlanRequest>,
             <V as std::convert::TryInto<
                 types::SubscribePlanRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::SubscribePlanRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::SubscribePlanRequest,
             ) -> types::builder::SubscribePlanRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1556,9 +1763,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::SubscribePlan, message);
+            }
             crate::call::run(
                 client,
                 Operation::SubscribePlan,
@@ -1586,6 +1797,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::UpdateAddonPlan<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> UpdateAddonPlan<'a> {
@@ -1594,45 +1806,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().update_addon_plan(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateAddonPlanRequest>,
             <V as std::convert::TryInto<
                 types::UpdateAddonPlanRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::UpdateAddonPlanRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::UpdateAddonPlanRequest,
             ) -> types::builder::UpdateAddonPlanRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1640,9 +1856,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::UpdateAddonPlan, message);
+            }
             crate::call::run(
                 client,
                 Operation::UpdateAddonPlan,
@@ -1670,6 +1890,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::SubscribeAddonPlan<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> SubscribeAddonPlan<'a> {
@@ -1678,29 +1899,36 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().subscribe_addon_plan(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SubscribeAddonPlanRequest>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body_of::<
+                V,
+                types::SubscribeAddonPlanRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1708,9 +1936,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::SubscribeAddonPlan, message);
+            }
             crate::call::run(
                 client,
                 Operation::SubscribeAddonPlan,
@@ -1738,6 +1970,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::CancelAddonPlans<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> CancelAddonPlans<'a> {
@@ -1746,45 +1979,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().cancel_addon_plans(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CancelAddonPlansRequest>,
             <V as std::convert::TryInto<
                 types::CancelAddonPlansRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::CancelAddonPlansRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::CancelAddonPlansRequest,
             ) -> types::builder::CancelAddonPlansRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1792,9 +2029,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::CancelAddonPlans, message);
+            }
             crate::call::run(
                 client,
                 Operation::CancelAddonPlans,
@@ -1822,6 +2063,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::UpdateBasePlan<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> UpdateBasePlan<'a> {
@@ -1830,45 +2072,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().update_base_plan(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateBasePlanRequest>,
             <V as std::convert::TryInto<
                 types::UpdateBasePlanRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::UpdateBasePlanRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::UpdateBasePlanRequest,
             ) -> types::builder::UpdateBasePlanRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1876,9 +2122,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::UpdateBasePlan, message);
+            }
             crate::call::run(
                 client,
                 Operation::UpdateBasePlan,
@@ -1906,6 +2156,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::CancelBasePlan<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> CancelBasePlan<'a> {
@@ -1914,45 +2165,49 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().cancel_base_plan(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
-        pub fn body<V>(self, value: V) -> Self
+        pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CancelBasePlanRequest>,
             <V as std::convert::TryInto<
                 types::CancelBasePlanRequest,
             >>::Error: std::fmt::Display,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body(value),
-                options: self.options,
+            if let Some(body) = crate::request::body::<
+                V,
+                types::CancelBasePlanRequest,
+            >(&mut self.checks, value) {
+                self.raw = self.raw.body(body);
             }
+            self
         }
 
-        pub fn body_map<F>(self, f: F) -> Self
+        pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
                 types::builder::CancelBasePlanRequest,
             ) -> types::builder::CancelBasePlanRequest,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.body_map(f),
-                options: self.options,
-            }
+            self.raw = self.raw.body_map(f);
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -1960,9 +2215,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::CancelBasePlan, message);
+            }
             crate::call::run(
                 client,
                 Operation::CancelBasePlan,
@@ -1990,6 +2249,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::GetPlanUsage<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> GetPlanUsage<'a> {
@@ -1998,18 +2258,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().get_plan_usage(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn account_id<V>(self, value: V) -> Self
+        pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.account_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "account_id",
+            ) {
+                self.raw = self.raw.account_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -2017,9 +2282,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::PlanUsage> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
+                return crate::call::refused(Operation::GetPlanUsage, message);
+            }
             crate::call::run(
                 client,
                 Operation::GetPlanUsage,
@@ -2047,6 +2316,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::DownloadInvoicePdf<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> DownloadInvoicePdf<'a> {
@@ -2055,18 +2325,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().download_invoice_pdf(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn invoice_id<V>(self, value: V) -> Self
+        pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.invoice_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "invoice_id",
+            ) {
+                self.raw = self.raw.invoice_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -2074,9 +2349,22 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks
+                .refusal(
+                    &[
+                        (
+                            "invoice_id",
+                            "The invoice ID, as returned by `list_billing_invoices`.",
+                        ),
+                    ],
+                )
+            {
+                return crate::call::refused(Operation::DownloadInvoicePdf, message);
+            }
             crate::call::run(
                 client,
                 Operation::DownloadInvoicePdf,
@@ -2084,6 +2372,31 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 None,
                 move || raw.clone().send(),
             )
+        }
+
+        /// Send the request and save the body to `path` atomically: a temporary file beside
+        /// it (created before anything is sent, so a path that cannot be written spends no
+        /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
+        /// written; the body streams, whatever its size.
+        pub async fn save_to(
+            self,
+            path: impl AsRef<::std::path::Path>,
+        ) -> crate::Result<u64> {
+            crate::download::save_to(
+                    Operation::DownloadInvoicePdf,
+                    self.send(),
+                    path.as_ref(),
+                )
+                .await
+        }
+
+        /// Send the request and stream the body to `writer`; returns the bytes written.
+        pub async fn write_to<W>(self, writer: &mut W) -> crate::Result<u64>
+        where
+            W: ::tokio::io::AsyncWrite + Unpin + ?Sized,
+        {
+            crate::download::write_to(Operation::DownloadInvoicePdf, self.send(), writer)
+                .await
         }
     }
 
@@ -2104,6 +2417,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         client: &'a crate::Client,
         raw: raw::DownloadInvoiceFile<'a>,
         options: crate::call::CallOptions,
+        checks: crate::request::Checks,
     }
 
     impl<'a> DownloadInvoiceFile<'a> {
@@ -2112,18 +2426,23 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 client,
                 raw: client.raw().download_invoice_file(),
                 options: Default::default(),
+                checks: crate::request::Checks::new(1u8),
             }
         }
 
-        pub fn invoice_id<V>(self, value: V) -> Self
+        pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            Self {
-                client: self.client,
-                raw: self.raw.invoice_id(value),
-                options: self.options,
+            self.checks.set(1u8);
+            if let Some(value) = crate::request::segment(
+                &mut self.checks,
+                value,
+                "invoice_id",
+            ) {
+                self.raw = self.raw.invoice_id(value);
             }
+            self
         }
 
         /// Override the client's timeout, retry policy or pacing `max_wait` for this call only.
@@ -2131,9 +2450,22 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             Self { options, ..self }
         }
 
-        /// Send the request.
+        /// Send the request. A parameter the spec does not allow, or a required one
+        /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options } = self;
+            let Self { client, raw, options, checks } = self;
+            if let Some(message) = checks
+                .refusal(
+                    &[
+                        (
+                            "invoice_id",
+                            "The invoice ID, as returned by `list_billing_invoices`.",
+                        ),
+                    ],
+                )
+            {
+                return crate::call::refused(Operation::DownloadInvoiceFile, message);
+            }
             crate::call::run(
                 client,
                 Operation::DownloadInvoiceFile,
@@ -2141,6 +2473,35 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 None,
                 move || raw.clone().send(),
             )
+        }
+
+        /// Send the request and save the body to `path` atomically: a temporary file beside
+        /// it (created before anything is sent, so a path that cannot be written spends no
+        /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
+        /// written; the body streams, whatever its size.
+        pub async fn save_to(
+            self,
+            path: impl AsRef<::std::path::Path>,
+        ) -> crate::Result<u64> {
+            crate::download::save_to(
+                    Operation::DownloadInvoiceFile,
+                    self.send(),
+                    path.as_ref(),
+                )
+                .await
+        }
+
+        /// Send the request and stream the body to `writer`; returns the bytes written.
+        pub async fn write_to<W>(self, writer: &mut W) -> crate::Result<u64>
+        where
+            W: ::tokio::io::AsyncWrite + Unpin + ?Sized,
+        {
+            crate::download::write_to(
+                    Operation::DownloadInvoiceFile,
+                    self.send(),
+                    writer,
+                )
+                .await
         }
     }
 

@@ -3,7 +3,8 @@
 
 #[allow(unused_imports)]
 use crate::metadata::{
-    OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification,
+    OperationMeta, Pagination, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind,
+    Verification,
 };
 /// Every operation of the API, one variant each; its `Display` is the operationId.
 ///
@@ -157,6 +158,11 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: Some(Pagination {
+            items: "invoice_reports",
+            token: "next_page_token",
+        }),
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::GenerateInvoiceReport,
@@ -178,6 +184,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
             operation: Operation::ListInvoiceReports,
             how: "List the invoice reports and look for one with the same dates before generating again.",
         }),
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::DownloadInvoiceReport,
@@ -199,6 +207,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Binary,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::DeleteInvoiceReport,
@@ -217,6 +227,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::ListUpcomingRenewals,
@@ -238,6 +250,11 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: Some(Pagination {
+            items: "results",
+            token: "next_page_token",
+        }),
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::GetBillingInformation,
@@ -262,6 +279,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::UpdateBillingInformation,
@@ -280,6 +299,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::ListBillingInvoices,
@@ -301,6 +322,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::GetInvoiceDetails,
@@ -325,6 +348,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::GetAccountPlans,
@@ -349,6 +374,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::SubscribePlan,
@@ -370,6 +397,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
             operation: Operation::GetAccountPlans,
             how: "Get the account's plans and see whether the plan is subscribed before trying again.",
         }),
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::UpdateAddonPlan,
@@ -388,6 +417,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::SubscribeAddonPlan,
@@ -412,6 +443,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
             operation: Operation::GetAccountPlans,
             how: "Get the account's plans and see whether the add-on is subscribed before trying again.",
         }),
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::CancelAddonPlans,
@@ -433,6 +466,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::UpdateBasePlan,
@@ -451,6 +486,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::CancelBasePlan,
@@ -469,6 +506,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Empty,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::GetPlanUsage,
@@ -490,6 +529,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Json,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
     OperationMeta {
         operation: Operation::DownloadInvoicePdf,
@@ -508,6 +549,8 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Binary,
         verify_with: None,
+        pagination: None,
+        replaced_by: Some(Operation::DownloadInvoiceFile),
     },
     OperationMeta {
         operation: Operation::DownloadInvoiceFile,
@@ -526,5 +569,7 @@ pub static OPERATIONS: [OperationMeta; 19usize] = [
         idempotent: true,
         response: ResponseKind::Binary,
         verify_with: None,
+        pagination: None,
+        replaced_by: None,
     },
 ];

@@ -9,7 +9,7 @@ pub(crate) use crate::generated::operations::Operation;
 
 mod types;
 
-pub use types::{OperationMeta, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
+pub use types::{OperationMeta, Pagination, RateLimit, RateLimitLabel, RateLimitScope, ResponseKind, Verification};
 
 impl Operation {
     /// Look an operation up by its HTTP method and a concrete request path
@@ -48,7 +48,7 @@ mod tests {
             assert_eq!(Operation::from_operation_id(op.operation_id()), Some(op));
             assert_eq!(op.meta().operation, op);
         }
-        assert_eq!(OPERATIONS.len(), 19);
+        assert_eq!(OPERATIONS.len(), Operation::ALL.len());
     }
 
     #[test]

@@ -33,6 +33,21 @@ pub struct OperationMeta {
     /// For an operation that is not idempotent: how to find out whether a
     /// request whose outcome is unknown took effect (`x-zoom-verify-with`).
     pub verify_with: Option<Verification>,
+    /// For a paginated list (`x-zoom-pagination`): where a page's items and the
+    /// next page's token are. Its builder has `stream()` and `stream_from(cursor)`.
+    pub pagination: Option<Pagination>,
+    /// For an operation Zoom deprecated (`deprecated: true`, `x-zoom-replaced-by`):
+    /// the operation to use instead.
+    pub replaced_by: Option<Operation>,
+}
+
+/// Where a paginated list keeps its items and its page token (`x-zoom-pagination`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pagination {
+    /// The response property that holds a page's items.
+    pub items: &'static str,
+    /// The query parameter and response property that carry the next page's token.
+    pub token: &'static str,
 }
 
 /// What the success response of an operation carries, from the spec.
@@ -67,6 +82,24 @@ pub struct RateLimit {
     pub daily_limit: Option<u32>,
     /// What the interval and daily limit are counted per.
     pub per: RateLimitScope,
+}
+
+/// In words, e.g. `Heavy; one request every 1800 s per account; 100 a day per account`.
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let per = match self.per {
+            RateLimitScope::Account => "per account",
+            RateLimitScope::AccountId => "per accountId",
+        };
+        write!(f, "{:?}", self.label)?;
+        if let Some(interval) = self.min_interval {
+            write!(f, "; one request every {} s {per}", interval.as_secs())?;
+        }
+        if let Some(daily) = self.daily_limit {
+            write!(f, "; {daily} a day {per}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Zoom's rate-limit classes.
