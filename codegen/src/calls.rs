@@ -253,6 +253,17 @@ fn setter_tokens(f: &Setter, op: &OperationMeta, required: &[&ParamMeta], module
         }
         ([(value, _)], Some([target])) if param.is_some_and(|p| p.allowed.is_some()) => {
             let allowed = param.and_then(|p| p.allowed.clone()).unwrap_or_default();
+            let bound = |b: Option<(f64, bool)>| match b {
+                Some((n, exclusive)) => quote!(Some((#n, #exclusive))),
+                None => quote!(None),
+            };
+            // The generated type may not hold a bound (`maximum` beside `minimum: 1` is a `NonZeroU64`).
+            let within = param.filter(|p| p.bounds.0.is_some() || p.bounds.1.is_some()).map(|p| {
+                let (min, max) = (bound(p.bounds.0), bound(p.bounds.1));
+                quote! {
+                    let value = value.and_then(|v| #module_root::request::within(&mut self.checks, v, #name, #allowed, #min, #max));
+                }
+            });
             // The value is shown in the refusal: `got 50`.
             let mut where_clause = where_clause.clone();
             if let Some(w) = where_clause.as_mut() {
@@ -262,7 +273,9 @@ fn setter_tokens(f: &Setter, op: &OperationMeta, required: &[&ParamMeta], module
                 #(#docs)*
                 pub fn #setter #generics (mut self, #value: V) -> Self #where_clause {
                     #mark
-                    if let Some(value) = #module_root::request::convert::<V, #target>(&mut self.checks, #value, #name, #allowed) {
+                    let value = #module_root::request::convert::<V, #target>(&mut self.checks, #value, #name, #allowed);
+                    #within
+                    if let Some(value) = value {
                         self.raw = self.raw.#setter(value);
                     }
                     self

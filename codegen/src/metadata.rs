@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::walk::operation_rows as operations;
 
 /// One operation as the runtime sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OperationMeta {
     /// Our snake_case operationId (the Rust method name).
     pub operation_id: String,
@@ -59,7 +59,7 @@ pub struct Pagination {
 pub const PAGE_TOKEN: &str = "next_page_token";
 
 /// One path or query parameter, as the call layer checks it before sending.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ParamMeta {
     /// The name in the spec (`accountId`).
     pub name: String,
@@ -72,6 +72,9 @@ pub struct ParamMeta {
     /// The values the schema allows, in words (`one of 30, 60, 90`, `from 1 to 49`),
     /// when it constrains them.
     pub allowed: Option<String>,
+    /// `minimum` and `maximum`, each with whether it is exclusive: checked on the value,
+    /// since the generated type may not hold them (`{minimum: 1, maximum: 300}` is a `NonZeroU64`).
+    pub bounds: (Option<(f64, bool)>, Option<(f64, bool)>),
     /// The first sentence of its description.
     pub hint: String,
 }
@@ -139,6 +142,7 @@ fn params(root: &Value, item: Option<&Value>, op: &Value) -> Vec<ParamMeta> {
             location: location.to_owned(),
             required: param.get("required").and_then(Value::as_bool).unwrap_or(false),
             allowed: param.get("schema").map(|s| deref(root, s)).and_then(allowed),
+            bounds: param.get("schema").map(|s| deref(root, s)).map(bounds).unwrap_or_default(),
             hint: first_sentence(description),
         };
         match out.iter_mut().find(|p| p.name == meta.name && p.location == meta.location) {
@@ -147,6 +151,15 @@ fn params(root: &Value, item: Option<&Value>, op: &Value) -> Vec<ParamMeta> {
         }
     }
     out
+}
+
+/// A schema's `minimum` and `maximum`, each with whether it is exclusive.
+pub fn bounds(schema: &Value) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+    let bound = |key: &str, exclusive: &str| {
+        let n = schema.get(key).and_then(Value::as_f64)?;
+        Some((n, schema.get(exclusive).and_then(Value::as_bool).unwrap_or(false)))
+    };
+    (bound("minimum", "exclusiveMinimum"), bound("maximum", "exclusiveMaximum"))
 }
 
 /// What a parameter schema allows, in words, when it constrains the value.
@@ -167,12 +180,8 @@ pub fn allowed(schema: &Value) -> Option<String> {
             .collect();
         return Some(format!("one of {}", shown.join(", ")));
     }
-    let bound = |key: &str, exclusive: &str| {
-        let n = schema.get(key).and_then(Value::as_f64)?;
-        Some((n, schema.get(exclusive).and_then(Value::as_bool).unwrap_or(false)))
-    };
     let number = |n: f64| if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() };
-    match (bound("minimum", "exclusiveMinimum"), bound("maximum", "exclusiveMaximum")) {
+    match bounds(schema) {
         (Some((lo, false)), Some((hi, false))) => Some(format!("from {} to {}", number(lo), number(hi))),
         (lo, hi) if lo.is_some() || hi.is_some() => {
             let mut parts = Vec::new();

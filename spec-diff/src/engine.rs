@@ -310,6 +310,7 @@ impl<'a> Walk<'a> {
         self.deprecated(&at, bo, ho, "the operation");
         self.security(&at, bo, ho);
         self.rate_limit(&at, bo, ho);
+        self.pagination(&at, bo, ho);
         self.docs(&at, bo, ho);
         self.other_keys(
             &at,
@@ -321,6 +322,8 @@ impl<'a> Walk<'a> {
                 "security",
                 "x-zoom-rate-limit",
                 "x-zoom-operation-id",
+                "x-zoom-pagination",
+                "x-zoom-replaced-by",
                 "parameters",
                 "requestBody",
                 "responses",
@@ -440,6 +443,34 @@ impl<'a> Walk<'a> {
                 hs,
                 "the security requirements were regrouped; the same scopes are accepted".to_owned(),
             );
+        }
+    }
+
+    /// `x-zoom-pagination` (a generated stream) and `x-zoom-replaced-by` (a deprecation note).
+    fn pagination(&mut self, at: &At, b: &Value, h: &Value) {
+        let (bp, hp) = (b.get("x-zoom-pagination"), h.get("x-zoom-pagination"));
+        if bp != hp {
+            let items = |p: Option<&Value>| p.and_then(|p| p.get("items")).and_then(Value::as_str).map(str::to_owned);
+            let (rule, text) = match (items(bp), items(hp)) {
+                (None, Some(i)) => (
+                    "pagination-added",
+                    format!("the operation became paginated (items `{i}`): its builder gains `stream()`"),
+                ),
+                (Some(i), None) => (
+                    "pagination-removed",
+                    format!("the operation is no longer paginated (was items `{i}`): `stream()` goes away"),
+                ),
+                (b_items, h_items) => (
+                    "pagination-removed",
+                    format!("the paginated items changed: {} → {}", show(&json!(b_items)), show(&json!(h_items))),
+                ),
+            };
+            self.emit(rule, &at.child("x-zoom-pagination"), opt(bp), opt(hp), text);
+        }
+        let (br, hr) = (b.get("x-zoom-replaced-by"), h.get("x-zoom-replaced-by"));
+        if br != hr {
+            let text = format!("the named replacement changed: {} → {}", show(&opt(br)), show(&opt(hr)));
+            self.emit("replacement-changed", &at.child("x-zoom-replaced-by"), opt(br), opt(hr), text);
         }
     }
 

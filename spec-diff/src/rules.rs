@@ -265,6 +265,25 @@ pub const RULES: &[DiffRule] = &[
         "Nothing breaks yet; it announces a removal, which will be breaking.",
     ),
     rule("deprecation-removed", Info, "A `deprecated` mark was removed.", "Nothing breaks."),
+    rule(
+        "replacement-changed",
+        Info,
+        "`x-zoom-replaced-by` (the replacement a deprecated operation names) was added, changed or removed.",
+        "The method's `#[deprecated]` note names another operation; nothing breaks.",
+    ),
+    // ------------------------------------------------------------- pagination
+    rule(
+        "pagination-added",
+        Info,
+        "An operation became paginated (`x-zoom-pagination`).",
+        "Its builder gains `stream()` and `stream_from(cursor)`; nothing breaks.",
+    ),
+    rule(
+        "pagination-removed",
+        Breaking,
+        "An operation is no longer paginated, or pages another items property.",
+        "Its builder's `stream()` goes away or yields another item type: code using it stops compiling.",
+    ),
     // ------------------------------------------------------------ components
     rule("component-added", Info, "A new component.", "A new Rust type (or none, for parameters and responses)."),
     rule(

@@ -78,6 +78,27 @@ where
     }
 }
 
+/// Check a converted number against the spec's `minimum` and `maximum` (each with whether
+/// it is exclusive); a value that does not read as a number is left to the type.
+pub fn within<T: Display>(
+    checks: &mut Checks,
+    value: T,
+    name: &str,
+    allowed: &str,
+    min: Option<(f64, bool)>,
+    max: Option<(f64, bool)>,
+) -> Option<T> {
+    let text = value.to_string();
+    let Ok(n) = text.parse::<f64>() else { return Some(value) };
+    let low = min.is_some_and(|(m, exclusive)| if exclusive { n <= m } else { n < m });
+    let high = max.is_some_and(|(m, exclusive)| if exclusive { n >= m } else { n > m });
+    if low || high {
+        checks.refuse(format!("{name} must be {allowed}; got {text}"));
+        return None;
+    }
+    Some(value)
+}
+
 /// Convert a path parameter: an empty one would address another resource
 /// (`/accounts//plans`) and spend a rate-limit turn on Zoom's 404.
 pub fn segment<V: TryInto<String>>(checks: &mut Checks, value: V, name: &str) -> Option<String> {
@@ -164,7 +185,13 @@ mod tests {
         assert_eq!(checks.clone().refusal(&[("account_id", ""), ("invoice_id", "")]), None);
         assert_eq!(convert::<i64, u8>(&mut checks, 300, "page_size", "from 1 to 49"), None);
         assert_eq!(convert::<i64, u8>(&mut checks, 400, "other", "anything"), None);
-        assert_eq!(checks.refusal(&[]), Some("page_size must be from 1 to 49; got 300".to_owned()));
+        assert_eq!(checks.clone().refusal(&[]), Some("page_size must be from 1 to 49; got 300".to_owned()));
+        let mut checks = Checks::new(0);
+        let max = Some((300.0, false));
+        assert_eq!(within(&mut checks, 300_u64, "page_size", "from 1 to 300", Some((1.0, false)), max), Some(300));
+        assert_eq!(within(&mut checks, 301_u64, "page_size", "from 1 to 300", Some((1.0, false)), max), None);
+        assert_eq!(within(&mut checks, 50_i64, "size", "below 50", None, Some((50.0, true))), None);
+        assert_eq!(checks.refusal(&[]), Some("page_size must be from 1 to 300; got 301".to_owned()));
     }
 
     #[test]

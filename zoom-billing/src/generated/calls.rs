@@ -1200,10 +1200,11 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             V: std::convert::TryInto<types::RenewalInterval>,
             V: ::std::fmt::Debug,
         {
-            if let Some(value) = crate::request::convert::<
+            let value = crate::request::convert::<
                 V,
                 types::RenewalInterval,
-            >(&mut self.checks, value, "interval", "one of 30, 60, 90") {
+            >(&mut self.checks, value, "interval", "one of 30, 60, 90");
+            if let Some(value) = value {
                 self.raw = self.raw.interval(value);
             }
             self
@@ -1222,10 +1223,11 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             V: std::convert::TryInto<types::RenewalPageSize>,
             V: ::std::fmt::Debug,
         {
-            if let Some(value) = crate::request::convert::<
+            let value = crate::request::convert::<
                 V,
                 types::RenewalPageSize,
-            >(&mut self.checks, value, "page_size", "from 1 to 49") {
+            >(&mut self.checks, value, "page_size", "from 1 to 49");
+            if let Some(value) = value {
                 self.raw = self.raw.page_size(value);
             }
             self
