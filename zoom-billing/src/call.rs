@@ -270,7 +270,11 @@ impl<T> Failed<'_, T> {
                         break 'attempt Step::Renew;
                     }
                     let hint = if runtime.auth.can_renew() {
-                        "A freshly issued token was rejected too: check the app's scopes and that it is activated"
+                        "The renewed token was rejected too. Most likely another process or app using the same \
+                         Server-to-Server credentials renewed it meanwhile (Zoom keeps one valid token per app): \
+                         share the token with `ClientBuilder::shared_state`, or give each process its own Zoom \
+                         `token_index` (`auth::ServerToServerBuilder::token_index`). Otherwise check the app's scopes and that \
+                         it is activated"
                     } else {
                         "The fixed access token is invalid or expired: supply a new one, or use Server-to-Server OAuth credentials"
                     };
