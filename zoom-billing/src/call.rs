@@ -443,7 +443,8 @@ async fn classify_outcome<T>(
                 Ok(Err(e)) => body_failure(operation, status, e),
                 Ok(Ok(body)) => {
                     let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
-                    let verdict = classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now, redactor);
+                    let verdict =
+                        classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now, redactor);
                     Outcome::Verdict(verdict)
                 }
             }

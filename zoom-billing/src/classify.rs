@@ -361,7 +361,13 @@ mod tests {
         assert_eq!(r.kind, RateLimitKind::Daily);
         assert_eq!(r.reset_at, Some(next_utc_midnight(now())));
         assert_eq!(r.reset_in, Some(Duration::from_secs(12 * 3600)));
-        let r = parse_rate_limited(op, &HeaderMap::new(), "You have reached the maximum daily rate limit", now(), &Redactor::default());
+        let r = parse_rate_limited(
+            op,
+            &HeaderMap::new(),
+            "You have reached the maximum daily rate limit",
+            now(),
+            &Redactor::default(),
+        );
         assert_eq!((r.kind, r.reset_at), (RateLimitKind::Daily, Some(next_utc_midnight(now()))));
         // A Retry-After in the year 9999 blocks until the next reset (and a margin), no longer.
         h.insert("retry-after", HeaderValue::from_static("9999-12-31T23:59:59Z"));
@@ -528,6 +534,9 @@ mod tests {
             error_answer(op, StatusCode::NOT_FOUND, &h, Some(&zoom(1001)), b"", now(), &Redactor::default()),
             Verdict::Fail(Error::Api(_))
         ));
-        assert!(matches!(error_answer(op, StatusCode::TOO_MANY_REQUESTS, &h, None, b"", now(), &Redactor::default()), Verdict::Retry(_)));
+        assert!(matches!(
+            error_answer(op, StatusCode::TOO_MANY_REQUESTS, &h, None, b"", now(), &Redactor::default()),
+            Verdict::Retry(_)
+        ));
     }
 }

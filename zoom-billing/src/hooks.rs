@@ -142,9 +142,8 @@ impl ClientHooks<ClientState> for RawClient {
         let _ = with_attempt(|attempt| {
             // Bounded where it is read; scrubbed of the token before a log or an observer
             // keeps it (only when one listens: this runs on every call).
-            let listening = runtime.observer.is_some()
-                || !attempt.span.is_disabled()
-                || tracing::enabled!(tracing::Level::DEBUG);
+            let listening =
+                runtime.observer.is_some() || !attempt.span.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
             let tracking_id = crate::classify::tracking_id(response.headers()).filter(|_| listening).map(|id| {
                 let state = attempt.state();
                 let token = state.token.as_ref().map(|t| secrecy::ExposeSecret::expose_secret(t.secret()).to_owned());

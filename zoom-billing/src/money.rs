@@ -349,7 +349,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_exact_amount() {
-        for bad in ["true", "\"\"", "\" 1\"", "\"abc\"", "[1]", "{\"a\":1}", "123456789012345678901234567890.1",
+        for bad in [
+            "true",
+            "\"\"",
+            "\" 1\"",
+            "\"abc\"",
+            "[1]",
+            "{\"a\":1}",
+            "123456789012345678901234567890.1",
             // Exponent notation is as exact as plain digits: no rounding (issue 23).
             "1.00000000000000000000000000001e0",
             "3.14159265358979323846264338327950288e0",

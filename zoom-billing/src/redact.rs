@@ -306,7 +306,10 @@ mod tests {
             let kept = r.bounded(&text, TEXT_CHARS);
             assert!(!kept.contains(&SECRET[..6]), "{kept}");
         }
-        assert_eq!(Redactor::default().bounded("é".repeat(301).as_str(), 300).chars().filter(|c| *c == 'é').count(), 300);
+        assert_eq!(
+            Redactor::default().bounded("é".repeat(301).as_str(), 300).chars().filter(|c| *c == 'é').count(),
+            300
+        );
     }
 
     #[test]

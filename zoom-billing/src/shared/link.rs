@@ -199,9 +199,8 @@ async fn connect(client: ::redis::Client, shown_url: String, id: u64) -> Result<
     let info = client.get_connection_info();
     let socket: Box<dyn Socket> = match info.addr() {
         ConnectionAddr::Tcp(host, port) => {
-            let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
-                .await
-                .map_err(|e| unavailable(e.to_string()))?;
+            let stream =
+                tokio::net::TcpStream::connect((host.as_str(), *port)).await.map_err(|e| unavailable(e.to_string()))?;
             // Requests are small and each waits for its answer: no Nagle delay.
             let _ = stream.set_nodelay(true);
             Box::new(stream)

@@ -282,6 +282,9 @@ impl RedisStore {
     /// What a command came back with.
     fn sent(&self, result: ::redis::RedisResult<Value>) -> Sent {
         match result {
+            // A server's error reply arrives as a value of its own.
+            Ok(Value::ServerError(e)) if e.kind() == Some(ServerErrorKind::NoScript) => Sent::NoScript,
+            Ok(Value::ServerError(e)) => Sent::Failed(self.protocol(bounded(&e.to_string()))),
             Ok(value) => Sent::Answer(value),
             Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => Sent::NoScript,
             Err(e) if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() => {
@@ -716,7 +719,11 @@ fn snippet(text: &str) -> String {
 /// What a redis-rs error says, bounded: a store's error reply is its own
 /// text, of any length.
 pub(super) fn reason(error: &RedisError) -> String {
-    crate::redact::Redactor::default().bounded(&error.to_string(), crate::redact::TEXT_CHARS)
+    bounded(&error.to_string())
+}
+
+fn bounded(text: &str) -> String {
+    crate::redact::Redactor::default().bounded(text, crate::redact::TEXT_CHARS)
 }
 
 /// The URL with any password (and user) removed.
