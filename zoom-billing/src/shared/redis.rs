@@ -54,7 +54,7 @@ struct Inner {
 
 /// One Redis (or a primary behind a proxy), or a Redis Cluster.
 enum Target {
-    Single(Link),
+    Single(Box<Link>),
     /// Routes each script by its first key (every key of a script shares the
     /// account's hash tag, so one slot) and follows the cluster's
     /// redirections; made on first use, dropped when an operation on it
@@ -603,10 +603,10 @@ impl RedisStoreBuilder {
             invalid("shared_state.url", format!("`{}`: {}", without_credentials(url), e.detail().unwrap_or("invalid")))
         };
         let client = match &self.cluster {
-            None => Target::Single(Link::new(
+            None => Target::Single(Box::new(Link::new(
                 ::redis::Client::open(self.url.as_str()).map_err(|e| bad_url(&self.url, e))?,
                 shown_url.clone(),
-            )),
+            ))),
             Some(nodes) => {
                 if nodes.is_empty() {
                     return Err(invalid("shared_state.url", "a cluster needs at least one node".into()));
