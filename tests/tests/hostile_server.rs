@@ -361,3 +361,115 @@ async fn extreme_settings_are_refused_not_panicked_on() {
         assert!(matches!(err, BuildError::InvalidSetting { .. }), "{err}");
     }
 }
+
+// ---- what an error keeps of a server's answer (issue 23) ---------------------------
+
+const TOKEN: &str = "hostile-test-token";
+
+/// Everything logged on this thread while the guard lives.
+fn capture_logs() -> (Arc<std::sync::Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || Sink(sink.clone()))
+        .with_ansi(false)
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a user and an operator see of `err`: `{}`, `{:#}` after `?` into anyhow, `{:?}`.
+fn every_rendering(err: Error) -> String {
+    let debug = format!("{err:?}");
+    let anyhow = anyhow::Error::from(err);
+    format!("{anyhow}\n{anyhow:#}\n{debug}")
+}
+
+/// A server whose 200 answers with `body` to every call.
+async fn answering(status: u16, body: String, tracking_id: String) -> Hostile {
+    Hostile::start(move |_| {
+        let (body, tracking_id) = (body.clone(), tracking_id.clone());
+        Box::pin(async move {
+            let mut response = full(status, "application/json", body);
+            response.headers_mut().insert("x-zm-trackingid", tracking_id.parse().unwrap());
+            response
+        })
+    })
+    .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_token_echoed_in_any_answer_never_reaches_an_error_or_a_log() {
+    let (logs, _guard) = capture_logs();
+    let bodies = [
+        // A wrong-typed field quoting the token: serde's reason quotes it back.
+        (200, json!({"plan_base": {"hosts": format!("Bearer {TOKEN}")}}).to_string()),
+        // In a date and in a money amount (of the account's plans).
+        (200, json!({"plan_base": {"type": "x", "hosts": 1, "next_invoice_date": TOKEN}}).to_string()),
+        (200, json!({"plan_base": {"type": "x", "hosts": 1, "overage_price": TOKEN}}).to_string()),
+        // In a Zoom error's message and field errors, and a rate limit's message.
+        (400, json!({"code": 300, "message": TOKEN, "errors": [{"field": TOKEN, "message": TOKEN}]}).to_string()),
+        (429, json!({"code": 429, "message": format!("daily {TOKEN}")}).to_string()),
+        (401, json!({"code": 124, "message": format!("Invalid {TOKEN}")}).to_string()),
+    ];
+    for (status, body) in bodies {
+        let server = answering(status, body.clone(), format!("track-{TOKEN}")).await;
+        let client = builder(&server).build().unwrap();
+        let err = match body.contains("invoice_date") || body.contains("overage") {
+            true => guarded(client.get_account_plans().account_id("me").send()).await.map(drop).unwrap_err(),
+            false => guarded(client.get_plan_usage().account_id("me").send()).await.map(drop).unwrap_err(),
+        };
+        let shown = every_rendering(err);
+        assert!(!shown.contains(TOKEN), "HTTP {status} {body}: {shown}");
+        assert!(shown.contains("[REDACTED]"), "HTTP {status} {body}: {shown}");
+    }
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logs.contains("get_plan_usage"), "the calls were logged: {logs}");
+    assert!(!logs.contains(TOKEN), "{logs}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn server_texts_in_errors_and_logs_are_bounded() {
+    let (logs, _guard) = capture_logs();
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let long_id = "t".repeat(100 * 1024);
+    let cases = [
+        // A 10 MiB string where an integer is expected.
+        (200, json!({"plan_base": {"hosts": huge}}).to_string()),
+        // A 10 MiB Zoom message and thousands of field errors.
+        (400, json!({"code": 300, "message": huge, "errors": [{"field": huge, "message": "m"}]}).to_string()),
+        (
+            400,
+            json!({"code": 300, "message": "m", "errors": vec![json!({"field": "f", "message": "m"}); 5000]})
+                .to_string(),
+        ),
+        (503, json!({"code": 503, "message": huge}).to_string()),
+        (429, json!({"code": 429, "message": huge}).to_string()),
+    ];
+    for (status, body) in cases {
+        logs.lock().unwrap().clear();
+        let server = answering(status, body, long_id.clone()).await;
+        let client = builder(&server).build().unwrap();
+        let err = guarded(client.get_plan_usage().account_id("me").send()).await.unwrap_err();
+        assert!(err.tracking_id().is_none_or(|id| id.len() <= 128), "{:?}", err.tracking_id().map(str::len));
+        let display = err.to_string().len();
+        let shown = every_rendering(err).len();
+        let logged = logs.lock().unwrap().len();
+        eprintln!("HTTP {status}: Display {display} bytes, all renderings {shown} bytes, logs {logged} bytes");
+        assert!(display < 4_000, "HTTP {status}: a Display of {display} bytes");
+        assert!(shown < 12_000, "HTTP {status}: {shown} bytes shown");
+        assert!(logged < 16_000, "HTTP {status}: {logged} bytes logged");
+    }
+}

@@ -116,3 +116,58 @@ proptest! {
         }
     }
 }
+
+// ---- money in every notation (issue 23) -----------------------------------------------
+
+/// `digits` with the point after `point` of them, times 10^`exponent`, as
+/// plain digits: the same value and scale as `d.ddde<exponent>`.
+fn plain(negative: bool, digits: &str, point: usize, exponent: i32) -> String {
+    let sign = if negative { "-" } else { "" };
+    let at = point as i64 + i64::from(exponent);
+    let n = digits.len() as i64;
+    if at <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-at) as usize))
+    } else if at >= n {
+        format!("{sign}{digits}{}", "0".repeat((at - n) as usize))
+    } else {
+        format!("{sign}{}.{}", &digits[..at as usize], &digits[at as usize..])
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// An amount written with an exponent decodes exactly as the same digits
+    /// without one: the same value and scale, or the same refusal (never a
+    /// rounded amount; `Decimal::from_scientific` rounded).
+    #[test]
+    fn money_with_an_exponent_agrees_with_plain_digits(
+        negative in any::<bool>(),
+        digits in "[1-9][0-9]{0,39}",
+        point in 1usize..41,
+        exponent in -45i32..45,
+        upper in any::<bool>(),
+    ) {
+        let point = point.min(digits.len());
+        let mantissa = match point == digits.len() {
+            true => digits.clone(),
+            false => format!("{}.{}", &digits[..point], &digits[point..]),
+        };
+        let e = if upper { 'E' } else { 'e' };
+        let scientific = format!("{}{mantissa}{e}{exponent}", if negative { "-" } else { "" });
+        let plain = plain(negative, &digits, point, exponent);
+        let from_scientific = serde_json::from_str::<zoom_billing::Money>(&scientific);
+        let from_plain = serde_json::from_str::<zoom_billing::Money>(&plain);
+        match (&from_scientific, &from_plain) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(a.amount(), b.amount(), "{} vs {}", scientific, plain);
+                prop_assert_eq!(a.amount().scale(), b.amount().scale(), "{} vs {}", scientific, plain);
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "{} -> {:?} but {} -> {:?}", scientific, from_scientific.map(|m| m.to_string()), plain, from_plain.map(|m| m.to_string())),
+        }
+        // The same amount as a numeric string.
+        let quoted = serde_json::from_str::<zoom_billing::Money>(&format!("\"{scientific}\""));
+        prop_assert_eq!(quoted.is_ok(), from_scientific.is_ok());
+    }
+}

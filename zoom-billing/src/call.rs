@@ -12,7 +12,6 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::FutureExt;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
@@ -249,7 +248,8 @@ impl<T> Failed<'_, T> {
                 break 'attempt Step::Return(Err(error));
             }
             let deadline = sent_at.and_then(|at| at.checked_add(timeout));
-            // Only error bodies are scrubbed (a success never comes here).
+            // Everything a failed attempt keeps from the server is scrubbed of the token
+            // (a success never comes here).
             let redactor = Redactor::new(token.as_ref().map(|t| t.secret().expose_secret()));
             let verdict = classify_outcome(runtime, operation, empty, failure, answer, deadline, &redactor).await;
             let failure = match verdict {
@@ -424,8 +424,8 @@ async fn classify_outcome<T>(
     match error {
         GenError::ErrorResponse(value) => {
             let (status, headers) = (value.status(), value.headers().clone());
-            let zoom = scrub_zoom(value.into_inner(), redactor);
-            Outcome::Verdict(classify::error_answer(operation, status, &headers, Some(&zoom), b"", now))
+            let zoom = value.into_inner();
+            Outcome::Verdict(classify::error_answer(operation, status, &headers, Some(&zoom), b"", now, redactor))
         }
         GenError::UnexpectedResponse(response) => {
             let status = response.status();
@@ -437,6 +437,7 @@ async fn classify_outcome<T>(
                         status,
                         b"",
                         "Zoom answered a success status the spec does not document for this operation",
+                        redactor,
                     )),
                 };
             }
@@ -450,26 +451,26 @@ async fn classify_outcome<T>(
                 Err(_) => retry(Failure::Timeout),
                 Ok(Err(e)) => body_failure(operation, status, e),
                 Ok(Ok(body)) => {
-                    let body = scrub_bytes(body, redactor);
                     let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
-                    Outcome::Verdict(classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now))
+                    let verdict =
+                        classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now, redactor);
+                    Outcome::Verdict(verdict)
                 }
             }
         }
-        GenError::InvalidResponsePayload(body, e) => {
-            let body = scrub_bytes(body, redactor);
-            match answer {
-                Some((status, headers)) if !status.is_success() => {
-                    Outcome::Verdict(classify::error_answer(operation, status, &headers, None, &body, now))
-                }
-                answer => fail(classify::decode_error(
-                    operation,
-                    status_of(&answer).unwrap_or(StatusCode::OK),
-                    &body,
-                    &e.to_string(),
-                )),
+        GenError::InvalidResponsePayload(body, e) => match answer {
+            Some((status, headers)) if !status.is_success() => {
+                Outcome::Verdict(classify::error_answer(operation, status, &headers, None, &body, now, redactor))
             }
-        }
+            // The decoder's reason quotes the body: it is scrubbed and cut like the snippet.
+            answer => fail(classify::decode_error(
+                operation,
+                status_of(&answer).unwrap_or(StatusCode::OK),
+                &body,
+                &e.to_string(),
+                redactor,
+            )),
+        },
         GenError::ResponseBodyError(e) => body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e),
         GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => {
             // A body read inside `exec` (drift observation) fails here, not as a body error.
@@ -500,22 +501,4 @@ fn body_failure<T>(operation: Operation, status: StatusCode, error: reqwest::Err
         None if error.is_timeout() => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
         None => Outcome::Verdict(Verdict::Retry(Failure::Broken(error))),
     }
-}
-
-/// The body with the bearer token blanked out (as written, JSON-escaped or in
-/// base64), before anything is cut from it.
-fn scrub_bytes(body: Bytes, redactor: &Redactor) -> Bytes {
-    if redactor.is_empty() { body } else { Bytes::from(redactor.scrub_bytes(&body)) }
-}
-
-fn scrub_zoom(mut zoom: ZoomError, redactor: &Redactor) -> ZoomError {
-    if !redactor.is_empty() {
-        zoom.message = redactor.scrub(&zoom.message);
-        for e in &mut zoom.errors {
-            for text in [&mut e.field, &mut e.message].into_iter().flatten() {
-                *text = redactor.scrub(text);
-            }
-        }
-    }
-    zoom
 }

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited};
 use crate::metadata::Operation;
+use crate::redact::{Redactor, TEXT_CHARS};
 use crate::types::ZoomError;
 
 /// The header Zoom puts its request tracking id in.
@@ -18,6 +19,13 @@ pub(crate) const TRACKING_ID_HEADER: &str = "x-zm-trackingid";
 
 /// The same name, ready to look up without parsing it each time.
 const TRACKING_ID: HeaderName = HeaderName::from_static(TRACKING_ID_HEADER);
+
+/// The most of an `x-zm-trackingid` kept (Zoom's are under 64 characters): a
+/// 100 KB header is not copied into every error and log line.
+pub(crate) const TRACKING_ID_CHARS: usize = 128;
+
+/// The most field errors of one answer kept (Zoom sends a handful).
+pub(crate) const FIELD_ERRORS: usize = 20;
 
 /// Zoom's code for an invalid or expired access token (with HTTP 401).
 const TOKEN_EXPIRED: i64 = 124;
@@ -114,8 +122,15 @@ pub(crate) enum Verdict {
     Fail(Error),
 }
 
+/// Every text a server sent, as an error or a log line keeps it: secrets
+/// scrubbed, then cut to [`TEXT_CHARS`].
+pub(crate) fn kept(redactor: &Redactor, text: &str) -> String {
+    redactor.bounded(text, TEXT_CHARS)
+}
+
 /// A non-2xx answer: `zoom` is its body when it was a Zoom error, `raw` the
-/// body as read (for a snippet when it was not).
+/// body as read (for a snippet when it was not). Every text kept from it
+/// goes through [`kept`] (the snippet through [`Redactor::snippet`]).
 pub(crate) fn error_answer(
     operation: Operation,
     status: StatusCode,
@@ -123,21 +138,22 @@ pub(crate) fn error_answer(
     zoom: Option<&ZoomError>,
     raw: &[u8],
     now: DateTime<Utc>,
+    redactor: &Redactor,
 ) -> Verdict {
     match status.as_u16() {
         401 if zoom.is_some_and(|z| z.code == TOKEN_EXPIRED) => {
-            Verdict::Renew { message: zoom.map(|z| z.message.clone()).unwrap_or_default() }
+            Verdict::Renew { message: zoom.map(|z| kept(redactor, &z.message)).unwrap_or_default() }
         }
         429 => {
-            let message = zoom.map(|z| z.message.clone()).unwrap_or_else(|| snippet(raw));
-            let limited = parse_rate_limited(operation, headers, &message, now);
+            let message = zoom.map(|z| kept(redactor, &z.message)).unwrap_or_else(|| redactor.snippet(raw));
+            let limited = parse_rate_limited(operation, headers, &message, now, redactor);
             match limited.kind {
                 RateLimitKind::Daily => Verdict::Daily(Box::new(limited)),
                 RateLimitKind::PerSecond => Verdict::Retry(Failure::Throttled(Box::new(limited))),
             }
         }
         _ => {
-            let error = api_error(operation, status, headers, zoom, raw);
+            let error = api_error(operation, status, headers, zoom, raw, redactor);
             if retryable_status(status) {
                 let retry_after = header(headers, "retry-after").and_then(|v| parse_retry_after(v, now));
                 Verdict::Retry(Failure::Status { error, retry_after })
@@ -148,9 +164,21 @@ pub(crate) fn error_answer(
     }
 }
 
-/// A 2xx body that did not decode.
-pub(crate) fn decode_error(operation: Operation, status: StatusCode, body: &[u8], reason: &str) -> Error {
-    Error::Decode(Box::new(DecodeError { operation, status, snippet: snippet(body), reason: reason.to_owned() }))
+/// A 2xx body that did not decode. The decoder's `reason` quotes the body
+/// (`invalid type: string "..."`), so it is kept like every server text.
+pub(crate) fn decode_error(
+    operation: Operation,
+    status: StatusCode,
+    body: &[u8],
+    reason: &str,
+    redactor: &Redactor,
+) -> Error {
+    Error::Decode(Box::new(DecodeError {
+        operation,
+        status,
+        snippet: redactor.snippet(body),
+        reason: kept(redactor, reason),
+    }))
 }
 
 /// The typed error for an error answer.
@@ -160,19 +188,25 @@ pub(crate) fn api_error(
     headers: &HeaderMap,
     zoom: Option<&ZoomError>,
     raw: &[u8],
+    redactor: &Redactor,
 ) -> Box<ApiError> {
-    let tracking_id = tracking_id(headers).map(str::to_owned);
+    let tracking_id = tracking_id(headers).map(|id| redactor.scrub(id));
+    let text = |t: &Option<String>| t.as_deref().map(|t| kept(redactor, t));
     let (code, message, errors) = match zoom {
         Some(b) => (
             Some(b.code),
-            b.message.clone(),
-            b.errors.iter().map(|e| FieldError { field: e.field.clone(), message: e.message.clone() }).collect(),
+            kept(redactor, &b.message),
+            b.errors
+                .iter()
+                .take(FIELD_ERRORS)
+                .map(|e| FieldError { field: text(&e.field), message: text(&e.message) })
+                .collect(),
         ),
         // Not followed (see `hooks::redirect_policy`): say where it pointed, not the empty body.
-        None if status.is_redirection() => (None, redirect_message(headers), Vec::new()),
+        None if status.is_redirection() => (None, redactor.scrub(&redirect_message(headers)), Vec::new()),
         None if raw.is_empty() => (None, "(no body)".to_owned(), Vec::new()),
         // An HTML page's trailing newline would end the message with a blank line.
-        None => (None, snippet(raw).trim_end().to_owned(), Vec::new()),
+        None => (None, redactor.snippet(raw).trim_end().to_owned(), Vec::new()),
     };
     Box::new(ApiError {
         operation,
@@ -186,8 +220,11 @@ pub(crate) fn api_error(
     })
 }
 
+/// The response's `x-zm-trackingid`, at most [`TRACKING_ID_CHARS`] of it
+/// (a header value that is text is ASCII, so this is a character count).
 pub(crate) fn tracking_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get(TRACKING_ID).and_then(|v| v.to_str().ok())
+    let id = headers.get(TRACKING_ID).and_then(|v| v.to_str().ok())?;
+    Some(id.get(..TRACKING_ID_CHARS).unwrap_or(id))
 }
 
 /// A redirect the client did not follow, and where it pointed: the `Location`
@@ -247,6 +284,7 @@ pub(crate) fn parse_rate_limited(
     headers: &HeaderMap,
     message: &str,
     now: DateTime<Utc>,
+    redactor: &Redactor,
 ) -> RateLimited {
     let kind = match header(headers, "x-ratelimit-type").map(str::to_ascii_lowercase) {
         Some(t) if t.contains("daily") => RateLimitKind::Daily,
@@ -273,13 +311,13 @@ pub(crate) fn parse_rate_limited(
     RateLimited {
         operation,
         kind,
-        category: header(headers, "x-ratelimit-category").map(str::to_owned),
+        category: header(headers, "x-ratelimit-category").map(|c| kept(redactor, c)),
         limit: header(headers, "x-ratelimit-limit").and_then(|v| v.parse().ok()),
         remaining: header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
         reset_at,
         reset_in: reset_at.map(|at| until(at, now)),
-        message: message.to_owned(),
-        tracking_id: tracking_id(headers).map(str::to_owned),
+        message: kept(redactor, message),
+        tracking_id: tracking_id(headers).map(|id| redactor.scrub(id)),
         attempts: 1,
     }
 }
@@ -319,26 +357,32 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-type", HeaderValue::from_static("Daily-limit"));
         h.insert("retry-after", HeaderValue::from_static("2024-05-31T00:00:00Z"));
-        let r = parse_rate_limited(op, &h, "", now());
+        let r = parse_rate_limited(op, &h, "", now(), &Redactor::default());
         assert_eq!(r.kind, RateLimitKind::Daily);
         assert_eq!(r.reset_at, Some(next_utc_midnight(now())));
         assert_eq!(r.reset_in, Some(Duration::from_secs(12 * 3600)));
-        let r = parse_rate_limited(op, &HeaderMap::new(), "You have reached the maximum daily rate limit", now());
+        let r = parse_rate_limited(
+            op,
+            &HeaderMap::new(),
+            "You have reached the maximum daily rate limit",
+            now(),
+            &Redactor::default(),
+        );
         assert_eq!((r.kind, r.reset_at), (RateLimitKind::Daily, Some(next_utc_midnight(now()))));
         // A Retry-After in the year 9999 blocks until the next reset (and a margin), no longer.
         h.insert("retry-after", HeaderValue::from_static("9999-12-31T23:59:59Z"));
-        let r = parse_rate_limited(op, &h, "", now());
+        let r = parse_rate_limited(op, &h, "", now(), &Redactor::default());
         assert_eq!(r.reset_at, Some(daily_block_limit(now())));
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
         h.insert("x-ratelimit-reset", HeaderValue::from_static("1717070402"));
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("garbage"));
-        let r = parse_rate_limited(op, &h, "", now());
+        let r = parse_rate_limited(op, &h, "", now(), &Redactor::default());
         assert_eq!(r.kind, RateLimitKind::PerSecond);
         assert_eq!(r.reset_at, DateTime::from_timestamp(1717070402, 0));
         assert_eq!(r.remaining, None);
         h.insert("x-ratelimit-reset", HeaderValue::from_static("99999999999999999"));
-        assert_eq!(parse_rate_limited(op, &h, "", now()).reset_at, None);
+        assert_eq!(parse_rate_limited(op, &h, "", now(), &Redactor::default()).reset_at, None);
     }
 
     // ---- property tests: no panic and bounded output for any server input ----
@@ -414,7 +458,7 @@ mod tests {
                 ("x-ratelimit-limit", limit),
                 ("x-ratelimit-remaining", remaining),
             ]);
-            let r = parse_rate_limited(Operation::ListBillingInvoices, &h, &message, now);
+            let r = parse_rate_limited(Operation::ListBillingInvoices, &h, &message, now, &Redactor::default());
             if let Some(at) = r.reset_at {
                 prop_assert!(at <= ten_years_after(now), "reset at {at}");
                 if r.kind == RateLimitKind::Daily {
@@ -443,7 +487,7 @@ mod tests {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             let h = headers(&[("retry-after", retry_after), (TRACKING_ID_HEADER, "t".to_owned())]);
             let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
-            let verdict = error_answer(Operation::GetPlanUsage, status, &h, zoom.as_ref(), &body, now);
+            let verdict = error_answer(Operation::GetPlanUsage, status, &h, zoom.as_ref(), &body, now, &Redactor::default());
             let message = match &verdict {
                 Verdict::Renew { message } => message.clone(),
                 Verdict::Retry(failure) => {
@@ -475,21 +519,24 @@ mod tests {
         let h = HeaderMap::new();
         let zoom = |code| ZoomError { code, message: "m".into(), errors: vec![] };
         assert!(matches!(
-            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(124)), b"", now()),
+            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(124)), b"", now(), &Redactor::default()),
             Verdict::Renew { .. }
         ));
         assert!(matches!(
-            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(200)), b"", now()),
+            error_answer(op, StatusCode::UNAUTHORIZED, &h, Some(&zoom(200)), b"", now(), &Redactor::default()),
             Verdict::Fail(Error::Api(_))
         ));
         assert!(matches!(
-            error_answer(op, StatusCode::SERVICE_UNAVAILABLE, &h, None, b"<html>", now()),
+            error_answer(op, StatusCode::SERVICE_UNAVAILABLE, &h, None, b"<html>", now(), &Redactor::default()),
             Verdict::Retry(_)
         ));
         assert!(matches!(
-            error_answer(op, StatusCode::NOT_FOUND, &h, Some(&zoom(1001)), b"", now()),
+            error_answer(op, StatusCode::NOT_FOUND, &h, Some(&zoom(1001)), b"", now(), &Redactor::default()),
             Verdict::Fail(Error::Api(_))
         ));
-        assert!(matches!(error_answer(op, StatusCode::TOO_MANY_REQUESTS, &h, None, b"", now()), Verdict::Retry(_)));
+        assert!(matches!(
+            error_answer(op, StatusCode::TOO_MANY_REQUESTS, &h, None, b"", now(), &Redactor::default()),
+            Verdict::Retry(_)
+        ));
     }
 }

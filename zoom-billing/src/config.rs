@@ -311,7 +311,7 @@ impl ClientBuilder {
                 let pacer = Pacer::new(self.rate_limits, Clock::new());
                 #[cfg(feature = "redis")]
                 let pacer = match shared {
-                    Some(store) => pacer.with_shared(store),
+                    Some(store) => pacer.with_shared(store).with_max_hold(self.retry.max_retry_after),
                     None => pacer,
                 };
                 pacer

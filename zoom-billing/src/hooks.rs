@@ -140,13 +140,19 @@ impl ClientHooks<ClientState> for RawClient {
         let status = response.status();
         let runtime = &self.inner().0;
         let _ = with_attempt(|attempt| {
-            crate::observe::record_response(&attempt.span, status.as_u16(), response.headers());
+            // Bounded where it is read; scrubbed of the token before a log or an observer
+            // keeps it (only when one listens: this runs on every call).
+            let listening =
+                runtime.observer.is_some() || !attempt.span.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
+            let tracking_id = crate::classify::tracking_id(response.headers()).filter(|_| listening).map(|id| {
+                let state = attempt.state();
+                let token = state.token.as_ref().map(|t| secrecy::ExposeSecret::expose_secret(t.secret()).to_owned());
+                crate::redact::Redactor::new(token).scrub(id)
+            });
+            crate::observe::record_response(&attempt.span, status.as_u16(), tracking_id.as_deref());
             // Headers are kept for error answers only (their body may not decode); a success needs none.
             let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
-            let tracking_id = match runtime.observer {
-                Some(_) => crate::classify::tracking_id(response.headers()).map(str::to_owned),
-                None => None,
-            };
+            let tracking_id = tracking_id.filter(|_| runtime.observer.is_some());
             let mut state = attempt.state();
             state.answer = Some((status, headers));
             state.tracking_id = tracking_id;

@@ -150,7 +150,8 @@ impl FromStr for Money {
     type Err = MoneyParseError;
 
     /// Parses a JSON number's text (`-12.50`, `1e3`) exactly; a value that
-    /// would lose digits (more than 28 significant digits) is an error, never rounded.
+    /// would lose digits (more than 28 significant digits) is an error, never
+    /// rounded, whether it is written with an exponent or not.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         if let Some(money) = Money::parse_plain(text.as_bytes()) {
             return Ok(money);
@@ -159,10 +160,65 @@ impl FromStr for Money {
         if text.is_empty() || text.trim() != text {
             return Err(fail("empty or padded".to_owned()));
         }
-        let parsed =
-            if text.contains(['e', 'E']) { Decimal::from_scientific(text) } else { Decimal::from_str_exact(text) };
-        parsed.map(Money).map_err(|e| fail(e.to_string()))
+        // `Decimal::from_scientific` rounds what it cannot hold: an exponent is written
+        // out as plain digits instead, which the one exact parser then reads.
+        let plain = if text.contains(['e', 'E']) { Some(without_exponent(text).map_err(fail)?) } else { None };
+        let plain = plain.as_deref().unwrap_or(text);
+        if let Some(money) = Money::parse_plain(plain.as_bytes()) {
+            return Ok(money);
+        }
+        Decimal::from_str_exact(plain).map(Money).map_err(|e| fail(e.to_string()))
     }
+}
+
+/// The largest exponent written out: a `Decimal` holds at most 28 decimal
+/// places and 29 digits, so a larger one is refused unless its mantissa's
+/// zeros bring it back, which no amount needs.
+const MAX_EXPONENT: usize = 64;
+
+/// `text` (`-1.25e3`) with its exponent applied to the digits (`-1250`):
+/// the same value and scale, in the notation the exact parser reads.
+fn without_exponent(text: &str) -> Result<String, String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).ok_or("no exponent")?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || mantissa.ends_with('.') {
+        return Err("not a number".to_owned());
+    }
+    let (negative, magnitude) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    if magnitude.is_empty() || !digits_only(magnitude) {
+        return Err("not a number".to_owned());
+    }
+    let shift = match magnitude.trim_start_matches('0') {
+        "" => 0,
+        m if m.len() <= 3 => m.parse::<usize>().unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    };
+    if shift > MAX_EXPONENT {
+        return Err(format!("an exponent beyond ±{MAX_EXPONENT} cannot be held exactly"));
+    }
+    let digits = format!("{whole}{fraction}");
+    // Where the point goes, counted in digits from the left.
+    let point = if negative {
+        whole.len().checked_sub(shift).ok_or_else(|| shift - whole.len())
+    } else {
+        Ok(whole.len() + shift)
+    };
+    Ok(match point {
+        // Before the first digit: leading zeros.
+        Err(zeros) => format!("{sign}0.{}{digits}", "0".repeat(zeros)),
+        Ok(0) => format!("{sign}0.{digits}"),
+        Ok(at) if at >= digits.len() => format!("{sign}{digits}{}", "0".repeat(at - digits.len())),
+        Ok(at) => format!("{sign}{}.{}", &digits[..at], &digits[at..]),
+    })
 }
 
 impl Serialize for Money {
@@ -305,6 +361,9 @@ mod tests {
         assert_eq!(decode("\"0.50\"").unwrap().to_string(), "0.50");
         assert_eq!(decode("-7").unwrap().to_string(), "-7");
         assert_eq!(decode("1e3").unwrap(), Decimal::from(1000));
+        assert_eq!(decode("2.0391e3").unwrap().to_string(), "2039.1");
+        assert_eq!(decode("-1.5E-2").unwrap().to_string(), "-0.015");
+        assert_eq!(decode("12e+0").unwrap().to_string(), "12");
         assert_eq!(decode("-0.05").unwrap().to_string(), "-0.05");
         assert_eq!(decode("123456789012345678.5").unwrap().to_string(), "123456789012345678.5", "19 digits");
     }
@@ -329,7 +388,26 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_exact_amount() {
-        for bad in ["true", "\"\"", "\" 1\"", "\"abc\"", "[1]", "{\"a\":1}", "123456789012345678901234567890.1"] {
+        for bad in [
+            "true",
+            "\"\"",
+            "\" 1\"",
+            "\"abc\"",
+            "[1]",
+            "{\"a\":1}",
+            "123456789012345678901234567890.1",
+            // Exponent notation is as exact as plain digits: no rounding (issue 23).
+            "1.00000000000000000000000000001e0",
+            "3.14159265358979323846264338327950288e0",
+            "1.234567890123456789012345678901e2",
+            "1e-29",
+            "1e100",
+            "1e99999999999999999999",
+            "1.e3",
+            "e3",
+            "1e",
+            "1e+-3",
+        ] {
             assert!(decode(bad).is_err(), "{bad} decoded");
         }
     }

@@ -40,14 +40,15 @@ pub(crate) fn record_attempt(span: &Span, attempt: u32) {
 
 /// Zoom answered an attempt (inside the call span). Nothing is looked up
 /// when no subscriber listens: this runs on every call.
-pub(crate) fn record_response(span: &Span, status: u16, headers: &reqwest::header::HeaderMap) {
+/// `tracking_id` is the response's, bounded and scrubbed (`None` when no one listens).
+pub(crate) fn record_response(span: &Span, status: u16, tracking_id: Option<&str>) {
     if !span.is_disabled() {
         span.record("status", status);
-        if let Some(id) = crate::classify::tracking_id(headers) {
+        if let Some(id) = tracking_id {
             span.record("tracking_id", id);
         }
     }
-    tracing::debug!(status, tracking_id = crate::classify::tracking_id(headers), "response");
+    tracing::debug!(status, tracking_id, "response");
 }
 
 /// A retry is planned (inside the call span).

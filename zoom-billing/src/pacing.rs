@@ -296,7 +296,18 @@ pub(crate) struct Pacer {
     /// The fleet's shared state, when the client has one.
     #[cfg(feature = "redis")]
     shared: Option<crate::shared::RedisStore>,
+    /// The longest a per-second 429 holds the fleet's turns (the client's
+    /// `max_retry_after`): part of the furthest turn a store may hand out.
+    #[cfg(feature = "redis")]
+    max_hold: Duration,
 }
+
+/// How many turns of one pacing key may be queued ahead of a call in the
+/// fleet, for a key no daily limit bounds (a label, an operation without a
+/// daily limit): a store answering a turn further than this many intervals
+/// away is wrong, not busy. 10,000 Heavy turns on Pro are 16 minutes.
+#[cfg(feature = "redis")]
+pub(crate) const MAX_QUEUED_TURNS: u32 = 10_000;
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|p| p.into_inner())
@@ -336,7 +347,36 @@ impl Pacer {
             state: Arc::new(Mutex::new(State::default())),
             #[cfg(feature = "redis")]
             shared: None,
+            #[cfg(feature = "redis")]
+            max_hold: crate::RetryPolicy::default().max_retry_after,
         }
+    }
+
+    /// The longest a per-second 429 holds the fleet's turns (the client's
+    /// retry policy's `max_retry_after`).
+    #[cfg(feature = "redis")]
+    pub(crate) fn with_max_hold(mut self, max_hold: Duration) -> Self {
+        self.max_hold = max_hold;
+        self
+    }
+
+    /// The furthest turn a correct store can hand `operation` out: every
+    /// turn that can be queued before it on each of its keys (its daily
+    /// limit's worth on its own key when a budget bounds it, else
+    /// [`MAX_QUEUED_TURNS`]), a 429's hold, and never past `max_wait`, which
+    /// the store itself refuses beyond. A later turn is the store's error.
+    #[cfg(feature = "redis")]
+    fn furthest_turn(&self, operation: Operation, slots: &[(Key, Duration)], max_wait: Option<Duration>) -> Duration {
+        let daily = operation.meta().rate_limit.daily_limit.filter(|_| self.policy.daily_budgets);
+        let queued = slots.iter().fold(Duration::ZERO, |sum, (key, interval)| {
+            let depth = match key {
+                Key::Operation(..) => daily.unwrap_or(MAX_QUEUED_TURNS),
+                Key::Label(_) => MAX_QUEUED_TURNS,
+            };
+            sum.saturating_add(interval.saturating_mul(depth))
+        });
+        let furthest = queued.saturating_add(self.max_hold);
+        max_wait.map_or(furthest, |max_wait| furthest.min(max_wait))
     }
 
     /// Keep the state in `store`, shared with the rest of the fleet.
@@ -426,21 +466,23 @@ impl Pacer {
         // An operation's interval is a strict minimum between two sends ("1 request every 30
         // minutes"), checked again when the request goes out in case it was held up after its
         // turn started; a label's is a rate counted over a window, which the turns keep.
-        let slots: Vec<_> = self
-            .pacing_keys(operation, &key)
+        let keys = self.pacing_keys(operation, &key);
+        let max_wait = max_wait.or(self.policy.max_wait);
+        let furthest = self.furthest_turn(operation, &keys, max_wait);
+        let slots: Vec<_> = keys
             .into_iter()
             .map(|(k, interval)| (k.shared_name(), interval, matches!(k, Key::Operation(..))))
             .collect();
-        let max_wait = max_wait.or(self.policy.max_wait);
         let budget = format!("{id}:{key}");
-        let reserved = store.reserve(&budget, limit.daily_limit, self.policy.daily_budgets, &slots, max_wait).await?;
+        let reserved =
+            store.reserve(&budget, limit.daily_limit, self.policy.daily_budgets, &slots, max_wait, furthest).await?;
         Ok(match reserved {
             Reserved::Granted(reservation) => Ok(Ticket {
                 state: Arc::clone(&self.state),
                 clock: self.clock,
                 operation,
                 key,
-                // Bounded by the store (at most 7 days), so this cannot overflow.
+                // Bounded by `furthest` (and at most 7 days), so this cannot overflow.
                 start: Some(Instant::now().checked_add(reservation.wait).unwrap_or_else(Instant::now)),
                 slots: Vec::new(),
                 pending: false,
@@ -564,7 +606,8 @@ impl Pacer {
         #[cfg(feature = "redis")]
         if let Some(store) = &self.shared {
             let names: Vec<String> = keys.iter().map(Key::shared_name).collect();
-            if let Err(error) = store.hold(&names, hold).await {
+            // Never a hold this client would itself take for a broken store's turn.
+            if let Err(error) = store.hold(&names, hold.min(self.max_hold)).await {
                 tracing::warn!(operation = operation.operation_id(), %error, "cannot share a 429's wait");
             }
         }

@@ -37,6 +37,12 @@ pub const REDACTED: &str = "[REDACTED]";
 /// How many characters [`Redactor::snippet`] keeps (a marker cut in two is kept whole).
 pub const SNIPPET_CHARS: usize = 200;
 
+/// How many characters [`Redactor::bounded`] keeps of any other text a server
+/// sent (a decoder's reason, a Zoom message, a field error, a header): enough
+/// for every real one, and a 10 MiB echo costs at most this in an error or a
+/// log line.
+pub const TEXT_CHARS: usize = 300;
+
 /// Base64 fragments shorter than this are not searched for: they would
 /// match unrelated base64 text by chance (only secrets under about 6 bytes
 /// have such short fragments).
@@ -98,11 +104,6 @@ impl Redactor {
         redactor
     }
 
-    /// Whether this redactor knows no secret (it then returns text unchanged).
-    pub fn is_empty(&self) -> bool {
-        self.needles.is_empty()
-    }
-
     /// `text` with every occurrence of every known secret replaced by [`REDACTED`].
     pub fn scrub(&self, text: &str) -> String {
         let mut masked = vec![false; text.len()];
@@ -150,13 +151,38 @@ impl Redactor {
     /// A [`REDACTED`] marker the cut would split is kept whole, so the
     /// snippet may be a few characters longer.
     pub fn snippet(&self, bytes: &[u8]) -> String {
-        let mut text = self.scrub_bytes(bytes);
+        // A character is at most 4 bytes: the snippet lies in the first 4 × SNIPPET_CHARS
+        // bytes, and a secret straddling that cut within a secret's length after it.
+        let margin = self.needles.first().map_or(0, String::len);
+        let mut text = self.scrub_bytes(&bytes[..bytes.len().min(4 * SNIPPET_CHARS + margin)]);
         let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) else { return text };
         let end = (cut.saturating_sub(REDACTED.len() - 1)..cut)
             .find(|&at| text.get(at..).is_some_and(|rest| rest.starts_with(REDACTED)) && at + REDACTED.len() > cut)
             .map_or(cut, |at| at + REDACTED.len());
         text.truncate(end);
         text
+    }
+
+    /// `text` scrubbed, then cut to at most `max` characters (plus the cut
+    /// marker): its start and its end are kept, as a decoder's reason ends
+    /// with where in the body it stopped. Scrubbed before it is cut, so a
+    /// secret straddling a cut never shows.
+    pub fn bounded(&self, text: &str, max: usize) -> String {
+        // Only as much as can be kept is scrubbed, plus a secret's length on each
+        // side of a cut, so a 10 MiB text costs no 10 MiB copy.
+        let margin = self.needles.first().map_or(0, String::len);
+        let count = text.chars().count();
+        if count <= max {
+            return self.scrub(text);
+        }
+        let (head, tail) = (max - max / 4, max / 4);
+        let byte_at = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(at, _)| at);
+        let start = self.scrub(&text[..byte_at(head + margin)]);
+        let end = self.scrub(&text[byte_at(count.saturating_sub(tail + margin))..]);
+        let start: String = start.chars().take(head).collect();
+        let skip = end.chars().count().saturating_sub(tail);
+        let end: String = end.chars().skip(skip).collect();
+        format!("{start}…({} characters cut)…{end}", count - head - tail)
     }
 
     fn push_text(&mut self, form: String) {
@@ -266,6 +292,27 @@ mod tests {
     }
 
     #[test]
+    fn bounded_text_keeps_its_ends_and_never_a_secret() {
+        let r = Redactor::new([SECRET]);
+        assert_eq!(r.bounded(&format!("a {SECRET}"), 50), "a [REDACTED]");
+        // A secret straddling either cut is scrubbed before the cut.
+        let long = format!("{SECRET}{}{SECRET}{}{SECRET} at line 1", "x".repeat(10_000_000), "y".repeat(50));
+        let kept = r.bounded(&long, TEXT_CHARS);
+        assert!(kept.chars().count() < TEXT_CHARS + 40, "{} chars", kept.chars().count());
+        assert!(kept.starts_with(REDACTED) && kept.ends_with(" at line 1"), "{kept}");
+        assert!(!leaks(&kept), "{kept}");
+        for cut in 0..SECRET.len() + 2 {
+            let text = format!("{}{SECRET}{}", "a".repeat(225 - cut), "b".repeat(400));
+            let kept = r.bounded(&text, TEXT_CHARS);
+            assert!(!kept.contains(&SECRET[..6]), "{kept}");
+        }
+        assert_eq!(
+            Redactor::default().bounded("é".repeat(301).as_str(), 300).chars().filter(|c| *c == 'é').count(),
+            300
+        );
+    }
+
+    #[test]
     fn multibyte_text_and_invalid_utf8_are_fine() {
         let r = Redactor::new(["é-secret-é"]);
         assert_eq!(r.scrub("ça é-secret-é ü"), "ça [REDACTED] ü");
@@ -277,7 +324,7 @@ mod tests {
     #[test]
     fn empty_secrets_change_nothing_and_debug_hides_patterns() {
         let r = Redactor::new([""]);
-        assert!(r.is_empty());
+        assert!(r.needles.is_empty());
         assert_eq!(r.scrub("text"), "text");
         let debug = format!("{:?}", Redactor::new([SECRET]));
         assert!(!leaks(&debug), "{debug}");

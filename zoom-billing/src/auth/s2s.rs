@@ -335,6 +335,11 @@ impl Inner {
                     .map(|renew_at| Cached { token: super::AccessToken::new(secret.clone()), renew_at });
                 Ok(secret)
             }
+            // The shared store failed, not the token endpoint: the next call asks the
+            // store again at once (it fails within the store's timeout, or goes through
+            // once the store is back), and no backoff meant for Zoom holds it.
+            #[cfg(feature = "redis")]
+            Err(error @ AuthError::SharedState(_)) => Err(error),
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
                 let wait =

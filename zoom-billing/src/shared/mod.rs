@@ -60,7 +60,11 @@
 //! docs/fleet.md in the repository has the deployment guide and the cost.
 
 #[cfg(feature = "redis")]
+mod link;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod script;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};

@@ -1,22 +1,25 @@
 //! The Redis backend: connection, key names and the atomic operations
 //! (each one Lua script or one command).
 //!
-//! Uses the `redis` crate (redis-rs): the maintained async Redis client for
-//! tokio, with a `ConnectionManager` that reconnects by itself after Redis
-//! restarts, and `Script` (`EVALSHA`, loading the script on a miss).
+//! Uses the `redis` crate (redis-rs), the maintained async Redis client for
+//! tokio, for its protocol; the connection to one Redis is [`Link`] (metered
+//! replies, reconnection on the next use), scripts are [`Lua`] (`EVALSHA`,
+//! `EVAL` on a miss). Every operation, connecting included, is bounded by
+//! the store's timeout, and a connection that timed out is dropped.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::ConnectionLike;
 use ::redis::cluster::{ClusterClient, ClusterConfig};
 use ::redis::cluster_async::ClusterConnection;
-use ::redis::{Cmd, Pipeline, RedisFuture, Script, Value};
+use ::redis::{Cmd, ErrorKind, RedisError, ServerErrorKind, Value};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::OnceCell;
 
 use super::WhenUnavailable;
+use super::link::{Link, MAX_REPLY};
+use super::script::{Call, Lua};
 use crate::error::{BuildError, StoreError};
 
 /// How long a pending unit outlives the start of its turn: covers the token
@@ -46,62 +49,35 @@ struct Inner {
     shown_url: String,
     timeout: Duration,
     when_unavailable: WhenUnavailable,
-    connection: OnceCell<Connection>,
     scripts: Scripts,
 }
 
 /// One Redis (or a primary behind a proxy), or a Redis Cluster.
 enum Target {
-    Single(::redis::Client),
-    Cluster(Box<ClusterClient>),
-}
-
-/// A connection to either; cheap to clone (both multiplex one set of sockets).
-#[derive(Clone)]
-enum Connection {
-    /// Reconnects by itself after Redis restarts.
-    Single(ConnectionManager),
+    Single(Box<Link>),
     /// Routes each script by its first key (every key of a script shares the
-    /// account's hash tag, so one slot) and follows the cluster's redirections.
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Connection::Single(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::Single(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
-        }
-    }
+    /// account's hash tag, so one slot) and follows the cluster's
+    /// redirections; made on first use, dropped when an operation on it
+    /// times out or breaks, made again on the next.
+    Cluster(Box<ClusterClient>, Mutex<Option<ClusterConnection>>),
 }
 
 struct Scripts {
-    reserve: Script,
-    commit: Script,
-    give_back: Script,
-    hold: Script,
-    token_get: Script,
-    token_put: Script,
-    compare_delete: Script,
+    reserve: Lua,
+    commit: Lua,
+    give_back: Lua,
+    hold: Lua,
+    token_get: Lua,
+    token_put: Lua,
+    compare_delete: Lua,
+}
+
+/// How one command went, before it is a [`StoreError`].
+enum Sent {
+    Answer(Value),
+    /// The store does not know the script (`EVALSHA` only).
+    NoScript,
+    Failed(StoreError),
 }
 
 impl fmt::Debug for RedisStore {
@@ -195,36 +171,6 @@ impl RedisStore {
         format!("zb:{{{}}}:{name}", self.namespace.as_deref().unwrap_or_default())
     }
 
-    async fn connection(&self) -> Result<Connection, StoreError> {
-        let inner = &self.inner;
-        let connect = async {
-            match &inner.client {
-                Target::Single(client) => {
-                    let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(inner.timeout))
-                        .set_response_timeout(Some(inner.timeout))
-                        // One quick reconnection per command; the call fails typed after that.
-                        .set_number_of_retries(1)
-                        .set_max_delay(inner.timeout);
-                    ConnectionManager::new_lazy_with_config(client.clone(), config).map(Connection::Single)
-                }
-                Target::Cluster(client) => {
-                    let config =
-                        ClusterConfig::new().set_connection_timeout(inner.timeout).set_response_timeout(inner.timeout);
-                    client.get_async_connection_with_config(config).await.map(Connection::Cluster)
-                }
-            }
-        };
-        let connection = inner.connection.get_or_try_init(|| async {
-            // Connecting to a cluster reads its slot map: bounded like every other operation.
-            match tokio::time::timeout(inner.timeout, connect).await {
-                Ok(result) => result.map_err(|e| self.unavailable(&e)),
-                Err(_) => Err(self.no_answer()),
-            }
-        });
-        Ok(connection.await?.clone())
-    }
-
     fn no_answer(&self) -> StoreError {
         StoreError::Unavailable {
             url: self.inner.shown_url.clone(),
@@ -232,40 +178,119 @@ impl RedisStore {
         }
     }
 
-    fn unavailable(&self, error: &::redis::RedisError) -> StoreError {
-        StoreError::Unavailable { url: self.inner.shown_url.clone(), reason: error.to_string() }
+    fn unavailable(&self, error: &RedisError) -> StoreError {
+        StoreError::Unavailable { url: self.inner.shown_url.clone(), reason: reason(error) }
     }
 
     pub(crate) fn protocol(&self, reason: impl Into<String>) -> StoreError {
         StoreError::Protocol { url: self.inner.shown_url.clone(), reason: reason.into() }
     }
 
-    /// Run a script, bounded by the store's timeout.
-    async fn run(&self, invocation: ::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
-        let mut connection = self.connection().await?;
-        self.answer(tokio::time::timeout(self.inner.timeout, invocation.invoke_async(&mut connection)).await)
+    /// Run a script: by its hash, and by its code when the store does not
+    /// know it (which loads it). Each is one bounded [`send`](Self::send).
+    async fn run(&self, call: &Call<'_>) -> Result<Value, StoreError> {
+        match self.send(&call.by_hash()).await {
+            Sent::Answer(value) => Ok(value),
+            Sent::NoScript => match self.send(&call.by_code()).await {
+                Sent::Answer(value) => Ok(value),
+                Sent::NoScript => Err(self.protocol("NOSCRIPT answered to EVAL, which carries the script")),
+                Sent::Failed(error) => Err(error),
+            },
+            Sent::Failed(error) => Err(error),
+        }
     }
 
-    /// Send one command, bounded by the store's timeout.
+    /// Send one command.
     async fn query(&self, command: &Cmd) -> Result<Value, StoreError> {
-        let mut connection = self.connection().await?;
-        self.answer(tokio::time::timeout(self.inner.timeout, command.query_async(&mut connection)).await)
+        match self.send(command).await {
+            Sent::Answer(value) => Ok(value),
+            Sent::NoScript => Err(self.protocol("NOSCRIPT answered to a command that is no script")),
+            Sent::Failed(error) => Err(error),
+        }
     }
 
-    /// What a script or command came back with, as the store's error when it failed.
-    fn answer(
-        &self,
-        outcome: Result<::redis::RedisResult<Value>, tokio::time::error::Elapsed>,
-    ) -> Result<Value, StoreError> {
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e))
-                if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() =>
-            {
-                Err(self.unavailable(&e))
+    /// Send one command and read its answer, connecting first if needed, all
+    /// within the store's timeout. A connection that timed out, broke, or
+    /// was sent a reply larger than [`MAX_REPLY`] is dropped: what it was
+    /// reading is freed, and the next operation connects again.
+    async fn send(&self, command: &Cmd) -> Sent {
+        let inner = &self.inner;
+        match &inner.client {
+            Target::Single(link) => {
+                let mut used = None;
+                let exchange = async {
+                    let live = link.get().await?;
+                    used = Some(live.clone());
+                    live.grant();
+                    let mut connection = live.connection.clone();
+                    Ok::<_, StoreError>(connection.req_packed_command(command).await)
+                };
+                let outcome = tokio::time::timeout(inner.timeout, exchange).await;
+                let overdrawn = used.as_ref().is_some_and(|live| live.overdrawn());
+                let sent = match outcome {
+                    Ok(Ok(result)) => self.sent(result),
+                    Ok(Err(error)) => Sent::Failed(error),
+                    Err(_) => Sent::Failed(self.no_answer()),
+                };
+                if let Some(live) = &used
+                    && (overdrawn || matches!(&sent, Sent::Failed(StoreError::Unavailable { .. })))
+                {
+                    link.drop_connection(live);
+                }
+                if overdrawn {
+                    let limit = MAX_REPLY / 1024;
+                    return Sent::Failed(self.protocol(format!(
+                        "a reply larger than {limit} KiB, more than any operation needs; the connection was dropped"
+                    )));
+                }
+                sent
             }
-            Ok(Err(e)) => Err(self.protocol(e.to_string())),
-            Err(_) => Err(self.no_answer()),
+            Target::Cluster(client, slot) => {
+                let lock = || slot.lock().unwrap_or_else(PoisonError::into_inner);
+                let exchange = async {
+                    let existing = lock().clone();
+                    let mut connection = match existing {
+                        Some(connection) => connection,
+                        None => {
+                            let config = ClusterConfig::new()
+                                .set_connection_timeout(inner.timeout)
+                                .set_response_timeout(inner.timeout);
+                            let connection = client
+                                .get_async_connection_with_config(config)
+                                .await
+                                .map_err(|e| self.unavailable(&e))?;
+                            *lock() = Some(connection.clone());
+                            connection
+                        }
+                    };
+                    Ok::<_, StoreError>(connection.req_packed_command(command).await)
+                };
+                let sent = match tokio::time::timeout(inner.timeout, exchange).await {
+                    Ok(Ok(result)) => self.sent(result),
+                    Ok(Err(error)) => Sent::Failed(error),
+                    Err(_) => Sent::Failed(self.no_answer()),
+                };
+                if matches!(&sent, Sent::Failed(StoreError::Unavailable { .. })) {
+                    // Dropping the last handle ends the connection's tasks and what they read.
+                    lock().take();
+                }
+                sent
+            }
+        }
+    }
+
+    /// What a command came back with.
+    fn sent(&self, result: ::redis::RedisResult<Value>) -> Sent {
+        match result {
+            // A server's error reply arrives as a value of its own.
+            Ok(Value::ServerError(e)) if e.kind() == Some(ServerErrorKind::NoScript) => Sent::NoScript,
+            Ok(Value::ServerError(e)) => Sent::Failed(self.protocol(bounded(&e.to_string()))),
+            Ok(value) => Sent::Answer(value),
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => Sent::NoScript,
+            Err(e) if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() => {
+                Sent::Failed(self.unavailable(&e))
+            }
+            Err(e) => Sent::Failed(self.protocol(reason(&e))),
         }
     }
 
@@ -293,7 +318,8 @@ impl RedisStore {
     /// whether the interval is a strict minimum between sends (checked again
     /// at [`commit`](Self::commit)) rather than a rate; `limit`
     /// is the daily limit (`None`: no budget check beyond a daily-429 block;
-    /// `budgets` false: none at all).
+    /// `budgets` false: none at all); `furthest` the latest turn a correct
+    /// store can grant (a later one is [`StoreError::Protocol`], never a sleep).
     pub(crate) async fn reserve(
         &self,
         budget: &str,
@@ -301,6 +327,7 @@ impl RedisStore {
         budgets: bool,
         slots: &[(String, Duration, bool)],
         max_wait: Option<Duration>,
+        furthest: Duration,
     ) -> Result<Reserved, StoreError> {
         let id = reservation_id();
         if slots.is_empty() && !budgets {
@@ -319,7 +346,7 @@ impl RedisStore {
             (true, None) => -1,
             (true, Some(n)) => i64::from(n),
         };
-        let mut invocation = self.inner.scripts.reserve.prepare_invoke();
+        let mut invocation = self.inner.scripts.reserve.call();
         invocation
             .key(self.budget_key("blocked", budget))
             .key(self.budget_key("pending", budget))
@@ -334,25 +361,31 @@ impl RedisStore {
         for (_, interval, _) in slots {
             invocation.arg(micros(*interval));
         }
-        let answer = self.strings(self.run(invocation).await?)?;
+        let answer = self.strings(self.run(&invocation).await?)?;
         let budget = limit.filter(|_| budgets).map(|_| budget.to_owned());
-        self.reserved_from(&answer, id, budget, slots)
+        self.reserved_from(&answer, id, budget, slots, furthest)
     }
 
     /// Read `reserve.lua`'s answer. Whatever the store sends, this returns a
-    /// value or a typed error, and no wait longer than [`MAX_WAIT`].
+    /// value or a typed error, no wait longer than `furthest` (nor
+    /// [`MAX_WAIT`]), and no daily block past the next 00:00 UTC and its margin.
     fn reserved_from(
         &self,
         answer: &[String],
         id: String,
         budget: Option<String>,
         slots: &[(String, Duration, bool)],
+        furthest: Duration,
     ) -> Result<Reserved, StoreError> {
         let field = |i: usize| answer.get(i).map(String::as_str).ok_or_else(|| self.protocol("a short answer"));
         let now = self.number(field(2)?)?;
         let bounded = |wait: Duration| {
-            if wait > MAX_WAIT {
-                Err(self.protocol(format!("a turn {} away", crate::human::Dur(wait))))
+            if wait > MAX_WAIT.min(furthest) {
+                Err(self.protocol(format!(
+                    "a turn {} away, later than this operation's limits can make it (at most {})",
+                    crate::human::Dur(wait),
+                    crate::human::Dur(MAX_WAIT.min(furthest))
+                )))
             } else {
                 Ok(wait)
             }
@@ -377,7 +410,14 @@ impl RedisStore {
                     charged: None,
                 })
             }
-            "blocked" => Reserved::Blocked { until: utc(self.number(field(1)?)?), now: utc(now) },
+            "blocked" => {
+                let (until, now) = (utc(self.number(field(1)?)?), utc(now));
+                // Zoom's daily limits reset at 00:00 UTC: a block past that is no block of theirs.
+                if until > crate::classify::daily_block_limit(now) {
+                    return Err(self.protocol(format!("a daily block until {until}, past the next 00:00 UTC")));
+                }
+                Reserved::Blocked { until, now }
+            }
             "exhausted" => Reserved::Exhausted { now: utc(now) },
             "wait" => Reserved::WouldWait { wait: duration_between(0, self.number(field(1)?)?), now: utc(now) },
             other => return Err(self.protocol(format!("unknown answer `{}`", snippet(other)))),
@@ -393,7 +433,7 @@ impl RedisStore {
             return Ok(Charged::Ok);
         }
         let budget = reservation.budget.as_deref().unwrap_or("none");
-        let mut invocation = self.inner.scripts.commit.prepare_invoke();
+        let mut invocation = self.inner.scripts.commit.call();
         invocation
             .key(self.budget_key("pending", budget))
             .key(self.budget_key("used", budget))
@@ -402,7 +442,7 @@ impl RedisStore {
         for (key, interval) in &reservation.spacing {
             invocation.key(key).arg(micros(*interval));
         }
-        let answer = self.strings(self.run(invocation).await?)?;
+        let answer = self.strings(self.run(&invocation).await?)?;
         self.charged_from(&answer, reservation)
     }
 
@@ -435,7 +475,7 @@ impl RedisStore {
             return Ok(());
         }
         let budget = reservation.budget.as_deref().unwrap_or("none");
-        let mut invocation = self.inner.scripts.give_back.prepare_invoke();
+        let mut invocation = self.inner.scripts.give_back.call();
         invocation
             .key(self.budget_key("pending", budget))
             .key(self.budget_key("used", budget))
@@ -444,7 +484,7 @@ impl RedisStore {
         for (key, prev, ours) in &reservation.turns {
             invocation.key(key).arg(prev).arg(ours);
         }
-        self.run(invocation).await.map(drop)
+        self.run(&invocation).await.map(drop)
     }
 
     /// A per-second 429: no turn on `keys` starts within `hold` from now.
@@ -452,12 +492,12 @@ impl RedisStore {
         if keys.is_empty() {
             return Ok(());
         }
-        let mut invocation = self.inner.scripts.hold.prepare_invoke();
+        let mut invocation = self.inner.scripts.hold.call();
         for key in keys {
             invocation.key(self.key(key));
         }
         invocation.arg(micros(hold.min(MAX_WAIT)));
-        self.run(invocation).await.map(drop)
+        self.run(&invocation).await.map(drop)
     }
 
     /// A daily 429: block the budget until `until`.
@@ -475,9 +515,9 @@ impl RedisStore {
 
     /// The shared token and how long it stays in use, if there is one.
     pub(crate) async fn token_get(&self, key: &str) -> Result<Option<(SecretString, Duration)>, StoreError> {
-        let mut invocation = self.inner.scripts.token_get.prepare_invoke();
+        let mut invocation = self.inner.scripts.token_get.call();
         invocation.key(key);
-        let answer = self.strings(self.run(invocation).await?)?;
+        let answer = self.strings(self.run(&invocation).await?)?;
         match answer.as_slice() {
             [] => Ok(None),
             [token, ttl] => {
@@ -511,23 +551,23 @@ impl RedisStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut invocation = self.inner.scripts.token_put.prepare_invoke();
+        let mut invocation = self.inner.scripts.token_put.call();
         invocation.key(key).key(format!("{key}:lock")).arg(token.expose_secret()).arg(millis).arg(id);
-        self.run(invocation).await.map(drop)
+        self.run(&invocation).await.map(drop)
     }
 
     /// Release the lock `id` holds (a failed renewal).
     pub(crate) async fn token_unlock(&self, key: &str, id: &str) -> Result<(), StoreError> {
-        let mut invocation = self.inner.scripts.compare_delete.prepare_invoke();
+        let mut invocation = self.inner.scripts.compare_delete.call();
         invocation.key(format!("{key}:lock")).arg(id);
-        self.run(invocation).await.map(drop)
+        self.run(&invocation).await.map(drop)
     }
 
     /// Delete the stored token only if it is still `rejected`.
     pub(crate) async fn token_forget(&self, key: &str, rejected: &SecretString) -> Result<(), StoreError> {
-        let mut invocation = self.inner.scripts.compare_delete.prepare_invoke();
+        let mut invocation = self.inner.scripts.compare_delete.call();
         invocation.key(key).arg(rejected.expose_secret());
-        self.run(invocation).await.map(drop)
+        self.run(&invocation).await.map(drop)
     }
 }
 
@@ -563,7 +603,10 @@ impl RedisStoreBuilder {
             invalid("shared_state.url", format!("`{}`: {}", without_credentials(url), e.detail().unwrap_or("invalid")))
         };
         let client = match &self.cluster {
-            None => Target::Single(::redis::Client::open(self.url.as_str()).map_err(|e| bad_url(&self.url, e))?),
+            None => Target::Single(Box::new(Link::new(
+                ::redis::Client::open(self.url.as_str()).map_err(|e| bad_url(&self.url, e))?,
+                shown_url.clone(),
+            ))),
             Some(nodes) => {
                 if nodes.is_empty() {
                     return Err(invalid("shared_state.url", "a cluster needs at least one node".into()));
@@ -572,7 +615,7 @@ impl RedisStoreBuilder {
                     ::redis::Client::open(node.as_str()).map_err(|e| bad_url(node, e))?;
                 }
                 let client = ClusterClient::new(nodes.iter().map(String::as_str)).map_err(|e| bad_url(&self.url, e))?;
-                Target::Cluster(Box::new(client))
+                Target::Cluster(Box::new(client), Mutex::new(None))
             }
         };
         if let Some(ns) = &self.namespace {
@@ -587,15 +630,14 @@ impl RedisStoreBuilder {
                 shown_url,
                 timeout: self.timeout,
                 when_unavailable: self.when_unavailable,
-                connection: OnceCell::new(),
                 scripts: Scripts {
-                    reserve: Script::new(include_str!("lua/reserve.lua")),
-                    commit: Script::new(include_str!("lua/commit.lua")),
-                    give_back: Script::new(include_str!("lua/give_back.lua")),
-                    hold: Script::new(include_str!("lua/hold.lua")),
-                    token_get: Script::new(include_str!("lua/token_get.lua")),
-                    token_put: Script::new(include_str!("lua/token_put.lua")),
-                    compare_delete: Script::new(include_str!("lua/compare_delete.lua")),
+                    reserve: Lua::new(include_str!("lua/reserve.lua")),
+                    commit: Lua::new(include_str!("lua/commit.lua")),
+                    give_back: Lua::new(include_str!("lua/give_back.lua")),
+                    hold: Lua::new(include_str!("lua/hold.lua")),
+                    token_get: Lua::new(include_str!("lua/token_get.lua")),
+                    token_put: Lua::new(include_str!("lua/token_put.lua")),
+                    compare_delete: Lua::new(include_str!("lua/compare_delete.lua")),
                 },
             }),
             namespace: self.namespace.map(Arc::from),
@@ -674,6 +716,16 @@ fn snippet(text: &str) -> String {
     text.chars().take(40).collect()
 }
 
+/// What a redis-rs error says, bounded: a store's error reply is its own
+/// text, of any length.
+pub(super) fn reason(error: &RedisError) -> String {
+    bounded(&error.to_string())
+}
+
+fn bounded(text: &str) -> String {
+    crate::redact::Redactor::default().bounded(text, crate::redact::TEXT_CHARS)
+}
+
 /// The URL with any password (and user) removed.
 fn without_credentials(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -731,10 +783,10 @@ mod tests {
             let mut answer = vec![verdict.to_owned()];
             answer.extend(numbers.iter().map(i64::to_string));
             let slots = [("tat:op:x:".to_owned(), Duration::from_secs(1800), true), ("tat:label:Heavy".to_owned(), Duration::from_millis(100), false)];
-            match store.reserved_from(&answer, "id".into(), Some("b".into()), &slots) {
+            match store.reserved_from(&answer, "id".into(), Some("b".into()), &slots, MAX_WAIT) {
                 Ok(Reserved::Granted(reservation)) => prop_assert!(reservation.wait <= MAX_WAIT),
                 Ok(_) => prop_assert!(verdict != "ok"),
-                Err(_) => prop_assert!(verdict == "ok", "only an over-long turn is refused"),
+                Err(_) => prop_assert!(verdict == "ok" || verdict == "blocked", "only an over-long turn or block is refused"),
             }
             let mut reservation = reservation_for_commit();
             if let Ok(Charged::Wait(wait)) = store.charged_from(&answer[..3], &mut reservation) {
@@ -749,7 +801,7 @@ mod tests {
         fn answers_never_panic_and_waits_are_bounded(answer in proptest::collection::vec(answer_item(), 0..9)) {
             let store = store();
             let slots = [("tat:op:x:".to_owned(), Duration::from_secs(1800), true), ("tat:label:Heavy".to_owned(), Duration::from_millis(100), false)];
-            if let Ok(Reserved::Granted(mut reservation)) = store.reserved_from(&answer, "id".into(), Some("b".into()), &slots) {
+            if let Ok(Reserved::Granted(mut reservation)) = store.reserved_from(&answer, "id".into(), Some("b".into()), &slots, MAX_WAIT) {
                 prop_assert!(reservation.wait <= MAX_WAIT);
                 // The start of a granted turn is usable on tokio's clock.
                 prop_assert!(tokio::time::Instant::now().checked_add(reservation.wait).is_some());
