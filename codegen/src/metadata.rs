@@ -58,6 +58,9 @@ pub struct Pagination {
 /// The page token's name, as everywhere in Zoom's API.
 pub const PAGE_TOKEN: &str = "next_page_token";
 
+/// A `minimum` or `maximum`, with whether it is exclusive.
+pub type Bound = Option<(f64, bool)>;
+
 /// One path or query parameter, as the call layer checks it before sending.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamMeta {
@@ -74,7 +77,7 @@ pub struct ParamMeta {
     pub allowed: Option<String>,
     /// `minimum` and `maximum`, each with whether it is exclusive: checked on the value,
     /// since the generated type may not hold them (`{minimum: 1, maximum: 300}` is a `NonZeroU64`).
-    pub bounds: (Option<(f64, bool)>, Option<(f64, bool)>),
+    pub bounds: (Bound, Bound),
     /// The first sentence of its description.
     pub hint: String,
 }
@@ -154,7 +157,7 @@ fn params(root: &Value, item: Option<&Value>, op: &Value) -> Vec<ParamMeta> {
 }
 
 /// A schema's `minimum` and `maximum`, each with whether it is exclusive.
-pub fn bounds(schema: &Value) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+pub fn bounds(schema: &Value) -> (Bound, Bound) {
     let bound = |key: &str, exclusive: &str| {
         let n = schema.get(key).and_then(Value::as_f64)?;
         Some((n, schema.get(exclusive).and_then(Value::as_bool).unwrap_or(false)))
