@@ -165,6 +165,11 @@
 //!
 //! [zoom-billing]: https://docs.rs/zoom-billing
 
+// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod generated {
     pub(crate) mod contract;
 }
