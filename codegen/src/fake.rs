@@ -239,8 +239,11 @@ mod tests {
         let contract = contract(&root).unwrap();
         let op = &contract["operations"][0];
         assert_eq!(op["parameters"][0]["name"], "id");
-        assert_eq!(op["body"]["schema"], json!({"type": "object", "required": ["n"],
-            "properties": {"n": {"type": "integer", "enum": [1, 2]}}}));
+        assert_eq!(
+            op["body"]["schema"],
+            json!({"type": "object", "required": ["n"],
+            "properties": {"n": {"type": "integer", "enum": [1, 2]}}})
+        );
         assert_eq!(op["success"], json!({"status": 201, "content_type": "application/json", "example": {"ok": true}}));
     }
 

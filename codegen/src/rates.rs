@@ -58,7 +58,10 @@ pub fn extract(root: &Value) -> Result<Vec<LabelRate>, String> {
         }
         for (label, rate) in labels {
             if !LABELS.contains(&label.as_str()) {
-                return Err(format!("`x-zoom-label-rates/{plan}/{label}`: unknown label (known: {})", LABELS.join(", ")));
+                return Err(format!(
+                    "`x-zoom-label-rates/{plan}/{label}`: unknown label (known: {})",
+                    LABELS.join(", ")
+                ));
             }
             let (requests, per_secs) = rate.as_str().and_then(parse_rate).ok_or_else(|| {
                 format!("`x-zoom-label-rates/{plan}/{label}` must be `<requests>/s` or `<requests>/min`, not {rate}")

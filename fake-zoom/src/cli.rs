@@ -54,8 +54,7 @@ pub fn main() -> std::io::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
-        let fake =
-            FakeZoom::builder().addr(SocketAddr::from(([127, 0, 0, 1], args.port))).world(world).start().await?;
+        let fake = FakeZoom::builder().addr(SocketAddr::from(([127, 0, 0, 1], args.port))).world(world).start().await?;
         fake.set_limits(LimitConfig {
             enforce: args.enforce_limits,
             time_scale: args.time_scale,

@@ -157,14 +157,16 @@ impl Contract {
             }
             let mut literal = 0;
             let mut params = Vec::new();
-            let fits = template.iter().zip(&segments).all(|(t, s)| match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => {
-                    params.push((name.to_owned(), percent_decode(s)));
-                    !s.is_empty()
-                }
-                None => {
-                    literal += 1;
-                    t == s
+            let fits = template.iter().zip(&segments).all(|(t, s)| {
+                match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                    Some(name) => {
+                        params.push((name.to_owned(), percent_decode(s)));
+                        !s.is_empty()
+                    }
+                    None => {
+                        literal += 1;
+                        t == s
+                    }
                 }
             });
             if fits && best.as_ref().is_none_or(|(l, _)| literal > *l) {
@@ -228,7 +230,10 @@ mod tests {
 
     #[test]
     fn queries_decode() {
-        assert_eq!(parse_query("a=1&b=x%20y+z&c"), vec![("a".into(), "1".into()), ("b".into(), "x y z".into()), ("c".into(), "".into())]);
+        assert_eq!(
+            parse_query("a=1&b=x%20y+z&c"),
+            vec![("a".into(), "1".into()), ("b".into(), "x y z".into()), ("c".into(), "".into())]
+        );
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 }

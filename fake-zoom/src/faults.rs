@@ -53,7 +53,11 @@ pub struct UnknownOperation(pub String);
 
 impl fmt::Display for UnknownOperation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the spec has no operation `{}` (faults are aimed by operationId, e.g. `list_billing_invoices`)", self.0)
+        write!(
+            f,
+            "the spec has no operation `{}` (faults are aimed by operationId, e.g. `list_billing_invoices`)",
+            self.0
+        )
     }
 }
 
@@ -179,15 +183,31 @@ mod tests {
     fn an_aimed_fault_matches_its_operation_and_account_only() {
         let fault = Fault::status(503).operation("list_billing_invoices").account("sub-1");
         let get = Method::GET;
-        assert!(fault.matches(&get, "/v2/accounts/sub-1/billing/invoices", Some("list_billing_invoices"), Some("sub-1")));
-        assert!(!fault.matches(&get, "/v2/accounts/sub-1/billing/invoices/i", Some("get_invoice_details"), Some("sub-1")));
-        assert!(!fault.matches(&get, "/v2/accounts/sub-2/billing/invoices", Some("list_billing_invoices"), Some("sub-2")));
+        assert!(fault.matches(
+            &get,
+            "/v2/accounts/sub-1/billing/invoices",
+            Some("list_billing_invoices"),
+            Some("sub-1")
+        ));
+        assert!(!fault.matches(
+            &get,
+            "/v2/accounts/sub-1/billing/invoices/i",
+            Some("get_invoice_details"),
+            Some("sub-1")
+        ));
+        assert!(!fault.matches(
+            &get,
+            "/v2/accounts/sub-2/billing/invoices",
+            Some("list_billing_invoices"),
+            Some("sub-2")
+        ));
         assert!(Fault::reset().matches(&get, "/oauth/token", None, None));
     }
 
     #[test]
     fn an_exact_body_keeps_its_text() {
-        let FaultKind::Respond { body, headers, .. } = Fault::body(200, r#"{"total_amount": 2039.10}"#).header("X-A", "1").kind
+        let FaultKind::Respond { body, headers, .. } =
+            Fault::body(200, r#"{"total_amount": 2039.10}"#).header("X-A", "1").kind
         else {
             unreachable!("body() responds")
         };

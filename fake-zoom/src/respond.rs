@@ -154,7 +154,12 @@ pub(crate) fn too_many(r: Rejection) -> Response<Body> {
 
 /// A streamed body of `size` bytes, generated chunk by chunk; when
 /// `break_after` is set the connection breaks after that many bytes.
-pub(crate) fn download(size: u64, content_type: &str, header: &'static [u8], break_after: Option<u64>) -> Response<Body> {
+pub(crate) fn download(
+    size: u64,
+    content_type: &str,
+    header: &'static [u8],
+    break_after: Option<u64>,
+) -> Response<Body> {
     const CHUNK: u64 = 64 * 1024;
     let limit = break_after.unwrap_or(u64::MAX);
     let chunks = size.div_ceil(CHUNK);

@@ -169,12 +169,16 @@ fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Respon
                 Some(invoice) => {
                     let mut details = invoice_summary(invoice);
                     details["currency"] = json!(account.currency);
-                    details["invoice_items"] = invoice.items.iter().map(|item| {
-                        let mut value = to_value(item);
-                        value["total_amount"] = amount(&item.total_amount);
-                        value["tax_amount"] = amount(&item.tax_amount);
-                        value
-                    }).collect();
+                    details["invoice_items"] = invoice
+                        .items
+                        .iter()
+                        .map(|item| {
+                            let mut value = to_value(item);
+                            value["total_amount"] = amount(&item.total_amount);
+                            value["tax_amount"] = amount(&item.tax_amount);
+                            value
+                        })
+                        .collect();
                     json_response(200, &details)
                 }
                 None => error(404, 3200, &format!("Invoice does not exist: {invoice_id}.")),
@@ -193,9 +197,9 @@ fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Respon
                 next_invoice_date: Some("2025-08-07T00:00:00Z".to_owned()),
                 ..Plan::default()
             });
-            account.addons =
-                body["plan_webinar"].as_array().into_iter().flatten().map(plan_from_request).collect();
-            let webinars: Vec<Value> = account.addons.iter().map(|p| json!({"type": p.kind, "hosts": p.hosts})).collect();
+            account.addons = body["plan_webinar"].as_array().into_iter().flatten().map(plan_from_request).collect();
+            let webinars: Vec<Value> =
+                account.addons.iter().map(|p| json!({"type": p.kind, "hosts": p.hosts})).collect();
             json_response(
                 201,
                 &json!({"plan_base": {"type": base["type"], "hosts": base["hosts"]}, "plan_webinar": webinars}),
@@ -288,7 +292,11 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
 }
 
 fn plan_from_request(body: &Value) -> Plan {
-    Plan { kind: body["type"].as_str().unwrap_or_default().to_owned(), hosts: body["hosts"].as_i64(), ..Plan::default() }
+    Plan {
+        kind: body["type"].as_str().unwrap_or_default().to_owned(),
+        hosts: body["hosts"].as_i64(),
+        ..Plan::default()
+    }
 }
 
 fn plan_json(plan: &Plan) -> Value {
@@ -338,8 +346,11 @@ fn list_reports(model: &mut Model, call: &Call<'_>) -> Response<Body> {
         }
     }
     let page: Vec<Value> = model.world.invoice_reports.iter().skip(offset).take(size).map(report_json).collect();
-    let next =
-        if offset + size < model.world.invoice_reports.len() { model.page_token("rpt-page", offset + size) } else { String::new() };
+    let next = if offset + size < model.world.invoice_reports.len() {
+        model.page_token("rpt-page", offset + size)
+    } else {
+        String::new()
+    };
     json_response(200, &json!({"invoice_reports": page, "next_page_token": next}))
 }
 

@@ -316,8 +316,7 @@ impl FakeZoom {
         let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         let path = parts.uri.path().to_owned();
         let query_text = parts.uri.query().map(str::to_owned);
-        let matched =
-            path.strip_prefix("/v2").and_then(|api| self.contract.find(parts.method.as_str(), api));
+        let matched = path.strip_prefix("/v2").and_then(|api| self.contract.find(parts.method.as_str(), api));
         let operation = matched.as_ref().map(|m| m.operation.operation_id.clone());
         let account = matched.as_ref().and_then(|m| m.param("accountId").map(str::to_owned));
         let fault = {

@@ -27,8 +27,11 @@ type Checked<T> = Result<T, (String, String)>;
 /// Check a request; the parsed body (`Null` when there is none) if it passes.
 pub(crate) fn check(matched: &Matched<'_>, query: &[(String, String)], body: &[u8]) -> Result<Value, Refusal> {
     let op = matched.operation;
-    check_all(op, matched, query, body)
-        .map_err(|(field, reason)| Refusal { operation: op.operation_id.clone(), field, reason })
+    check_all(op, matched, query, body).map_err(|(field, reason)| Refusal {
+        operation: op.operation_id.clone(),
+        field,
+        reason,
+    })
 }
 
 fn check_all(op: &OperationSpec, matched: &Matched<'_>, query: &[(String, String)], body: &[u8]) -> Checked<Value> {
@@ -46,7 +49,11 @@ fn check_all(op: &OperationSpec, matched: &Matched<'_>, query: &[(String, String
     }
     let Some(spec) = &op.body else { return Ok(Value::Null) };
     if body.iter().all(u8::is_ascii_whitespace) {
-        return if spec.required { Err(("body".to_owned(), "a JSON body is required".to_owned())) } else { Ok(Value::Null) };
+        return if spec.required {
+            Err(("body".to_owned(), "a JSON body is required".to_owned()))
+        } else {
+            Ok(Value::Null)
+        };
     }
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ("body".to_owned(), format!("is not valid JSON ({e})")))?;
@@ -57,7 +64,9 @@ fn check_all(op: &OperationSpec, matched: &Matched<'_>, query: &[(String, String
 /// A parameter's text as the type its schema names, then checked like a body value.
 pub(crate) fn check_text(text: &str, schema: &Value, field: &str) -> Checked<()> {
     let typed = match schema.get("type").and_then(Value::as_str) {
-        Some("integer") => text.parse::<i64>().map(Value::from).map_err(|_| (field.to_owned(), "must be an integer".to_owned()))?,
+        Some("integer") => {
+            text.parse::<i64>().map(Value::from).map_err(|_| (field.to_owned(), "must be an integer".to_owned()))?
+        }
         Some("number") => text
             .parse::<f64>()
             .ok()

@@ -81,12 +81,18 @@ async fn the_observer_sees_every_attempt() {
     let recorder = Recorder::default();
     let policy = RateLimitPolicy::default().with_label_pacing(false);
     let client = bearer(&fake).rate_limit_policy(policy).observer(recorder.clone()).build().unwrap();
-    fake.inject(Fault::json(503, serde_json::json!({"code": 503, "message": "busy"})).operation("get_plan_usage").times(1)).unwrap();
+    fake.inject(
+        Fault::json(503, serde_json::json!({"code": 503, "message": "busy"})).operation("get_plan_usage").times(1),
+    )
+    .unwrap();
     fake.inject(Fault::qps_limit(&[("Retry-After", "2")]).operation("get_plan_usage").times(1)).unwrap();
     client.get_plan_usage().account_id("me").await.unwrap();
     client.get_invoice_details().account_id("me").invoice_id("inv-1").await.unwrap();
     client.get_invoice_details().account_id("me").invoice_id("inv-1").await.unwrap();
-    fake.inject(Fault::json(404, serde_json::json!({"code": 1001, "message": "no such user"})).operation("get_plan_usage")).unwrap();
+    fake.inject(
+        Fault::json(404, serde_json::json!({"code": 1001, "message": "no such user"})).operation("get_plan_usage"),
+    )
+    .unwrap();
     client.get_plan_usage().account_id("x").await.unwrap_err();
 
     let seen = recorder.0.lock().unwrap().clone();

@@ -210,7 +210,8 @@ async fn a_decode_failure() {
     let client = bearer(&fake).build().unwrap();
     fake.inject(
         Fault::new(FaultKind::RawJson(bytes::Bytes::from_static(br#"{"plan_base": 42}"#))).operation("get_plan_usage"),
-    ).unwrap();
+    )
+    .unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(&error, "get_plan_usage", &["cannot decode the response (HTTP 200)", "body starts", "plan_base"], false);
 }
@@ -256,7 +257,8 @@ async fn an_error_body_that_echoes_the_bearer_token_does_not_leak_it() {
         })
         .operation("get_plan_usage")
         .times(4),
-    ).unwrap();
+    )
+    .unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     let text = format!("{error:#} {error:?}");
     assert!(!text.contains(token), "{text}");

@@ -269,7 +269,10 @@ async fn an_operation_added_to_a_copy_of_the_spec_is_answered_with_its_example()
     let answer = send(&fake, reqwest::Method::GET, "/accounts/sub-1/billing/credits?currency=USD", None).await;
     assert_eq!(answer, (200, serde_json::json!({"credits": [{"amount": 12.5}]})));
     // The new operation is checked and aimable like the others.
-    assert_zoom_400(&send(&fake, reqwest::Method::GET, "/accounts/sub-1/billing/credits?currency=GBP", None).await, "currency");
+    assert_zoom_400(
+        &send(&fake, reqwest::Method::GET, "/accounts/sub-1/billing/credits?currency=GBP", None).await,
+        "currency",
+    );
     fake.inject(Fault::status(503).operation("list_billing_credits")).unwrap();
     assert_eq!(send(&fake, reqwest::Method::GET, "/accounts/sub-1/billing/credits", None).await.0, 503);
 }

@@ -300,7 +300,10 @@ async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
         br#"{"invoice_reports": "not a list"}"#,
     ];
     for body in bodies {
-        fake.inject(Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).operation("list_invoice_reports")).unwrap();
+        fake.inject(
+            Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).operation("list_invoice_reports"),
+        )
+        .unwrap();
         let err: Error = client.list_invoice_reports().send().await.unwrap_err();
         let Error::Decode(decode) = &err else { panic!("{err:?}") };
         assert_eq!(decode.operation, Operation::ListInvoiceReports);
@@ -310,12 +313,16 @@ async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
         assert!(!err.is_retryable());
     }
     // A JSON error body of an undeclared status keeps status, code and tracking id.
-    fake.inject(Fault::json(409, serde_json::json!({"code": 2100, "message": "Conflict."})).operation("get_plan_usage")).unwrap();
+    fake.inject(
+        Fault::json(409, serde_json::json!({"code": 2100, "message": "Conflict."})).operation("get_plan_usage"),
+    )
+    .unwrap();
     let err = usage(&client).await.unwrap_err();
     assert_eq!((err.status().map(|s| s.as_u16()), err.zoom_code()), (Some(409), Some(2100)), "{err:?}");
     assert!(err.tracking_id().is_some());
     // A declared error status with a non-JSON body.
-    fake.inject(Fault::new(FaultKind::Respond { status: 404, body: "<html>nope</html>".into(), headers: vec![] })).unwrap();
+    fake.inject(Fault::new(FaultKind::Respond { status: 404, body: "<html>nope</html>".into(), headers: vec![] }))
+        .unwrap();
     let err = usage(&client).await.unwrap_err();
     assert!(matches!(&err, Error::Api(api) if api.status == 404 && api.message.contains("nope")), "{err:?}");
 }
