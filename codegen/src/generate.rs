@@ -9,7 +9,7 @@ use quote::{ToTokens, quote};
 use crate::error::{Error, Result};
 use crate::lint::{self, Severity};
 use crate::spec::Spec;
-use crate::{builders, calls, drift_schema, headers, metadata, values};
+use crate::{builders, calls, drift_schema, headers, metadata, rates, values};
 
 /// One file of generated output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +118,8 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
         .map_err(|source| Error::Calls { file: spec.file.clone(), source })?;
     let schemas = drift_schema::compile(&spec.source.value)
         .map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+    let label_rates =
+        rates::extract(&spec.source.value).map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
 
     let header = |what: &str| {
         format!(
@@ -127,13 +129,15 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
         )
     };
     let dir = &options.out_dir;
+    // Only a spec with `x-zoom-label-rates` has a rate table (the fixtures have none).
+    let rates_mod = if label_rates.is_empty() { "" } else { "pub mod rates;\n" };
     let mod_rs = format!(
         "{}//! Code generated from the spec. Everything here is replaced on the next\n\
          //! `cargo xtask generate`; hand-written code lives beside this module.\n\n\
-         pub mod calls;\npub mod client;\npub mod operations;\npub mod schemas;\npub mod values;\n",
+         pub mod calls;\npub mod client;\npub mod operations;\n{rates_mod}pub mod schemas;\npub mod values;\n",
         header("module index")
     );
-    let files = vec![
+    let mut files = vec![
         GeneratedFile { path: format!("{dir}/mod.rs"), contents: mod_rs },
         GeneratedFile {
             path: format!("{dir}/calls.rs"),
@@ -168,6 +172,11 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
             contents: format!("{}{}", header("open string enums"), format_tokens("values.rs", values_tokens)?),
         },
     ];
+    if !label_rates.is_empty() {
+        let tokens = rates::render(&label_rates, &module_root);
+        let contents = format!("{}{}", header("the label rate table"), format_tokens("rates.rs", tokens)?);
+        files.insert(4, GeneratedFile { path: format!("{dir}/rates.rs"), contents });
+    }
     let types = spec.openapi.components.as_ref().map(|c| c.schemas.len()).unwrap_or(0);
     Ok(Output { files, operations: ops.len(), types, warnings })
 }

@@ -17,11 +17,12 @@
 //! - [`workspace`]: where the repository's files are, found at run time;
 //! - [`walk`]: the one operation walker; [`refs`]: the one `$ref` resolver;
 //! - [`spec`]: loading; [`examples`]: example values against schemas;
-//! - [`metadata`]: the operation table; [`lint`]: the project's rules;
+//! - [`metadata`]: the operation table; [`rates`]: the label rate table; [`lint`]: the project's rules;
 //! - [`values`]: open enums; [`calls`]: the public call layer around progenitor's builders;
 //! - [`builders`] and [`headers`]: edits to progenitor's output (builders only for request
 //!   bodies; no `api-version` header);
-//! - [`mod@generate`]: progenitor and formatting; [`files`]: writing.
+//! - [`mod@generate`]: progenitor and formatting; [`fake`]: fake-zoom's contract (operations,
+//!   schemas, examples, label rates as JSON); [`files`]: writing.
 
 mod diagnostic;
 mod error;
@@ -30,11 +31,13 @@ pub mod builders;
 pub mod calls;
 pub mod drift_schema;
 pub mod examples;
+pub mod fake;
 pub mod files;
 pub mod generate;
 pub mod headers;
 pub mod lint;
 pub mod metadata;
+pub mod rates;
 pub mod refs;
 pub mod spec;
 pub mod values;

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 
-use crate::{FakeZoom, LimitConfig};
+use crate::{FakeZoom, LimitConfig, World};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -30,6 +30,9 @@ struct Args {
     /// Lifetime of issued tokens in seconds.
     #[arg(long, default_value_t = 3600)]
     token_lifetime: u64,
+    /// Serve this world (a JSON or YAML file of `fake_zoom::World`) instead of the standard one.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<std::path::PathBuf>,
 }
 
 /// Parse the process's arguments and serve until killed.
@@ -41,9 +44,17 @@ pub fn main() -> std::io::Result<()> {
     if !(0.0..=1.0).contains(&args.tolerance) {
         return Err(std::io::Error::other("--tolerance must be between 0 and 1"));
     }
+    let world = match &args.seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("--seed {}: {e}", path.display())))?;
+            World::parse(&text).map_err(|e| std::io::Error::other(format!("--seed {}: {e}", path.display())))?
+        }
+        None => World::standard(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
-        let fake = FakeZoom::start_on(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
+        let fake = FakeZoom::builder().addr(SocketAddr::from(([127, 0, 0, 1], args.port))).world(world).start().await?;
         fake.set_limits(LimitConfig {
             enforce: args.enforce_limits,
             time_scale: args.time_scale,

@@ -9,50 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-/// One operation's limits, read from the spec at build time (build.rs).
-#[derive(Debug)]
-pub(crate) struct SpecLimit {
-    /// The spec's operationId.
-    pub(crate) operation: &'static str,
-    /// HTTP method, upper case.
-    pub(crate) method: &'static str,
-    /// Path segments under `/v2`; `{name}` matches any one segment.
-    pub(crate) path: &'static [&'static str],
-    /// Rate-limit label (Light, Medium, Heavy, Resource-intensive).
-    pub(crate) label: &'static str,
-    /// At most one request per this many seconds.
-    pub(crate) min_interval_secs: Option<u64>,
-    /// At most this many requests per (UTC) day.
-    pub(crate) daily_limit: Option<u32>,
-    /// Counted per `accountId` path value rather than per account.
-    pub(crate) per_account_id: bool,
-}
-
-/// Every operation's limits, from spec/zoom-billing.yaml.
-pub(crate) static SPEC_LIMITS: &[SpecLimit] = include!(concat!(env!("OUT_DIR"), "/spec_limits.rs"));
-
-impl SpecLimit {
-    /// The limit of the operation this request calls, and the key its
-    /// per-operation limits are counted under.
-    pub(crate) fn find(method: &str, segments: &[&str]) -> Option<(&'static SpecLimit, String)> {
-        SPEC_LIMITS.iter().find_map(|limit| {
-            if limit.method != method || limit.path.len() != segments.len() {
-                return None;
-            }
-            let mut key = String::new();
-            for (template, actual) in limit.path.iter().zip(segments) {
-                if template.starts_with('{') {
-                    if limit.per_account_id && *template == "{accountId}" {
-                        key = (*actual).to_owned();
-                    }
-                } else if template != actual {
-                    return None;
-                }
-            }
-            Some((limit, key))
-        })
-    }
-}
+use crate::contract::{Contract, RateLimitSpec};
 
 /// How the fake enforces Zoom's limits.
 #[derive(Clone, Debug)]
@@ -63,7 +20,8 @@ pub struct LimitConfig {
     /// per 30 minutes" is one per second, a label rate of 10/s is 18,000/s
     /// and a "day" lasts 48 seconds (counted from the server's start).
     pub time_scale: f64,
-    /// Requests per second of each label (Zoom's Pro figures by default).
+    /// Requests per second of each label (by default the Pro plan's, from the spec's
+    /// `x-zoom-label-rates`: the table zoom-billing paces by).
     pub label_rates: Vec<(String, f64)>,
     /// Share of a minimum interval a request may come early by (network
     /// jitter between processes) before it is rejected; default 0.05.
@@ -75,12 +33,7 @@ impl Default for LimitConfig {
         LimitConfig {
             enforce: false,
             time_scale: 1.0,
-            label_rates: vec![
-                ("Light".into(), 30.0),
-                ("Medium".into(), 20.0),
-                ("Heavy".into(), 10.0),
-                ("Resource-intensive".into(), 10.0 / 60.0),
-            ],
+            label_rates: Contract::spec().map(|c| c.label_rates("Pro")).unwrap_or_default(),
             tolerance: 0.05,
         }
     }
@@ -101,7 +54,7 @@ impl LimitConfig {
 #[derive(Debug)]
 pub(crate) struct Rejection {
     pub(crate) daily: bool,
-    pub(crate) label: &'static str,
+    pub(crate) label: String,
     pub(crate) limit: u64,
     /// When the request may be made again, on the fake's wall clock.
     pub(crate) retry_at: DateTime<Utc>,
@@ -114,9 +67,9 @@ pub(crate) struct Rejection {
 pub(crate) struct Counters {
     start: Instant,
     wall: DateTime<Utc>,
-    last: HashMap<(&'static str, String), Instant>,
-    windows: HashMap<&'static str, VecDeque<Instant>>,
-    daily: HashMap<(&'static str, String), (u64, u32)>,
+    last: HashMap<(String, String), Instant>,
+    windows: HashMap<String, VecDeque<Instant>>,
+    daily: HashMap<(String, String), (u64, u32)>,
     /// 429s answered by enforcement (not injected ones).
     pub(crate) rejected: u64,
     /// Of those, the daily-limit ones.
@@ -145,7 +98,8 @@ impl Counters {
     pub(crate) fn admit(
         &mut self,
         config: &LimitConfig,
-        limit: &'static SpecLimit,
+        operation: &str,
+        limit: &RateLimitSpec,
         key: &str,
         now: Instant,
     ) -> Result<(), Rejection> {
@@ -154,13 +108,13 @@ impl Counters {
             this.rejected_daily += u64::from(daily);
             Rejection {
                 daily,
-                label: limit.label,
+                label: limit.label.clone(),
                 limit: limit_value,
                 retry_at: this.wall_at(retry_at),
                 retry_in: retry_at.saturating_duration_since(now),
             }
         };
-        let op_key = (limit.operation, key.to_owned());
+        let op_key = (operation.to_owned(), key.to_owned());
         // Daily limit: days of the scaled length, counted from the start.
         let day_len = config.day().as_secs_f64().max(f64::MIN_POSITIVE);
         let day = (now.saturating_duration_since(self.start).as_secs_f64() / day_len) as u64;
@@ -186,11 +140,11 @@ impl Counters {
             }
         }
         // Label rate: `burst` requests per window, shared by the account.
-        let rate = config.label_rates.iter().find(|(l, _)| l == limit.label).map_or(0.0, |(_, r)| *r);
+        let rate = config.label_rates.iter().find(|(l, _)| *l == limit.label).map_or(0.0, |(_, r)| *r);
         if rate.is_finite() && rate > 0.0 {
             let burst = rate.floor().max(1.0);
             let window = config.scaled(Duration::try_from_secs_f64(burst / rate).unwrap_or(Duration::from_secs(1)));
-            let times = self.windows.entry(limit.label).or_default();
+            let times = self.windows.entry(limit.label.clone()).or_default();
             while times.front().is_some_and(|t| *t + window <= now) {
                 times.pop_front();
             }
@@ -219,14 +173,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_is_read_from_the_spec() {
-        assert_eq!(SPEC_LIMITS.len(), 19);
-        let (limit, key) = SpecLimit::find("GET", &["accounts", "sub-1", "billing", "invoices"]).expect("found");
-        assert_eq!(
-            (limit.operation, limit.min_interval_secs, limit.daily_limit, key.as_str()),
-            ("list_billing_invoices", Some(300), Some(6), "sub-1")
-        );
-        let (limit, key) = SpecLimit::find("GET", &["accounts", "sub-1", "billing", "invoices", "i"]).expect("found");
-        assert_eq!((limit.operation, limit.min_interval_secs, key.as_str()), ("get_invoice_details", Some(1800), ""));
+    fn the_default_rates_are_the_specs_pro_rates() {
+        let rates = LimitConfig::default().label_rates;
+        assert!(rates.contains(&("Heavy".to_owned(), 10.0)), "{rates:?}");
+        assert_eq!(rates.len(), 4);
+    }
+
+    #[test]
+    fn a_second_call_within_the_interval_is_rejected() {
+        let contract = Contract::spec().unwrap();
+        let limit = &contract.operation("list_billing_invoices").unwrap().rate_limit;
+        let config = LimitConfig { enforce: true, ..LimitConfig::default() };
+        let mut counters = Counters::new();
+        let now = Instant::now();
+        assert!(counters.admit(&config, "list_billing_invoices", limit, "sub-1", now).is_ok());
+        assert!(counters.admit(&config, "list_billing_invoices", limit, "sub-2", now).is_ok());
+        let rejected = counters.admit(&config, "list_billing_invoices", limit, "sub-1", now).unwrap_err();
+        assert_eq!((rejected.daily, rejected.retry_in), (false, Duration::from_secs(300)));
     }
 }

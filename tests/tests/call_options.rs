@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fake_zoom::{FakeZoom, Fault, FaultKind};
+use fake_zoom::{FakeZoom, Fault};
 use zoom_billing::metrics::{AttemptEvent, CallObserver};
 use zoom_billing::{CallOptions, Client, Error, Operation, RateLimitPolicy, RetryPolicy};
 
@@ -16,16 +16,16 @@ fn bearer(fake: &FakeZoom) -> zoom_billing::ClientBuilder {
 async fn one_call_overrides_the_timeout_and_the_retry_policy() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).timeout(Duration::from_secs(60)).build().unwrap();
-    fake.inject(Fault::new(FaultKind::Delay(Duration::from_secs(30))).path("/plans/usage").times(1));
+    fake.inject(Fault::delay(Duration::from_secs(30)).operation("get_plan_usage").times(1)).unwrap();
     let options = CallOptions::new().with_timeout(Duration::from_secs(2)).with_retry_policy(RetryPolicy::none());
     let err = client.get_plan_usage().account_id("me").options(options).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { after, attempts: 1, .. } if after == Duration::from_secs(2)), "{err:?}");
     // The client's own settings are untouched: the next call waits out a 30 s delay and retries a 503.
-    fake.inject(Fault::new(FaultKind::Delay(Duration::from_secs(30))).path("/plans/usage").times(1));
+    fake.inject(Fault::delay(Duration::from_secs(30)).operation("get_plan_usage").times(1)).unwrap();
     client.get_plan_usage().account_id("me").await.unwrap();
-    fake.inject(Fault::status(503).path("/plans/usage").times(1));
+    fake.inject(Fault::status(503).operation("get_plan_usage").times(1)).unwrap();
     client.get_plan_usage().account_id("me").await.unwrap();
-    fake.inject(Fault::status(503).path("/plans/usage").times(1));
+    fake.inject(Fault::status(503).operation("get_plan_usage").times(1)).unwrap();
     let no_retry = CallOptions::new().with_retry_policy(RetryPolicy::none());
     let err = client.get_plan_usage().account_id("me").options(no_retry).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
@@ -81,12 +81,18 @@ async fn the_observer_sees_every_attempt() {
     let recorder = Recorder::default();
     let policy = RateLimitPolicy::default().with_label_pacing(false);
     let client = bearer(&fake).rate_limit_policy(policy).observer(recorder.clone()).build().unwrap();
-    fake.inject(Fault::json(503, serde_json::json!({"code": 503, "message": "busy"})).path("/plans/usage").times(1));
-    fake.inject(Fault::qps_limit(&[("Retry-After", "2")]).path("/plans/usage").times(1));
+    fake.inject(
+        Fault::json(503, serde_json::json!({"code": 503, "message": "busy"})).operation("get_plan_usage").times(1),
+    )
+    .unwrap();
+    fake.inject(Fault::qps_limit(&[("Retry-After", "2")]).operation("get_plan_usage").times(1)).unwrap();
     client.get_plan_usage().account_id("me").await.unwrap();
     client.get_invoice_details().account_id("me").invoice_id("inv-1").await.unwrap();
     client.get_invoice_details().account_id("me").invoice_id("inv-1").await.unwrap();
-    fake.inject(Fault::json(404, serde_json::json!({"code": 1001, "message": "no such user"})).path("/plans/usage"));
+    fake.inject(
+        Fault::json(404, serde_json::json!({"code": 1001, "message": "no such user"})).operation("get_plan_usage"),
+    )
+    .unwrap();
     client.get_plan_usage().account_id("x").await.unwrap_err();
 
     let seen = recorder.0.lock().unwrap().clone();

@@ -97,7 +97,7 @@ async fn the_pacing_ceiling() {
 async fn a_daily_429() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::daily_limit("2099-01-01T00:00:00Z").path("/plans/usage"));
+    fake.inject(Fault::daily_limit("2099-01-01T00:00:00Z").operation("get_plan_usage")).unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(
         &error,
@@ -111,7 +111,7 @@ async fn a_daily_429() {
 async fn a_per_second_429_after_retries() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::qps_limit(&[("Retry-After", "1")]).path("/plans/usage").times(10));
+    fake.inject(Fault::qps_limit(&[("Retry-After", "1")]).operation("get_plan_usage").times(10)).unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(&error, "get_plan_usage", &["per-second rate limit", "HTTP 429, 4 attempts"], true);
 }
@@ -120,7 +120,7 @@ async fn a_per_second_429_after_retries() {
 async fn the_unknown_outcome_of_a_creating_post() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::status(503).on("POST").path("/plans"));
+    fake.inject(Fault::status(503).operation("subscribe_plan")).unwrap();
     // `Box<dyn Error>` users downcast the box.
     let boxed = subscribe(&client).await.unwrap_err();
     assert!(boxed.to_string().starts_with("subscribe_plan: outcome unknown"), "{boxed}");
@@ -199,7 +199,7 @@ async fn the_shared_store_is_down() {
 async fn a_timeout() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).timeout(Duration::from_secs(2)).retry_policy(RetryPolicy::none()).build().unwrap();
-    fake.inject(Fault::new(FaultKind::Delay(Duration::from_secs(60))).path("/plans/usage"));
+    fake.inject(Fault::delay(Duration::from_secs(60)).operation("get_plan_usage")).unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(&error, "get_plan_usage", &["no response within 2.0s (1 attempt)"], true);
 }
@@ -209,8 +209,9 @@ async fn a_decode_failure() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
     fake.inject(
-        Fault::new(FaultKind::RawJson(bytes::Bytes::from_static(br#"{"plan_base": 42}"#))).path("/plans/usage"),
-    );
+        Fault::new(FaultKind::RawJson(bytes::Bytes::from_static(br#"{"plan_base": 42}"#))).operation("get_plan_usage"),
+    )
+    .unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     check(&error, "get_plan_usage", &["cannot decode the response (HTTP 200)", "body starts", "plan_base"], false);
 }
@@ -220,7 +221,7 @@ async fn a_404_with_a_zoom_body() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
     let body = serde_json::json!({"code": 1001, "message": "User does not exist: sub-x."});
-    fake.inject(Fault::json(404, body).path("/plans/usage"));
+    fake.inject(Fault::json(404, body).operation("get_plan_usage")).unwrap();
     // Context added by the user comes first, then the crate's own text.
     let error = plan_usage(&client, "sub-x").await.context("reading sub-x's usage").unwrap_err();
     let text = format!("{error:#}");
@@ -240,7 +241,7 @@ async fn an_error_body_that_echoes_the_bearer_token_does_not_leak_it() {
     let long = format!("{}Bearer {token}", "x".repeat(190));
     for message in [format!("bad token {token} for this call"), long] {
         let body = serde_json::json!({"code": 300, "message": message, "errors": [{"field": token, "message": token}]});
-        fake.inject(Fault::json(400, body).path("/plans/usage"));
+        fake.inject(Fault::json(400, body).operation("get_plan_usage")).unwrap();
         let error = plan_usage(&client, "me").await.unwrap_err();
         let text = format!("{error:#} {error:?}");
         assert!(!text.contains(token), "{text}");
@@ -254,9 +255,10 @@ async fn an_error_body_that_echoes_the_bearer_token_does_not_leak_it() {
             body: format!("<html>Authorization: Bearer {token}</html>").into(),
             headers: vec![],
         })
-        .path("/plans/usage")
+        .operation("get_plan_usage")
         .times(4),
-    );
+    )
+    .unwrap();
     let error = plan_usage(&client, "me").await.unwrap_err();
     let text = format!("{error:#} {error:?}");
     assert!(!text.contains(token), "{text}");

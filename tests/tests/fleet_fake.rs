@@ -151,7 +151,7 @@ async fn programs_on_different_token_indexes_keep_their_tokens() {
 async fn a_per_second_429_holds_the_label_for_every_call_but_no_longer_than_a_retry_would_wait() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
-    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "10")]));
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "10")])).unwrap();
     assert!(matches!(usage(&client).await, Err(Error::RateLimited(_))));
     // The next Heavy call (another operation, same label) waits for Zoom's 10 seconds.
     let start = Instant::now();
@@ -159,7 +159,7 @@ async fn a_per_second_429_holds_the_label_for_every_call_but_no_longer_than_a_re
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     // A server asking for a day holds later calls no longer than the retry policy's
     // max_retry_after (60 s by default).
-    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "86400")]));
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "86400")])).unwrap();
     assert!(matches!(usage(&client).await, Err(Error::RateLimited(_))));
     let start = Instant::now();
     usage(&client).await.unwrap();
@@ -171,7 +171,7 @@ async fn after_a_daily_429_the_refusal_says_zoom_told_not_that_the_count_is_spen
     let fake = FakeZoom::start().await.unwrap();
     let client =
         bearer(&fake).rate_limit_policy(RateLimitPolicy::default().with_operation_pacing(false)).build().unwrap();
-    fake.inject(fake_zoom::Fault::daily_limit("2099-01-01T00:00:00Z").path("/billing/invoices"));
+    fake.inject(fake_zoom::Fault::daily_limit("2099-01-01T00:00:00Z").operation("list_billing_invoices")).unwrap();
     let list = || client.list_billing_invoices().account_id("sub-1").send();
     assert!(matches!(list().await, Err(Error::RateLimited(_))));
     let err = list().await.unwrap_err();

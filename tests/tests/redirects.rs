@@ -27,7 +27,7 @@ async fn a_creating_call_is_not_turned_into_a_get() {
     for status in [301, 302, 303] {
         // Where it points answers 200 to a GET: followed, the call would look like a success.
         let location = format!("{}/accounts/sub-1/plans?token=do-not-show#frag", fake.base_url());
-        fake.inject(redirect(status, location).on("POST").path("/plans").times(1));
+        fake.inject(redirect(status, location).operation("subscribe_plan").times(1)).unwrap();
         let before = fake.requests().len();
         let err = client.subscribe_plan().account_id("sub-1").body(plan()).await.unwrap_err();
         let sent: Vec<String> = fake.requests()[before..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
@@ -50,7 +50,7 @@ async fn a_get_follows_a_redirect_on_its_host() {
     let fake = FakeZoom::start().await.unwrap();
     let client = client(&fake);
     let location = format!("{}/accounts/sub-2/plans/usage", fake.base_url());
-    fake.inject(redirect(302, location).path("/accounts/sub-1/plans/usage").times(1));
+    fake.inject(redirect(302, location).operation("get_plan_usage").account("sub-1").times(1)).unwrap();
     client.get_plan_usage().account_id("sub-1").await.expect("followed to sub-2's usage");
     let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/v2/accounts/sub-1/plans/usage", "/v2/accounts/sub-2/plans/usage"]);
@@ -63,7 +63,7 @@ async fn the_token_does_not_follow_a_redirect_to_another_host() {
     let other = FakeZoom::start().await.unwrap();
     let client = client(&fake);
     let location = format!("{}/accounts/me/plans/usage", other.base_url());
-    fake.inject(redirect(302, location).path("/plans/usage").times(1));
+    fake.inject(redirect(302, location).operation("get_plan_usage").times(1)).unwrap();
     // The other host sees no token and refuses; the call fails, the token stays home.
     let err = client.get_plan_usage().account_id("me").await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
@@ -78,7 +78,7 @@ async fn a_307_resends_the_same_request() {
     let client = client(&fake);
     // A 307 keeps the method and the body: the server asked for the same request there.
     let location = format!("{}/accounts/sub-1/plans", fake.base_url());
-    fake.inject(redirect(307, location).on("POST").path("/plans").times(1));
+    fake.inject(redirect(307, location).operation("subscribe_plan").times(1)).unwrap();
     client.subscribe_plan().account_id("sub-1").body(plan()).await.expect("resent and subscribed");
     let posts = fake.requests().iter().filter(|r| r.method == "POST").count();
     assert_eq!(posts, 2);

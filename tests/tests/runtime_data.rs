@@ -77,7 +77,7 @@ async fn an_expired_page_token_is_a_typed_error_not_a_silent_stop() {
     let mut stream = client.list_invoice_reports().stream();
     let first: Vec<_> = stream.by_ref().take(10).try_collect().await.unwrap();
     assert_eq!(first.len(), 10);
-    fake.inject(Fault::new(FaultKind::ExpirePageToken).path("/invoice_reports"));
+    fake.inject(Fault::new(FaultKind::ExpirePageToken).operation("list_invoice_reports")).unwrap();
     let err = stream.try_next().await.unwrap_err();
     assert!(matches!(err, Error::PageTokenExpired { items_seen: 10, .. }), "{err:?}");
     assert!(stream.next().await.is_none());
@@ -193,7 +193,7 @@ async fn download_sinks_carry_parameters_and_name_their_operation() {
     let sent = fake.requests_to(&format!("/invoice_reports/{id}"));
     assert_eq!(sent.last().and_then(|r| r.query.clone()).as_deref(), Some("download=true"));
 
-    fake.inject(Fault::status(404).path("/billing/invoices/inv-1/download"));
+    fake.inject(Fault::status(404).operation("download_invoice_file")).unwrap();
     let err = client.download_invoice_file().invoice_id("inv-1").write_to(&mut sink).await.unwrap_err();
     assert_eq!(err.operation(), Some(Operation::DownloadInvoiceFile), "{err}");
     assert!(err.to_string().starts_with("download_invoice_file: "), "{err}");
@@ -224,7 +224,7 @@ async fn a_failure_mid_download_leaves_no_file() {
     let client = unpaced(&fake);
     let dir = scratch("broken");
     let target = dir.join("invoice.pdf");
-    fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).path("/download"));
+    fake.inject(Fault::new(FaultKind::BreakBodyAfter(1024 * 1024 + 17)).operation("download_invoice_file")).unwrap();
     let err = client.download_invoice_file().invoice_id("inv-1").save_to(&target).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
@@ -295,9 +295,9 @@ async fn debug_output_and_logs_contain_no_secret() {
     let client = builder.build().unwrap();
     client.get_plan_usage().account_id("sub-9").send().await.unwrap();
     fake.revoke_tokens();
-    fake.inject(Fault::status(503).path("/plans/usage"));
+    fake.inject(Fault::status(503).operation("get_plan_usage")).unwrap();
     client.get_plan_usage().account_id("sub-9").send().await.unwrap();
-    fake.inject(Fault::status(403).path("/plans/usage"));
+    fake.inject(Fault::status(403).operation("get_plan_usage")).unwrap();
     let err: Error = client.get_plan_usage().account_id("sub-9").send().await.unwrap_err();
 
     let tokens: Vec<String> = fake

@@ -102,7 +102,7 @@ async fn bad_credentials_say_what_to_fix_without_the_secret() {
     assert!(!text.contains("wrong-secret-value"), "{text}");
     assert_eq!(api_requests(&fake, "/plans/usage"), 0);
 
-    fake.inject(Fault::new(FaultKind::RawJson("<html>".into())).path("/oauth/token"));
+    fake.inject(Fault::new(FaultKind::RawJson("<html>".into())).path_contains("/oauth/token")).unwrap();
     let err = usage(&s2s(&fake).build().unwrap()).await.unwrap_err();
     assert!(matches!(err, Error::Auth { source: AuthError::InvalidResponse { status: 200, .. }, .. }), "{err:?}");
 }
@@ -121,7 +121,7 @@ async fn per_second_429_waits_for_retry_after_in_each_form_then_succeeds() {
     for (header, value) in forms {
         let fake = FakeZoom::start().await.unwrap();
         let client = bearer(&fake).build().unwrap();
-        fake.inject(Fault::qps_limit(&[(header, &value)]).path("/plans/usage"));
+        fake.inject(Fault::qps_limit(&[(header, &value)]).operation("get_plan_usage")).unwrap();
         let start = Instant::now();
         usage(&client).await.unwrap_or_else(|e| panic!("{header}: {value}: {e}"));
         let calls = fake.requests_to("/plans/usage");
@@ -136,7 +136,7 @@ async fn per_second_429_waits_for_retry_after_in_each_form_then_succeeds() {
 async fn a_daily_429_is_not_retried_and_says_when_it_resets() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::daily_limit("2099-01-01T00:00:00Z").path("/plans/usage"));
+    fake.inject(Fault::daily_limit("2099-01-01T00:00:00Z").operation("get_plan_usage")).unwrap();
     let err = usage(&client).await.unwrap_err();
     let Error::RateLimited(limited) = &err else { panic!("{err:?}") };
     assert_eq!(limited.kind, RateLimitKind::Daily);
@@ -224,12 +224,12 @@ fn err_text_names_reset(err: &Error) -> bool {
 async fn a_503_on_a_get_is_retried_then_succeeds() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::status(503).path("/plans/usage").times(2));
+    fake.inject(Fault::status(503).operation("get_plan_usage").times(2)).unwrap();
     let response = client.get_plan_usage().account_id("me").send().await.unwrap();
     assert!(response.tracking_id().is_some_and(|t| t.starts_with("fake-track-")));
     assert_eq!(api_requests(&fake, "/plans/usage"), 3);
 
-    fake.inject(Fault::status(503).path("/plans/usage").times(10));
+    fake.inject(Fault::status(503).operation("get_plan_usage").times(10)).unwrap();
     let err = usage(&client).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
     assert!(err.is_retryable());
@@ -240,7 +240,7 @@ async fn a_503_on_a_get_is_retried_then_succeeds() {
 async fn a_503_or_timeout_on_a_creating_post_is_sent_once_with_an_unknown_outcome() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).timeout(Duration::from_secs(5)).build().unwrap();
-    fake.inject(Fault::status(503).on("POST").path("/plans"));
+    fake.inject(Fault::status(503).operation("subscribe_plan")).unwrap();
     let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
     let Error::UnknownOutcome(unknown) = &err else { panic!("{err:?}") };
     assert_eq!(unknown.operation, Operation::SubscribePlan);
@@ -249,7 +249,7 @@ async fn a_503_or_timeout_on_a_creating_post_is_sent_once_with_an_unknown_outcom
     assert!(err.to_string().contains("Check with get_account_plans"), "{err}");
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 1);
 
-    fake.inject(Fault::new(FaultKind::Delay(Duration::from_secs(60))).on("POST").path("/plans"));
+    fake.inject(Fault::delay(Duration::from_secs(60)).operation("subscribe_plan")).unwrap();
     let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::UnknownOutcome(u) if u.cause.contains("no response") && u.status.is_none()),
@@ -258,7 +258,7 @@ async fn a_503_or_timeout_on_a_creating_post_is_sent_once_with_an_unknown_outcom
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 2);
 
     // A 429 surely had no effect: it is retried even for a creating POST.
-    fake.inject(Fault::qps_limit(&[("Retry-After", "1")]).on("POST").path("/plans"));
+    fake.inject(Fault::qps_limit(&[("Retry-After", "1")]).operation("subscribe_plan")).unwrap();
     client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap();
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 4);
 }
@@ -267,18 +267,18 @@ async fn a_503_or_timeout_on_a_creating_post_is_sent_once_with_an_unknown_outcom
 async fn a_connection_reset_is_retried_for_a_get_and_unknown_for_a_post() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
-    fake.inject(Fault::new(FaultKind::Reset).path("/plans/usage"));
+    fake.inject(Fault::reset().operation("get_plan_usage")).unwrap();
     usage(&client).await.unwrap();
     assert_eq!(api_requests(&fake, "/plans/usage"), 2);
 
-    fake.inject(Fault::new(FaultKind::Reset).on("POST").path("/invoice_reports"));
+    fake.inject(Fault::reset().operation("generate_invoice_report")).unwrap();
     let request = types::GenerateInvoiceReportRequest::builder().account_ids(vec!["sub-1".to_owned()]);
     let err: Error = client.generate_invoice_report().body(request).send().await.unwrap_err();
     assert!(matches!(&err, Error::UnknownOutcome(u) if u.operation == Operation::GenerateInvoiceReport), "{err:?}");
     assert_eq!(fake.requests().iter().filter(|r| r.method == "POST").count(), 1);
 
     let client = bearer(&fake).retry_policy(RetryPolicy::none()).build().unwrap();
-    fake.inject(Fault::new(FaultKind::Reset).path("/plans/usage"));
+    fake.inject(Fault::reset().operation("get_plan_usage")).unwrap();
     let err = usage(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport { operation: Operation::GetPlanUsage, .. }), "{err:?}");
 }
@@ -300,7 +300,10 @@ async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
         br#"{"invoice_reports": "not a list"}"#,
     ];
     for body in bodies {
-        fake.inject(Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).path("/invoice_reports"));
+        fake.inject(
+            Fault::new(FaultKind::RawJson(bytes::Bytes::copy_from_slice(body))).operation("list_invoice_reports"),
+        )
+        .unwrap();
         let err: Error = client.list_invoice_reports().send().await.unwrap_err();
         let Error::Decode(decode) = &err else { panic!("{err:?}") };
         assert_eq!(decode.operation, Operation::ListInvoiceReports);
@@ -310,12 +313,16 @@ async fn malformed_and_truncated_json_are_decode_errors_naming_the_operation() {
         assert!(!err.is_retryable());
     }
     // A JSON error body of an undeclared status keeps status, code and tracking id.
-    fake.inject(Fault::json(409, serde_json::json!({"code": 2100, "message": "Conflict."})).path("/plans/usage"));
+    fake.inject(
+        Fault::json(409, serde_json::json!({"code": 2100, "message": "Conflict."})).operation("get_plan_usage"),
+    )
+    .unwrap();
     let err = usage(&client).await.unwrap_err();
     assert_eq!((err.status().map(|s| s.as_u16()), err.zoom_code()), (Some(409), Some(2100)), "{err:?}");
     assert!(err.tracking_id().is_some());
     // A declared error status with a non-JSON body.
-    fake.inject(Fault::new(FaultKind::Respond { status: 404, body: "<html>nope</html>".into(), headers: vec![] }));
+    fake.inject(Fault::new(FaultKind::Respond { status: 404, body: "<html>nope</html>".into(), headers: vec![] }))
+        .unwrap();
     let err = usage(&client).await.unwrap_err();
     assert!(matches!(&err, Error::Api(api) if api.status == 404 && api.message.contains("nope")), "{err:?}");
 }
@@ -325,7 +332,7 @@ async fn zoom_errors_keep_code_fields_and_operation() {
     let fake = FakeZoom::start().await.unwrap();
     let client = bearer(&fake).build().unwrap();
     let body = serde_json::json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "plan_base.hosts", "message": "Invalid field."}]});
-    fake.inject(Fault::json(400, body).path("/plans"));
+    fake.inject(Fault::json(400, body).operation("subscribe_plan")).unwrap();
     let err: Error = client.subscribe_plan().account_id("sub-1").body(subscribe_request()).send().await.unwrap_err();
     let Error::Api(api) = &err else { panic!("{err:?}") };
     assert_eq!((api.status.as_u16(), api.code, api.operation), (400, Some(300), Operation::SubscribePlan));

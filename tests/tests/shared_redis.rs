@@ -349,7 +349,7 @@ async fn a_per_second_429_holds_the_whole_fleet_for_its_retry_after() {
             .unwrap()
     };
     let (a, b) = (client(RetryPolicy::none()), client(RetryPolicy::default()));
-    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "1"), ("X-RateLimit-Category", "Heavy")]));
+    fake.inject(fake_zoom::Fault::qps_limit(&[("Retry-After", "1"), ("X-RateLimit-Category", "Heavy")])).unwrap();
     let err = a.get_plan_usage().account_id("me").send().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
     // b never saw the 429, but its next Heavy call waits for Zoom's second too.

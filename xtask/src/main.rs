@@ -1,6 +1,7 @@
 //! `cargo xtask`: the maintainers' command line over `zoom-billing-codegen`.
 //!
-//! - `cargo xtask generate` regenerates `zoom-billing/src/generated/` from the spec.
+//! - `cargo xtask generate` regenerates `zoom-billing/src/generated/` and fake-zoom's contract
+//!   (`fake-zoom/src/generated/`) from the spec.
 //! - `cargo xtask generate --check` fails with a diff when those files are stale.
 //! - `cargo xtask lint` reports the project's rules on the spec.
 //! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
@@ -133,7 +134,10 @@ fn load(root: &std::path::Path, spec: Option<PathBuf>) -> zoom_billing_codegen::
 fn generate(root: &std::path::Path, spec: Option<PathBuf>, check: bool) -> zoom_billing_codegen::Result<ExitCode> {
     let started = Instant::now();
     let spec = load(root, spec)?;
-    let output = zoom_billing_codegen::generate(&spec, &Options::project())?;
+    let options = Options::project();
+    let mut output = zoom_billing_codegen::generate(&spec, &options)?;
+    // fake-zoom's contract comes from the same spec in the same run (codegen/src/fake.rs).
+    output.files.extend(zoom_billing_codegen::fake::generate(&spec, &options.spec_label)?);
     for warning in &output.warnings {
         eprintln!("{}:{warning}", spec.file);
     }

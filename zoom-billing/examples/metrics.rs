@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .observer(metrics.clone())
         .build()?;
 
-    fake.inject(Fault::status(503).path("/plans/usage").times(1));
+    fake.inject(Fault::status(503).operation("get_plan_usage").times(1))?;
     client.get_plan_usage().account_id("me").await?;
     client.get_account_plans().account_id("sub-1").await?;
     for _ in 0..3 {

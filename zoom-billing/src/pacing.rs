@@ -44,23 +44,19 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// Requests per second of `label` on this plan (Zoom's published
-    /// figures; Resource-intensive is per minute, expressed per second).
+    /// Requests per second of `label` on this plan (Zoom's published figures, from the
+    /// spec's `x-zoom-label-rates`; Resource-intensive is per minute, expressed per second).
     pub fn rate(self, label: RateLimitLabel) -> f64 {
-        match (self, label) {
-            (Plan::Free, RateLimitLabel::Light) => 4.0,
-            (Plan::Free, RateLimitLabel::Medium) => 2.0,
-            (Plan::Free, RateLimitLabel::Heavy) => 1.0,
-            (Plan::Free, RateLimitLabel::ResourceIntensive) => 1.0 / 60.0,
-            (Plan::Pro, RateLimitLabel::Light) => 30.0,
-            (Plan::Pro, RateLimitLabel::Medium) => 20.0,
-            (Plan::Pro, RateLimitLabel::Heavy) => 10.0,
-            (Plan::Pro, RateLimitLabel::ResourceIntensive) => 10.0 / 60.0,
-            (Plan::BusinessPlus, RateLimitLabel::Light) => 80.0,
-            (Plan::BusinessPlus, RateLimitLabel::Medium) => 60.0,
-            (Plan::BusinessPlus, RateLimitLabel::Heavy) => 40.0,
-            (Plan::BusinessPlus, RateLimitLabel::ResourceIntensive) => 20.0 / 60.0,
-        }
+        let plan = match self {
+            Plan::Free => "Free",
+            Plan::Pro => "Pro",
+            Plan::BusinessPlus => "BusinessPlus",
+        };
+        // The spec's `x-zoom-label-rates`, which codegen checks gives every plan every label.
+        crate::generated::rates::LABEL_RATES
+            .iter()
+            .find(|(p, l, _)| *p == plan && *l == label)
+            .map_or(0.0, |(_, _, rate)| *rate)
     }
 }
 
@@ -833,6 +829,17 @@ impl Drop for Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_plan_rates_every_label_from_the_spec() {
+        use RateLimitLabel::*;
+        for plan in [Plan::Free, Plan::Pro, Plan::BusinessPlus] {
+            for label in [Light, Medium, Heavy, ResourceIntensive] {
+                assert!(plan.rate(label) > 0.0, "{plan:?} {label:?}");
+            }
+        }
+        assert_eq!((Plan::Pro.rate(Heavy), Plan::Free.rate(ResourceIntensive)), (10.0, 1.0 / 60.0));
+    }
 
     /// Midday UTC: these tests advance time by up to an hour, and a budget must not
     /// roll over to a new day because the suite ran just before midnight.

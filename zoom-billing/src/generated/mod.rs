@@ -7,5 +7,6 @@
 pub mod calls;
 pub mod client;
 pub mod operations;
+pub mod rates;
 pub mod schemas;
 pub mod values;
