@@ -92,7 +92,12 @@ fn one_binary_acts_on_the_clone_it_is_run_in() {
     let scratch = Scratch(std::env::temp_dir().join(format!("xtask-one-binary-{}", std::process::id())));
     let files: Vec<String> = tree_files(&root)
         .into_iter()
-        .filter(|f| f == "Cargo.toml" || f.starts_with("spec/") || f.starts_with("zoom-billing/src/generated/"))
+        .filter(|f| {
+            f == "Cargo.toml"
+                || f.starts_with("spec/")
+                || f.starts_with("zoom-billing/src/generated/")
+                || f.starts_with("fake-zoom/src/generated/")
+        })
         .collect();
     let (a, b) = (scratch.0.join("a"), scratch.0.join("b"));
     copy_tree(&root, &a, &files);
