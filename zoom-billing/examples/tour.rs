@@ -170,7 +170,9 @@ pub async fn tour(c: &Client, account: &str) -> Result<Vec<String>, Box<dyn std:
         let status = status.and_then(|r| r.status.as_ref()).map_or("-".into(), ToString::to_string);
         format!("{} report(s); {report_id}: {status}", v.invoice_reports.len())
     });
-    let dir = std::env::temp_dir().join(format!("zoom-billing-tour-{}", std::process::id()));
+    // Unique per run: two tours in one process (the tests) must not share it.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("zoom-billing-tour-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let wait = zoom_billing::reports::ReportWait::default();
     let r = c.wait_and_download_invoice_report(&report_id, dir.join("report.csv"), wait).await;
