@@ -143,7 +143,7 @@ async fn constraint_errors_say_what_is_allowed_and_send_nothing() {
         ),
         (
             client.get_invoice_details().invoice_id("inv-1").send().await.unwrap_err(),
-            "get_invoice_details: invalid request, not sent: account_id is required and was not set (The account ID",
+            "get_invoice_details: invalid request, not sent: account_id is required and was not set: the account ID",
         ),
         (
             client.get_invoice_details().account_id("").invoice_id("inv-1").send().await.unwrap_err(),

@@ -48,7 +48,16 @@ impl Checks {
         Some(if hint.is_empty() {
             format!("{name} is required and was not set")
         } else {
-            format!("{name} is required and was not set ({})", hint.trim_end_matches('.'))
+            // The spec's first sentence, as the end of ours: `...was not set: the account ID`.
+            let hint = hint.trim_end_matches('.');
+            let mut chars = hint.chars();
+            let lowered = match (chars.next(), chars.next()) {
+                (Some(first), Some(second)) if second.is_lowercase() => {
+                    first.to_lowercase().chain(hint.chars().skip(1)).collect()
+                }
+                _ => hint.to_owned(),
+            };
+            format!("{name} is required and was not set: {lowered}")
         })
     }
 }
@@ -179,6 +188,10 @@ mod tests {
 
     #[test]
     fn the_first_refusal_stands_and_missing_parameters_are_named_in_order() {
+        assert_eq!(
+            Checks::new(1).refusal(&[("account_id", "The account ID.")]),
+            Some("account_id is required and was not set: the account ID".to_owned())
+        );
         let mut checks = Checks::new(0b11);
         checks.set(0b01);
         assert_eq!(
