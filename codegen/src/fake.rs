@@ -100,27 +100,22 @@ pub fn contract(root: &Value) -> std::result::Result<Value, String> {
         let id = op.operation_id().ok_or_else(|| format!("{at}: no operationId"))?;
         let fail = |message: String| format!("{at} ({id}): {message}");
 
-        // Path-item parameters first, then the operation's own, which override by name and place.
         let mut parameters: Vec<Value> = Vec::new();
-        for list in [op.item.get("parameters"), op.value.get("parameters")].into_iter().flatten() {
-            for parameter in list.as_array().into_iter().flatten() {
-                let parameter = refs::resolve(root, parameter).map_err(|e| fail(e.to_string()))?.value;
-                let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
-                let place = parameter.get("in").and_then(Value::as_str).unwrap_or_default();
-                let schema = match parameter.get("schema") {
-                    Some(schema) => inline(root, schema, 0).map_err(&fail)?,
-                    None => json!({}),
-                };
-                let entry = json!({
-                    "name": name,
-                    "in": place,
-                    "required": parameter.get("required").and_then(Value::as_bool).unwrap_or(place == "path"),
-                    "schema": schema,
-                    "example": parameter.get("example").cloned().unwrap_or(Value::Null),
-                });
-                parameters.retain(|p| !(p["name"] == name && p["in"] == place));
-                parameters.push(entry);
-            }
+        for parameter in refs::parameters(root, &op).map_err(|e| fail(e.to_string()))? {
+            let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default();
+            let place = parameter.get("in").and_then(Value::as_str).unwrap_or_default();
+            let schema = match parameter.get("schema") {
+                Some(schema) => inline(root, schema, 0).map_err(&fail)?,
+                None => json!({}),
+            };
+            let entry = json!({
+                "name": name,
+                "in": place,
+                "required": parameter.get("required").and_then(Value::as_bool).unwrap_or(place == "path"),
+                "schema": schema,
+                "example": parameter.get("example").cloned().unwrap_or(Value::Null),
+            });
+            parameters.push(entry);
         }
 
         let body = match op.value.get("requestBody") {

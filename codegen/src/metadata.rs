@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::walk::operation_rows as operations;
+use crate::{refs, walk};
 
 /// One operation as the runtime sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,10 +98,7 @@ fn response_kind(root: &Value, op: &Value) -> &'static str {
         return "empty";
     };
     // A response may be a local `$ref` to `#/components/responses/NAME`.
-    let success = match success.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => root.pointer(pointer).unwrap_or(success),
-        None => success,
-    };
+    let success = refs::resolve(root, success).map_or(success, |r| r.value);
     match success.get("content").and_then(Value::as_object) {
         None => "empty",
         Some(content) if content.is_empty() => "empty",
@@ -110,50 +107,28 @@ fn response_kind(root: &Value, op: &Value) -> &'static str {
     }
 }
 
-/// The path item of `path`.
-fn item_of<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
-    root.get("paths")?.get(path)
-}
-
-/// Follow one local `$ref`, if `value` is one.
-fn deref<'v>(root: &'v Value, value: &'v Value) -> &'v Value {
-    match value.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => root.pointer(pointer).unwrap_or(value),
-        None => value,
-    }
-}
-
-/// The operation's path and query parameters (the path item's first, overridden by the
-/// operation's own of the same name and location).
-fn params(root: &Value, item: Option<&Value>, op: &Value) -> Vec<ParamMeta> {
-    let mut out: Vec<ParamMeta> = Vec::new();
-    let declared = item.and_then(|i| i.get("parameters")).into_iter().chain(op.get("parameters"));
-    for param in declared.filter_map(Value::as_array).flatten() {
-        let param = deref(root, param);
-        let (Some(name), Some(location)) =
-            (param.get("name").and_then(Value::as_str), param.get("in").and_then(Value::as_str))
-        else {
-            continue;
-        };
-        if location != "path" && location != "query" {
-            continue;
-        }
-        let description = param.get("description").and_then(Value::as_str).unwrap_or_default();
-        let meta = ParamMeta {
-            name: name.to_owned(),
-            setter: heck::AsSnakeCase(name).to_string(),
-            location: location.to_owned(),
-            required: param.get("required").and_then(Value::as_bool).unwrap_or(false),
-            allowed: param.get("schema").map(|s| deref(root, s)).and_then(allowed),
-            bounds: param.get("schema").map(|s| deref(root, s)).map(bounds).unwrap_or_default(),
-            hint: first_sentence(description),
-        };
-        match out.iter_mut().find(|p| p.name == meta.name && p.location == meta.location) {
-            Some(existing) => *existing = meta,
-            None => out.push(meta),
-        }
-    }
-    out
+/// The operation's path and query parameters, in spec order.
+fn params<'v>(root: &'v Value, op: &walk::Operation<'v>) -> Vec<ParamMeta> {
+    // A `$ref` that does not resolve is the lint's finding; generation runs on a linted spec.
+    let resolved = refs::parameters(root, op).unwrap_or_default();
+    let schema = |param: &'v Value| param.get("schema").and_then(|s| refs::resolve(root, s).ok()).map(|r| r.value);
+    resolved
+        .into_iter()
+        .filter_map(|param| {
+            let name = param.get("name").and_then(Value::as_str)?;
+            let location = param.get("in").and_then(Value::as_str).filter(|l| *l == "path" || *l == "query")?;
+            let description = param.get("description").and_then(Value::as_str).unwrap_or_default();
+            Some(ParamMeta {
+                name: name.to_owned(),
+                setter: heck::AsSnakeCase(name).to_string(),
+                location: location.to_owned(),
+                required: param.get("required").and_then(Value::as_bool).unwrap_or(false),
+                allowed: schema(param).and_then(allowed),
+                bounds: schema(param).map(bounds).unwrap_or_default(),
+                hint: first_sentence(description),
+            })
+        })
+        .collect()
 }
 
 /// A schema's `minimum` and `maximum`, each with whether it is exclusive.
@@ -211,9 +186,10 @@ fn first_sentence(text: &str) -> String {
 
 /// Read the table from a spec that passed the lint.
 pub fn extract(root: &Value) -> Vec<OperationMeta> {
-    operations(root)
+    walk::operations(root)
         .into_iter()
-        .map(|(_, method, path, op)| {
+        .map(|walked| {
+            let (method, path, op) = (walked.http_method(), walked.path.to_owned(), walked.value);
             let limit = op.get("x-zoom-rate-limit");
             let field = |key: &str| limit.and_then(|l| l.get(key));
             let scopes = op
@@ -247,7 +223,7 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
                     .and_then(Value::as_bool)
                     .filter(|d| *d)
                     .and_then(|_| op.get("x-zoom-replaced-by")?.as_str().map(str::to_owned)),
-                params: params(root, item_of(root, &path), op),
+                params: params(root, &walked),
                 method,
                 path,
                 label: field("label").and_then(Value::as_str).unwrap_or("Heavy").to_owned(),

@@ -77,6 +77,23 @@ pub fn resolve<'v>(root: &'v Value, value: &'v Value) -> Result<Resolved<'v>, Re
     }
 }
 
+/// An operation's parameters, resolved: the path item's, then the operation's own, which
+/// take the place of one with the same name and location (OpenAPI's rule).
+pub fn parameters<'v>(root: &'v Value, op: &crate::walk::Operation<'v>) -> Result<Vec<&'v Value>, RefError> {
+    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+    let mut out: Vec<&Value> = Vec::new();
+    for list in [op.item.get("parameters"), op.value.get("parameters")].into_iter().flatten() {
+        for parameter in list.as_array().into_iter().flatten() {
+            let parameter = resolve(root, parameter)?.value;
+            match out.iter_mut().find(|p| key(p) == key(parameter)) {
+                Some(existing) => *existing = parameter,
+                None => out.push(parameter),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every `$ref` in the document as `(pointer of the referring node, reference)`,
 /// in document order. Examples and extensions are data, not schema, and are skipped.
 pub fn all(root: &Value) -> Vec<(String, String)> {

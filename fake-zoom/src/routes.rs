@@ -115,33 +115,19 @@ pub(crate) fn answer(model: &mut Model, call: &Call<'_>) -> Response<Body> {
         }
         _ => {}
     }
-    let Some(account_id) = call.matched.param("accountId") else { return example(op, model.download_size) };
-    let modelled = [
-        "get_billing_information",
-        "update_billing_information",
-        "list_billing_invoices",
-        "get_invoice_details",
-        "get_account_plans",
-        "subscribe_plan",
-        "update_base_plan",
-        "cancel_base_plan",
-        "subscribe_addon_plan",
-        "update_addon_plan",
-        "cancel_addon_plans",
-        "get_plan_usage",
-    ];
-    if !modelled.contains(&id) {
-        return example(op, model.download_size);
-    }
+    let download_size = model.download_size;
+    let Some(account_id) = call.matched.param("accountId") else { return example(op, download_size) };
+    // Zoom answers an unknown account the same way whatever the operation.
     let Some(account) = model.world.account_mut(account_id) else {
         return error(404, 2001, &format!("Account does not exist: {account_id}."));
     };
-    account_operation(account, id, call)
+    account_operation(account, id, call).unwrap_or_else(|| example(op, download_size))
 }
 
-fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Response<Body> {
+/// What a modelled operation on one account does; `None` for an operation without a model.
+fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Option<Response<Body>> {
     let body = call.body;
-    match id {
+    let answer = match id {
         "get_billing_information" => json_response(200, &to_value(&account.contact.clone().unwrap_or_default())),
         "update_billing_information" => {
             let mut contact = to_value(&account.contact.clone().unwrap_or_default());
@@ -224,7 +210,7 @@ fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Respon
         },
         "subscribe_addon_plan" => {
             if account.base_plan.is_none() {
-                return error(400, 200, NO_SUBSCRIPTION);
+                return Some(error(400, 200, NO_SUBSCRIPTION));
             }
             let plan = plan_from_request(body);
             let answer = json!({"plan_webinar": [{"type": plan.kind, "hosts": plan.hosts}]});
@@ -233,7 +219,7 @@ fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Respon
         }
         "update_addon_plan" | "cancel_addon_plans" => {
             if account.base_plan.is_none() {
-                return error(400, 200, NO_SUBSCRIPTION);
+                return Some(error(400, 200, NO_SUBSCRIPTION));
             }
             let kind = body["type"].as_str().unwrap_or_default();
             match account.addons.iter_mut().find(|p| p.kind == kind) {
@@ -262,8 +248,9 @@ fn account_operation(account: &mut Account, id: &str, call: &Call<'_>) -> Respon
             }
             json_response(200, &usage)
         }
-        _ => error(404, 404, "Not found."),
-    }
+        _ => return None,
+    };
+    Some(answer)
 }
 
 /// The spec's example for the operation's success status.

@@ -118,11 +118,16 @@ const NEW_SCHEMAS: &str = r##"    PaymentList:
       x-extensible-enum: [card, invoice]
 "##;
 
-fn spec_with_new_operations() -> Spec {
+/// The project's spec with `paths` and [`NEW_SCHEMAS`] pasted in.
+fn spec_with(paths: &str) -> Spec {
     let text = std::fs::read_to_string(workspace_root().unwrap().join(SPEC_PATH)).unwrap();
-    let text = text.replacen("\npaths:\n", &format!("\npaths:\n{NEW_PATHS}"), 1);
+    let text = text.replacen("\npaths:\n", &format!("\npaths:\n{paths}"), 1);
     let text = text.replacen("\n  schemas:\n", &format!("\n  schemas:\n{NEW_SCHEMAS}"), 1);
     Spec::parse(SPEC_PATH, &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn spec_with_new_operations() -> Spec {
+    spec_with(NEW_PATHS)
 }
 
 /// The generated directory's files, to show the test leaves them alone.
@@ -146,11 +151,8 @@ fn the_lint_accepts_a_well_formed_new_operation() {
 
 #[test]
 fn the_lint_asks_a_list_that_takes_a_page_token_for_its_pagination() {
-    let text = std::fs::read_to_string(workspace_root().unwrap().join(SPEC_PATH)).unwrap();
     let without = NEW_PATHS.replace("      x-zoom-pagination:\n        items: payments\n", "");
-    let text = text.replacen("\npaths:\n", &format!("\npaths:\n{without}"), 1);
-    let text = text.replacen("\n  schemas:\n", &format!("\n  schemas:\n{NEW_SCHEMAS}"), 1);
-    let findings = lint::lint(&Spec::parse(SPEC_PATH, &text).unwrap());
+    let findings = lint::lint(&spec_with(&without));
     let found = findings.iter().find(|d| d.rule == "operation-pagination").expect("operation-pagination");
     assert!(found.message.contains("x-zoom-pagination"), "{}", found.message);
     assert!(found.line > 0);
