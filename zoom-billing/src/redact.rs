@@ -153,7 +153,7 @@ impl Redactor {
     pub fn snippet(&self, bytes: &[u8]) -> String {
         // A character is at most 4 bytes: the snippet lies in the first 4 × SNIPPET_CHARS
         // bytes, and a secret straddling that cut within a secret's length after it.
-        let margin = self.needles.first().map_or(0, String::len);
+        let margin = self.longest();
         let mut text = self.scrub_bytes(&bytes[..bytes.len().min(4 * SNIPPET_CHARS + margin)]);
         let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) else { return text };
         let end = (cut.saturating_sub(REDACTED.len() - 1)..cut)
@@ -170,7 +170,7 @@ impl Redactor {
     pub fn bounded(&self, text: &str, max: usize) -> String {
         // Only as much as can be kept is scrubbed, plus a secret's length on each
         // side of a cut, so a 10 MiB text costs no 10 MiB copy.
-        let margin = self.needles.first().map_or(0, String::len);
+        let margin = self.longest();
         let count = text.chars().count();
         if count <= max {
             return self.scrub(text);
@@ -205,6 +205,12 @@ impl Redactor {
         if !form.is_empty() && !self.needles.contains(&form) {
             self.needles.push(form);
         }
+    }
+
+    /// The length of the longest secret (needles are sorted longest first): how far past a
+    /// cut a secret straddling it can reach.
+    fn longest(&self) -> usize {
+        self.needles.first().map_or(0, String::len)
     }
 
     fn sort(&mut self) {
