@@ -221,12 +221,32 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
 /// marked set; a body converted here, so a bad one is refused with the reason).
 fn setter_tokens(f: &Setter, op: &OperationMeta, required: &[&ParamMeta], module_root: &syn::Path) -> TokenStream {
     let setter = &f.sig.ident;
-    let docs = &f.docs;
     let generics = &f.sig.generics;
     let where_clause = &f.sig.generics.where_clause;
     let args: Vec<_> = f.sig.inputs.iter().filter_map(typed_arg).collect();
     let name = setter.to_string();
     let param = op.params.iter().find(|p| p.setter == name);
+    // progenitor documents no setter: say what the spec says of the parameter.
+    let spec_docs: Vec<Attribute> = match param {
+        Some(p) if f.docs.is_empty() => {
+            let mut text =
+                format!("`{}` ({} parameter{}).", p.name, p.location, if p.required { ", required" } else { "" });
+            if !p.hint.is_empty() {
+                text = format!("{} {text}", p.hint);
+            }
+            if let Some(allowed) = &p.allowed {
+                text.push_str(&format!(" Allowed: {allowed}; anything else is refused before sending."));
+            }
+            vec![syn::parse_quote!(#[doc = #text])]
+        }
+        None if f.docs.is_empty() && name == "body" => {
+            let text = "The request body: the type or its builder. One that cannot be built (a required \
+                        field missing) is refused before sending.";
+            vec![syn::parse_quote!(#[doc = #text])]
+        }
+        _ => f.docs.clone(),
+    };
+    let docs = &spec_docs;
     let target = where_clause.as_ref().and_then(|w| w.predicates.first()).and_then(|p| match p {
         syn::WherePredicate::Type(t) => t.bounds.first().and_then(|b| match b {
             syn::TypeParamBound::Trait(t) => path_args::<1>(&t.path),

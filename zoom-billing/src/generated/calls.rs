@@ -839,6 +839,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// Token of the next page, from the `next_page_token` of the previous response. `next_page_token` (query parameter).
         pub fn next_page_token<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -928,6 +929,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GenerateInvoiceReportRequest>,
@@ -1006,6 +1008,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The invoice report ID, as returned by `list_invoice_reports` or `generate_invoice_report`. `invoiceReportId` (path parameter, required).
         pub fn invoice_report_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1021,6 +1024,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// Documented by Zoom only as a boolean, with no description or default. `download` (query parameter).
         pub fn download<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
@@ -1119,6 +1123,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The invoice report ID, as returned by `list_invoice_reports` or `generate_invoice_report`. `invoiceReportId` (path parameter, required).
         pub fn invoice_report_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1195,6 +1200,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// Renewal window in days. `interval` (query parameter). Allowed: one of 30, 60, 90; anything else is refused before sending.
         pub fn interval<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::RenewalInterval>,
@@ -1210,6 +1216,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// Token of the next page, from the `next_page_token` of the previous response. `next_page_token` (query parameter).
         pub fn next_page_token<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1218,6 +1225,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// Number of records per page. `page_size` (query parameter). Allowed: from 1 to 49; anything else is refused before sending.
         pub fn page_size<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::RenewalPageSize>,
@@ -1314,6 +1322,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1381,6 +1390,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1396,6 +1406,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::BillingContactUpdate>,
@@ -1477,6 +1488,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1492,6 +1504,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// Start date of the queried range (`yyyy-mm-dd`). `from` (query parameter).
         pub fn from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
@@ -1500,6 +1513,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// End date of the queried range (`yyyy-mm-dd`). `to` (query parameter).
         pub fn to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
@@ -1560,6 +1574,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1575,6 +1590,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The invoice ID, as returned by `list_billing_invoices`. `invoiceId` (path parameter, required).
         pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1652,6 +1668,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1719,6 +1736,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1734,6 +1752,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SubscribePlanRequest>,
@@ -1812,6 +1831,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1827,6 +1847,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateAddonPlanRequest>,
@@ -1905,6 +1926,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1920,6 +1942,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::SubscribeAddonPlanRequest>,
@@ -1985,6 +2008,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2000,6 +2024,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CancelAddonPlansRequest>,
@@ -2078,6 +2103,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2093,6 +2119,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UpdateBasePlanRequest>,
@@ -2171,6 +2198,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2186,6 +2214,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             self
         }
 
+        /// The request body: the type or its builder. One that cannot be built (a required field missing) is refused before sending.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CancelBasePlanRequest>,
@@ -2264,6 +2293,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The account ID. `accountId` (path parameter, required).
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2331,6 +2361,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The invoice ID, as returned by `list_billing_invoices`. `invoiceId` (path parameter, required).
         pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -2432,6 +2463,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             }
         }
 
+        /// The invoice ID, as returned by `list_billing_invoices`. `invoiceId` (path parameter, required).
         pub fn invoice_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
