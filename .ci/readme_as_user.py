@@ -27,6 +27,10 @@ publish = false
 zoom-billing = {{ path = "{zoom_billing}" }}
 tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
 
+# The README's fleet example is behind the user's own `redis` feature, as the README shows.
+[features]
+redis = ["zoom-billing/redis"]
+
 [dev-dependencies]
 fake-zoom = {{ path = "{fake_zoom}" }}
 tokio = {{ version = "1", features = ["test-util"] }}
