@@ -216,6 +216,41 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
     })
 }
 
+/// What each operation's progenitor builder takes: `(setter, target type)` for every setter
+/// whose argument is `V: TryInto<T>` (parameters and the body), keyed by operationId, with
+/// types as progenitor names them (`types::X`, `::std::string::String`...). The command line
+/// (`cli.rs`) needs them to convert a flag's value into what the setter takes.
+pub fn setter_targets(client: &TokenStream) -> Result<Vec<(String, Vec<(String, Type)>)>, CallsError> {
+    let file: syn::File = syn::parse2(client.clone())?;
+    let builders = builder_impls(&file)?;
+    let mut out = Vec::new();
+    for (method, _, ty) in client_methods(&file) {
+        let builder =
+            builders.iter().find(|b| b.ident == ty).ok_or_else(|| CallsError::Missing(format!("builder `{ty}`")))?;
+        let targets = builder
+            .setters
+            .iter()
+            .filter_map(|s| {
+                let bound = s.sig.generics.where_clause.as_ref()?.predicates.iter().find_map(|p| match p {
+                    syn::WherePredicate::Type(t) => t.bounds.iter().find_map(|b| match b {
+                        syn::TypeParamBound::Trait(t)
+                            if t.path.segments.last().is_some_and(|s| s.ident == "TryInto") =>
+                        {
+                            path_args::<1>(&t.path)
+                        }
+                        _ => None,
+                    }),
+                    _ => None,
+                })?;
+                let [target] = bound;
+                Some((s.sig.ident.to_string(), target))
+            })
+            .collect();
+        out.push((method.to_string(), targets));
+    }
+    Ok(out)
+}
+
 /// One setter of the public builder: progenitor's, with the checks the spec asks for
 /// (a constrained value converted and refused with what is allowed; a required parameter
 /// marked set; a body converted here, so a bad one is refused with the reason).

@@ -22,13 +22,14 @@
 //! - [`builders`] and [`headers`]: edits to progenitor's output (builders only for request
 //!   bodies; no `api-version` header);
 //! - [`mod@generate`]: progenitor and formatting; [`fake`]: fake-zoom's contract (operations,
-//!   schemas, examples, label rates as JSON); [`files`]: writing.
+//!   schemas, examples, label rates as JSON); [`cli`]: the command line's commands; [`files`]: writing.
 
 mod diagnostic;
 mod error;
 
 pub mod builders;
 pub mod calls;
+pub mod cli;
 pub mod drift_schema;
 pub mod examples;
 pub mod fake;

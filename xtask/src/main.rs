@@ -1,7 +1,8 @@
 //! `cargo xtask`: the maintainers' command line over `zoom-billing-codegen`.
 //!
-//! - `cargo xtask generate` regenerates `zoom-billing/src/generated/` and fake-zoom's contract
-//!   (`fake-zoom/src/generated/`) from the spec.
+//! - `cargo xtask generate` regenerates `zoom-billing/src/generated/`, fake-zoom's contract
+//!   (`fake-zoom/src/generated/`) and the command line's commands
+//!   (`zoom-billing-cli/src/generated/`) from the spec.
 //! - `cargo xtask generate --check` fails with a diff when those files are stale.
 //! - `cargo xtask lint` reports the project's rules on the spec.
 //! - `cargo xtask spec-diff` reports what a spec change does to the API and to Rust users.
@@ -138,6 +139,8 @@ fn generate(root: &std::path::Path, spec: Option<PathBuf>, check: bool) -> zoom_
     let mut output = zoom_billing_codegen::generate(&spec, &options)?;
     // fake-zoom's contract comes from the same spec in the same run (codegen/src/fake.rs).
     output.files.extend(zoom_billing_codegen::fake::generate(&spec, &options.spec_label)?);
+    // So are the command line's commands (codegen/src/cli.rs).
+    output.files.extend(zoom_billing_codegen::cli::generate(&spec, &options.spec_label)?);
     for warning in &output.warnings {
         eprintln!("{}:{warning}", spec.file);
     }
