@@ -1,6 +1,7 @@
 //! docs/changing-the-spec.md, "Adding an operation", as a test: a paginated list and a
 //! download added to a copy of the spec, and nothing else, regenerate into the whole
-//! surface (builder, stream, sinks, metadata with its limits), and the lint accepts them.
+//! surface (builder, stream, sinks, metadata with its limits, the command line's
+//! subcommands), and the lint accepts them.
 //! Generation runs in memory: no file of the repository is written.
 
 use zoom_billing_codegen::lint::{self, Severity};
@@ -200,6 +201,30 @@ fn a_new_paginated_list_and_download_regenerate_into_the_whole_surface() {
     assert!(meta.contains("per: RateLimitScope::AccountId"), "{meta}");
     assert!(meta.contains("items: \"payments\""), "{meta}");
     assert_eq!(output.operations, before_count() + 2);
+}
+
+#[test]
+fn a_new_operation_is_a_subcommand_of_the_command_line() {
+    let files =
+        zoom_billing_codegen::cli::generate(&spec_with_new_operations(), SPEC_PATH).unwrap_or_else(|e| panic!("{e}"));
+    let commands = &files[0].contents;
+    assert_eq!(files[0].path, "zoom-billing-cli/src/generated/commands.rs");
+    let list = &commands[commands.find("Command::new(\"list-billing-payments\")").expect("a subcommand")..];
+    let list = &list[..list[1..].find("Command::new(").map_or(list.len(), |end| end + 1)];
+    assert!(list.contains(".about(\"List billing payments\")"), "{list}");
+    assert!(list.contains("long: \"account-id\""), "{list}");
+    // The spec's bounds, checked by clap; pages followed with --all.
+    let page_size = &list[list.find("long: \"page-size\"").unwrap()..];
+    assert!(page_size.contains("min: Some(1i64)") && page_size.contains("max: Some(300i64)"), "{page_size}");
+    assert!(list.contains("run::all_arg()"), "{list}");
+    let receipt = &commands[commands.find("Command::new(\"download-payment-receipt\")").expect("a subcommand")..];
+    let receipt = &receipt[..receipt[1..].find("Command::new(").map_or(receipt.len(), |end| end + 1)];
+    assert!(receipt.contains("long: \"payment-id\"") && receipt.contains("run::out_arg()"), "{receipt}");
+    // The dispatch sends through the client's builder, with the setter's own types.
+    let arm = &commands[commands.find("\"list-billing-payments\" => {").expect("a dispatch arm")..];
+    assert!(arm.contains("client.list_billing_payments().options(ctx.options())"), "{arm}");
+    assert!(arm.contains("run::pages(ctx, call.stream())"), "{arm}");
+    assert!(commands.contains("|path| call.save_to(path)"));
 }
 
 fn before_count() -> usize {
