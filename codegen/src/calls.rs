@@ -216,11 +216,14 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
     })
 }
 
+/// `(setter, the type its value is converted to)` of one builder.
+pub type Setters = Vec<(String, Type)>;
+
 /// What each operation's progenitor builder takes: `(setter, target type)` for every setter
 /// whose argument is `V: TryInto<T>` (parameters and the body), keyed by operationId, with
 /// types as progenitor names them (`types::X`, `::std::string::String`...). The command line
 /// (`cli.rs`) needs them to convert a flag's value into what the setter takes.
-pub fn setter_targets(client: &TokenStream) -> Result<Vec<(String, Vec<(String, Type)>)>, CallsError> {
+pub fn setter_targets(client: &TokenStream) -> Result<Vec<(String, Setters)>, CallsError> {
     let file: syn::File = syn::parse2(client.clone())?;
     let builders = builder_impls(&file)?;
     let mut out = Vec::new();
