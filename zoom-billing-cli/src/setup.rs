@@ -172,6 +172,12 @@ pub async fn context(matches: &ArgMatches) -> anyhow::Result<(Context, Option<(C
     if let Some(max_wait) = matches.get_one::<Duration>("max-wait") {
         policy = policy.with_max_wait(*max_wait);
     }
+    // As the library's tour: pacing that many times faster, to match `fake-zoom --time-scale N`.
+    if let Some(scale) = std::env::var("ZOOM_TIME_SCALE").ok().filter(|v| !v.trim().is_empty()) {
+        let scale: f64 =
+            scale.trim().parse().map_err(|_| Config(format!("ZOOM_TIME_SCALE must be a number, not `{scale}`")))?;
+        policy = policy.with_time_scale(scale);
+    }
     builder = builder.rate_limit_policy(policy);
     if let Some(store) = state_store(matches, account.as_deref())? {
         builder = builder.shared_state(store);

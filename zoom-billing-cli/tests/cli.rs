@@ -15,6 +15,11 @@ use zoom_billing::Operation;
 use zoom_billing::metadata::ResponseKind;
 use zoom_billing_codegen::{SPEC_PATH, Spec, workspace_root};
 
+// The workspace tests' redis-server helper, shared rather than copied.
+#[allow(dead_code)]
+#[path = "../../tests/src/redis_server.rs"]
+mod redis_server;
+
 /// The longest one invocation may take.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -388,5 +393,89 @@ fn the_transcript_in_docs_cli_md_is_what_the_commands_print() {
                  --- docs/cli.md\n{current}\n+++ now\n{transcript}"
             );
         }
+    }
+}
+
+/// Invocations sharing state through a real `redis-server` (`--redis URL`). Ignored where it
+/// may be missing; CI installs it and runs them (`.ci/run`: `-- --ignored`).
+mod shared_state {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs redis-server: apt-get install redis-server"]
+    fn five_invocations_make_one_token_request() {
+        let redis = redis_server::RedisServer::start();
+        let setup = Setup::new("token");
+        for _ in 0..5 {
+            let run = setup.run(&["get-billing-information", "--account-id", "me", "--redis", &redis.url()]);
+            assert_eq!(run.code, 0, "{run:?}");
+        }
+        assert_eq!(setup.fake.requests_for("get_billing_information").len(), 5);
+        assert_eq!(setup.fake.token_requests(), 1, "the token is shared through the store");
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: apt-get install redis-server"]
+    fn a_second_invoice_within_30_minutes_fails_fast_with_max_wait() {
+        let redis = redis_server::RedisServer::start();
+        let setup = Setup::new("max-wait");
+        let args = ["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1", "--redis", &redis.url()];
+        let first = setup.run(&args);
+        assert_eq!(first.code, 0, "{first:?}");
+        let mut second_args = args.to_vec();
+        second_args.extend(["--max-wait", "1s"]);
+        let second = setup.run(&second_args);
+        assert_eq!(second.code, 3, "{second:?}");
+        // The wait is in the message: the next turn is 30 minutes after the first request.
+        let message = &second.stderr;
+        assert!(message.contains("not sent") && message.contains("allows the next request in 29m"), "{second:?}");
+        assert!(message.contains("longer than max_wait (1.0s)"), "{second:?}");
+        assert!(second.stdout.is_empty());
+        assert_eq!(setup.fake.requests_for("get_invoice_details").len(), 1, "the second request was not sent");
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: apt-get install redis-server"]
+    fn a_pacing_wait_is_a_log_line_off_a_terminal() {
+        let redis = redis_server::RedisServer::start();
+        let setup = Setup::new("wait");
+        // One invoice per 30 minutes, 1000 times faster: the second waits about 1.8 s.
+        let mut env = setup.env();
+        env.push(("ZOOM_TIME_SCALE", "1000".to_owned()));
+        let url = redis.url();
+        let args = ["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1", "--redis", url.as_str()];
+        assert_eq!(setup.run_with(&args, &env, None).code, 0);
+        let second = setup.run_with(&args, &env, None);
+        assert_eq!(second.code, 0, "{second:?}");
+        assert!(second.stderr.starts_with("zoom-billing: waiting 1."), "{second:?}");
+        assert!(second.stderr.contains("s for Zoom's rate limit: operation=get_invoice_details"), "{second:?}");
+        assert_eq!(setup.fake.requests_for("get_invoice_details").len(), 2);
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: apt-get install redis-server"]
+    fn concurrent_invocations_keep_the_daily_budget_exact() {
+        let redis = redis_server::RedisServer::start();
+        let setup = Setup::new("budget");
+        // list_billing_invoices: one request per 5 minutes and 6 a day per account; paced
+        // 3000 times faster (0.1 s apart), the budget still counts the UTC day.
+        let mut env = setup.env();
+        env.push(("ZOOM_TIME_SCALE", "3000".to_owned()));
+        let url = redis.url();
+        let args = ["list-billing-invoices", "--account-id", "sub-9", "--redis", url.as_str()];
+        let mut codes = Vec::new();
+        for _round in 0..2 {
+            let runs: Vec<Run> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| setup.run_with(&args, &env, None))).collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for run in &runs {
+                assert!(run.code == 0 || run.stderr.contains("the daily limit of 6 requests is spent"), "{run:?}");
+            }
+            codes.extend(runs.iter().map(|r| r.code));
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 0).count(), 6, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 3).count(), 2, "{codes:?}");
+        assert_eq!(setup.fake.requests_for("list_billing_invoices").len(), 6, "exactly the budget reached Zoom");
     }
 }
