@@ -65,12 +65,39 @@ mod link;
 mod redis;
 #[cfg(feature = "redis")]
 mod script;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
+
+pub(crate) use self::store::{Charged, Reservation, Reserved, Store, check_namespace};
+
+/// A state store of either kind, as
+/// [`ClientBuilder::shared_state`](crate::ClientBuilder::shared_state) takes
+/// it: made from a [`RedisStore`] (feature `redis`) or a [`SqliteStore`]
+/// (feature `sqlite`) with `into()`. Both run the same operations with the
+/// same meaning; only where the state lives differs.
+#[cfg(any(feature = "redis", feature = "sqlite"))]
+#[derive(Clone, Debug)]
+pub struct SharedStore(pub(crate) Store);
 
 #[cfg(feature = "redis")]
-pub(crate) use self::redis::{Charged, Reservation, Reserved, check_namespace};
+impl From<RedisStore> for SharedStore {
+    fn from(store: RedisStore) -> Self {
+        SharedStore(store.0)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<SqliteStore> for SharedStore {
+    fn from(store: SqliteStore) -> Self {
+        SharedStore(store.0)
+    }
+}
 
 /// What a call does when the shared state store cannot be used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
