@@ -14,6 +14,11 @@ pub struct Usage(pub String);
 #[error("{0}")]
 pub struct Config(pub String);
 
+/// The state store could not be opened or set up (`--state`, `--redis`, the default file).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StateStore(pub String);
+
 /// The exit codes, as `--help` and docs/cli.md list them.
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -24,7 +29,7 @@ Exit codes:
   4  API error: Zoom answered with an error status
   5  authentication: no credentials, or no token could be had, or Zoom rejected it
   6  transport: the connection failed or timed out
-  7  state store: the shared state store could not be used";
+  7  state store: the state store (--state, --redis, the default file) could not be used";
 
 /// The class of a failure, as its exit code.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
@@ -45,7 +50,7 @@ fn class(error: &anyhow::Error) -> u8 {
                 _ => 1,
             };
         }
-        if cause.is::<zoom_billing::StoreError>() {
+        if cause.is::<zoom_billing::StoreError>() || cause.is::<StateStore>() {
             return 7;
         }
     }

@@ -11,7 +11,9 @@ use zoom_billing::{CallOptions, ClientBuilder, RateLimitPolicy, RetryPolicy};
 
 use crate::config;
 use crate::dry_run::Capture;
-use crate::error::Config;
+use zoom_billing::shared::{RedisStore, SharedStore, SqliteStore};
+
+use crate::error::{Config, StateStore};
 use crate::output::{Format, Output};
 use crate::run::Context;
 
@@ -65,14 +67,22 @@ pub fn global_args() -> Vec<Arg> {
             Arg::new("redis")
                 .long("redis")
                 .value_name("URL")
-                .help("Share pacing, daily budgets and the token with every process through this Redis"),
+                .help("Share pacing, daily budgets and the token with every process on every host through this Redis"),
+        ),
+        global(
+            Arg::new("state")
+                .long("state")
+                .value_name("PATH")
+                .value_parser(value_parser!(PathBuf))
+                .conflicts_with("redis")
+                .help("Keep the state shared by this host's runs in this file (default: $XDG_STATE_HOME/zoom-billing/state.sqlite3 or ~/.local/state/...)"),
         ),
         global(
             Arg::new("no-state")
                 .long("no-state")
                 .action(ArgAction::SetTrue)
-                .conflicts_with("redis")
-                .help("Keep no state between runs (pacing and budgets count this process only)"),
+                .conflicts_with_all(["redis", "state"])
+                .help("Keep no state between runs (pacing, budgets and the token are this process's only)"),
         ),
     ]
 }
@@ -94,21 +104,37 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 }
 
 /// The store that carries pacing, budgets and the token between runs: the one place the
-/// choice is made. `--redis URL` for a fleet; none with `--no-state`; and none by default
-/// for now (the embedded store is not in zoom-billing yet).
-fn state_store(
-    matches: &ArgMatches,
-    namespace: Option<&str>,
-) -> anyhow::Result<Option<zoom_billing::shared::RedisStore>> {
+/// choice is made. `--no-state`: none; `--redis URL`: Redis, for processes on several hosts;
+/// `--state PATH`: the embedded store in that file; by default the embedded store in the XDG
+/// state dir (`$XDG_STATE_HOME` or `~/.local/state`, `zoom-billing/state.sqlite3`), when the
+/// account is known (its id is the store's namespace) and there is a home to keep it in.
+fn state_store(matches: &ArgMatches, namespace: Option<&str>) -> anyhow::Result<Option<SharedStore>> {
     if matches.get_flag("no-state") {
         return Ok(None);
     }
-    let Some(url) = matches.get_one::<String>("redis") else { return Ok(None) };
-    let mut builder = zoom_billing::shared::RedisStore::builder(url.clone());
+    if let Some(url) = matches.get_one::<String>("redis") {
+        let mut builder = RedisStore::builder(url.clone());
+        if let Some(namespace) = namespace {
+            builder = builder.namespace(namespace);
+        }
+        let store = builder.build().map_err(|e| StateStore(format!("--redis: {e}")))?;
+        return Ok(Some(store.into()));
+    }
+    let (path, explicit) = match matches.get_one::<PathBuf>("state") {
+        Some(path) => (path.clone(), true),
+        None => match SqliteStore::default_path() {
+            Some(path) if namespace.is_some() => (path, false),
+            // A bearer token of an unknown account, or no home: nothing to key or keep state in.
+            _ => return Ok(None),
+        },
+    };
+    let mut builder = SqliteStore::builder(path.clone());
     if let Some(namespace) = namespace {
         builder = builder.namespace(namespace);
     }
-    Ok(Some(builder.build().context("--redis")?))
+    let flag = if explicit { "--state " } else { "the state store " };
+    let store = builder.build().map_err(|e| StateStore(format!("{flag}{}: {e}", path.display())))?;
+    Ok(Some(store.into()))
 }
 
 /// The credentials and endpoints: `--profile`, else the environment, else the config file's

@@ -185,8 +185,8 @@ fn every_operation_runs_against_the_fake() {
             let _: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {run:?}"));
         }
     }
-    // One process per call, and no state store: one token each.
-    assert_eq!(setup.fake.token_requests(), Operation::ALL.len());
+    // One process per call, one token for all: the default state store keeps it.
+    assert_eq!(setup.fake.token_requests(), 1);
 }
 
 #[test]
@@ -318,7 +318,8 @@ fn errors_have_their_class_s_exit_code() {
     let mut env = setup.env();
     env.retain(|(k, _)| *k != "ZOOM_CLIENT_SECRET");
     env.push(("ZOOM_CLIENT_SECRET", "not-the-secret".to_owned()));
-    let auth = setup.run_with(&["get-plan-usage", "--account-id", "me"], &env, None);
+    // (Without the state store: it holds the token the first call had.)
+    let auth = setup.run_with(&["get-plan-usage", "--account-id", "me", "--no-state"], &env, None);
     assert_eq!(auth.code, 5, "{auth:?}");
     assert!(!auth.stderr.contains("not-the-secret"), "{auth:?}");
     // Nothing listening.
@@ -396,35 +397,40 @@ fn the_transcript_in_docs_cli_md_is_what_the_commands_print() {
     }
 }
 
-/// Invocations sharing state through a real `redis-server` (`--redis URL`). Ignored where it
-/// may be missing; CI installs it and runs them (`.ci/run`: `-- --ignored`).
+/// Invocations sharing state: through the default embedded store (a file under the
+/// scratch HOME), and through a real `redis-server` (`--redis URL`; ignored where it may be
+/// missing; CI installs it and runs them: `.ci/run`, `-- --ignored`).
 mod shared_state {
     use super::*;
 
-    #[test]
-    #[ignore = "needs redis-server: apt-get install redis-server"]
-    fn five_invocations_make_one_token_request() {
-        let redis = redis_server::RedisServer::start();
-        let setup = Setup::new("token");
+    /// The flags that choose a store (none: the default file).
+    type Store<'a> = &'a [&'a str];
+
+    fn with(args: &[&str], store: Store<'_>) -> Vec<String> {
+        args.iter().chain(store).map(|a| (*a).to_owned()).collect()
+    }
+
+    fn run(setup: &Setup, args: &[String], env: &[(&str, String)]) -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        setup.run_with(&args, env, None)
+    }
+
+    fn five_invocations_make_one_token_request(setup: &Setup, store: Store<'_>) {
         for _ in 0..5 {
-            let run = setup.run(&["get-billing-information", "--account-id", "me", "--redis", &redis.url()]);
+            let run = run(setup, &with(&["get-billing-information", "--account-id", "me"], store), &setup.env());
             assert_eq!(run.code, 0, "{run:?}");
         }
         assert_eq!(setup.fake.requests_for("get_billing_information").len(), 5);
         assert_eq!(setup.fake.token_requests(), 1, "the token is shared through the store");
     }
 
-    #[test]
-    #[ignore = "needs redis-server: apt-get install redis-server"]
-    fn a_second_invoice_within_30_minutes_fails_fast_with_max_wait() {
-        let redis = redis_server::RedisServer::start();
-        let setup = Setup::new("max-wait");
-        let args = ["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1", "--redis", &redis.url()];
-        let first = setup.run(&args);
+    fn a_second_invoice_within_30_minutes_fails_fast_with_max_wait(setup: &Setup, store: Store<'_>) {
+        let args = with(&["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1"], store);
+        let first = run(setup, &args, &setup.env());
         assert_eq!(first.code, 0, "{first:?}");
-        let mut second_args = args.to_vec();
-        second_args.extend(["--max-wait", "1s"]);
-        let second = setup.run(&second_args);
+        let mut again = args.clone();
+        again.extend(["--max-wait".to_owned(), "1s".to_owned()]);
+        let second = run(setup, &again, &setup.env());
         assert_eq!(second.code, 3, "{second:?}");
         // The wait is in the message: the next turn is 30 minutes after the first request.
         let message = &second.stderr;
@@ -434,39 +440,29 @@ mod shared_state {
         assert_eq!(setup.fake.requests_for("get_invoice_details").len(), 1, "the second request was not sent");
     }
 
-    #[test]
-    #[ignore = "needs redis-server: apt-get install redis-server"]
-    fn a_pacing_wait_is_a_log_line_off_a_terminal() {
-        let redis = redis_server::RedisServer::start();
-        let setup = Setup::new("wait");
+    fn a_pacing_wait_is_a_log_line_off_a_terminal(setup: &Setup, store: Store<'_>) {
         // One invoice per 30 minutes, 1000 times faster: the second waits about 1.8 s.
         let mut env = setup.env();
         env.push(("ZOOM_TIME_SCALE", "1000".to_owned()));
-        let url = redis.url();
-        let args = ["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1", "--redis", url.as_str()];
-        assert_eq!(setup.run_with(&args, &env, None).code, 0);
-        let second = setup.run_with(&args, &env, None);
+        let args = with(&["get-invoice-details", "--account-id", "me", "--invoice-id", "inv-1"], store);
+        assert_eq!(run(setup, &args, &env).code, 0);
+        let second = run(setup, &args, &env);
         assert_eq!(second.code, 0, "{second:?}");
         assert!(second.stderr.starts_with("zoom-billing: waiting 1."), "{second:?}");
         assert!(second.stderr.contains("s for Zoom's rate limit: operation=get_invoice_details"), "{second:?}");
         assert_eq!(setup.fake.requests_for("get_invoice_details").len(), 2);
     }
 
-    #[test]
-    #[ignore = "needs redis-server: apt-get install redis-server"]
-    fn concurrent_invocations_keep_the_daily_budget_exact() {
-        let redis = redis_server::RedisServer::start();
-        let setup = Setup::new("budget");
+    fn concurrent_invocations_keep_the_daily_budget_exact(setup: &Setup, store: Store<'_>) {
         // list_billing_invoices: one request per 5 minutes and 6 a day per account; paced
         // 3000 times faster (0.1 s apart), the budget still counts the UTC day.
         let mut env = setup.env();
         env.push(("ZOOM_TIME_SCALE", "3000".to_owned()));
-        let url = redis.url();
-        let args = ["list-billing-invoices", "--account-id", "sub-9", "--redis", url.as_str()];
+        let args = with(&["list-billing-invoices", "--account-id", "sub-9"], store);
         let mut codes = Vec::new();
         for _round in 0..2 {
             let runs: Vec<Run> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| setup.run_with(&args, &env, None))).collect();
+                let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| run(setup, &args, &env))).collect();
                 handles.into_iter().map(|h| h.join().unwrap()).collect()
             });
             for run in &runs {
@@ -477,5 +473,53 @@ mod shared_state {
         assert_eq!(codes.iter().filter(|c| **c == 0).count(), 6, "{codes:?}");
         assert_eq!(codes.iter().filter(|c| **c == 3).count(), 2, "{codes:?}");
         assert_eq!(setup.fake.requests_for("list_billing_invoices").len(), 6, "exactly the budget reached Zoom");
+    }
+
+    /// One test per behaviour and store.
+    macro_rules! on_both_stores {
+        ($($name:ident),* $(,)?) => {
+            mod embedded {
+                $(
+                    #[test]
+                    fn $name() {
+                        let setup = super::Setup::new(concat!("sqlite-", stringify!($name)));
+                        super::$name(&setup, &[]);
+                    }
+                )*
+            }
+            mod redis {
+                $(
+                    #[test]
+                    #[ignore = "needs redis-server: apt-get install redis-server"]
+                    fn $name() {
+                        let redis = super::redis_server::RedisServer::start();
+                        let setup = super::Setup::new(concat!("redis-", stringify!($name)));
+                        super::$name(&setup, &["--redis", &redis.url()]);
+                    }
+                )*
+            }
+        };
+    }
+
+    on_both_stores!(
+        five_invocations_make_one_token_request,
+        a_second_invoice_within_30_minutes_fails_fast_with_max_wait,
+        a_pacing_wait_is_a_log_line_off_a_terminal,
+        concurrent_invocations_keep_the_daily_budget_exact,
+    );
+
+    #[test]
+    fn a_store_file_others_can_read_is_refused_and_nothing_is_sent() {
+        let setup = Setup::new("open-store");
+        let path = setup.dir.join("state.sqlite3");
+        let args = ["get-billing-information", "--account-id", "me", "--state", "state.sqlite3"];
+        assert_eq!(setup.run(&args).code, 0, "creates the file");
+        set_mode(&path, 0o644);
+        let run = setup.run(&args);
+        assert_eq!(run.code, 7, "{run:?}");
+        assert!(run.stderr.starts_with("error: --state state.sqlite3: "), "{run:?}");
+        assert_eq!(setup.fake.requests_for("get_billing_information").len(), 1, "nothing more was sent");
+        let elsewhere = setup.run(&["get-billing-information", "--account-id", "me", "--no-state"]);
+        assert_eq!(elsewhere.code, 0, "--no-state needs no file: {elsewhere:?}");
     }
 }
