@@ -243,6 +243,26 @@ fn bad_input_is_a_usage_error_and_sends_nothing() {
 }
 
 #[test]
+fn help_documents_the_exit_codes_and_completions_cover_every_operation() {
+    let setup = Setup::new("help");
+    let help = setup.run(&["--help"]);
+    assert_eq!(help.code, 0, "{help:?}");
+    assert!(help.stdout.contains("Exit codes:") && help.stdout.contains("3  rate limit or daily budget"), "{help:?}");
+    let op_help = setup.run(&["list-upcoming-renewals", "--help"]);
+    assert!(op_help.stdout.contains("Renewal window in days"), "the spec's description: {op_help:?}");
+    assert!(op_help.stdout.contains("`GET /accounts/billing/renewals`"), "{op_help:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = setup.run(&["completions", shell]);
+        assert_eq!(script.code, 0, "{script:?}");
+        for operation in Operation::ALL {
+            let name = kebab(operation.meta().operation_id);
+            assert!(script.stdout.contains(&name), "{shell}: no {name}");
+        }
+    }
+    assert_eq!(setup.run(&["completions", "cmd.exe"]).code, 2);
+}
+
+#[test]
 fn dry_run_prints_the_request_and_spends_nothing() {
     let setup = Setup::new("dry");
     let body = setup.write("plan.json", "{\"type\": \"monthly\", \"hosts\": 12}");
