@@ -32,8 +32,8 @@ pub const RESERVED_COMMANDS: &[&str] = &["completions", "invoice-report", "help"
 
 /// Flags the command line adds (global, or per operation): a parameter may not be named so.
 pub const RESERVED_FLAGS: &[&str] = &[
-    "all", "body", "out", "output", "profile", "config", "max-wait", "dry-run", "state", "redis", "no-state", "help",
-    "version",
+    "all", "body", "out", "output", "profile", "config", "max-wait", "timeout", "dry-run", "state", "redis",
+    "no-state", "help", "version",
 ];
 
 /// The generated files of the command line.

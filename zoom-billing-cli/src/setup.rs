@@ -217,6 +217,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_flag_and_subcommand_the_command_line_adds_is_reserved_in_the_generator() {
+        use zoom_billing_codegen::cli::{RESERVED_COMMANDS, RESERVED_FLAGS};
+        let added = [crate::run::body_arg(false), crate::run::all_arg(), crate::run::out_arg()];
+        for arg in global_args().iter().chain(&added) {
+            let long = arg.get_long().unwrap_or_default();
+            assert!(RESERVED_FLAGS.contains(&long), "--{long} is not in codegen's RESERVED_FLAGS");
+        }
+        for name in [crate::report::NAME, "completions"] {
+            assert!(RESERVED_COMMANDS.contains(&name), "{name} is not in codegen's RESERVED_COMMANDS");
+        }
+    }
+
+    #[test]
     fn durations_read_as_people_write_them() {
         assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(duration("5m"), Ok(Duration::from_secs(300)));
