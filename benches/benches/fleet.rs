@@ -55,14 +55,14 @@ fn main() {
 /// A store from its description: `redis:URL` or `sqlite:PATH`, under `namespace` when given.
 fn open_store(store: &str, namespace: Option<&str>) -> SharedStore {
     match store.split_once(':') {
-        Some(("redis", url)) => {
-            let builder = RedisStore::builder(url);
-            namespace.map_or(builder, |ns| RedisStore::builder(url).namespace(ns)).build().unwrap().into()
-        }
-        Some(("sqlite", path)) => {
-            let builder = SqliteStore::builder(path);
-            namespace.map_or(builder, |ns| SqliteStore::builder(path).namespace(ns)).build().unwrap().into()
-        }
+        Some(("redis", url)) => match namespace {
+            Some(ns) => RedisStore::builder(url).namespace(ns).build().unwrap().into(),
+            None => RedisStore::new(url).unwrap().into(),
+        },
+        Some(("sqlite", path)) => match namespace {
+            Some(ns) => SqliteStore::builder(path).namespace(ns).build().unwrap().into(),
+            None => SqliteStore::open(path).unwrap().into(),
+        },
         _ => panic!("unknown store {store}"),
     }
 }

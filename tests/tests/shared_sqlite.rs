@@ -94,6 +94,12 @@ async fn a_process_killed_renewing_the_token_holds_the_lock_only_until_it_expire
     fake.inject(Fault::delay(Duration::from_secs(30)).path_contains("/oauth/token").times(1)).unwrap();
     let child = one_call(&fake, &file, "usage", 1.0);
     wait_for_row(&file, "SELECT count(*) FROM kv WHERE key LIKE '%:lock'");
+    // Killed once its token request is at the fake (held there), not before it is sent.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.token_requests() == 0 {
+        assert!(Instant::now() < deadline, "the token request did not arrive within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     sigkill(child);
     let started = Instant::now();
     let client = s2s_client(&fake, SqliteStore::open(file.path()).unwrap(), 1.0);
