@@ -341,6 +341,9 @@ fn create_private(path: &Path) -> Result<(), String> {
 /// Refuse a file that other users can read or write: it holds the token.
 fn check_private(path: &Path) -> Result<(), String> {
     let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if metadata.is_dir() {
+        return Err(format!("a directory; give a file's path, e.g. {}", path.join("state.sqlite3").display()));
+    }
     if !metadata.is_file() {
         return Err("not a regular file".into());
     }
