@@ -46,7 +46,7 @@
 //!
 //! # Cargo features
 //!
-//! Each is passed through to [reqwest]; pick one TLS backend.
+//! The TLS and HTTP ones are passed through to [reqwest]; pick one TLS backend.
 //!
 //! - `rustls` (default): TLS with rustls and the aws-lc-rs crypto provider
 //!   (its build compiles C code).
@@ -61,6 +61,10 @@
 //! - `system-proxy`: also the macOS and Windows system proxy settings
 //!   (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured
 //!   without it).
+//! - `sqlite`: a state store in a local file ([`shared::SqliteStore`]), shared
+//!   by the processes of one host (compiles SQLite's C code in).
+//! - `redis`: a state store on Redis ([`shared::RedisStore`]), shared by
+//!   processes on many hosts.
 //!
 //! With no TLS feature the client speaks plain HTTP only: enough for tests
 //! against a local server, and an `https` URL fails with a transport error.

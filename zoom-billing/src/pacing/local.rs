@@ -96,6 +96,8 @@ pub(crate) struct LocalTicket {
     pub(super) start: Option<Instant>,
     /// Each slot's key and the end of this ticket's turn there.
     slots: Vec<(Key, Instant)>,
+    /// The label's key and interval, its slot taken when charging.
+    later: Vec<(Key, Duration)>,
     /// Whether a budget unit is pending for this ticket.
     pending: bool,
     /// The day a unit was charged to.
@@ -109,7 +111,7 @@ impl Local {
     /// turns already reserved) or the turn is further away than its
     /// `max_wait`.
     pub(super) fn reserve(&self, wanted: Wanted, clock: Clock) -> Result<LocalTicket, Error> {
-        let Wanted { operation, key, keys, max_wait, budgets } = wanted;
+        let Wanted { operation, key, keys, later, max_wait, budgets } = wanted;
         let wall = clock.now();
         let mut state = lock(&self.state);
         let pending = if budgets {
@@ -167,6 +169,7 @@ impl Local {
             key,
             start,
             slots,
+            later,
             pending,
             charged: None,
             sent: false,
@@ -199,10 +202,32 @@ impl Local {
 }
 
 impl LocalTicket {
-    /// Charge the pending budget unit to the UTC day of sending. Fails,
-    /// without sending, when that day's budget is spent (the day may have
-    /// changed while the ticket waited).
-    pub(super) fn charge(&mut self) -> Result<(), Error> {
+    /// Charge the pending budget unit to the UTC day of sending, then take
+    /// the label's slot, if it comes now: when it starts (the caller waits
+    /// for it). Fails, without sending, when that day's budget is spent (the
+    /// day may have changed while the ticket waited).
+    pub(super) fn charge(&mut self) -> Result<Option<Instant>, Error> {
+        self.charge_budget()?;
+        if self.later.is_empty() {
+            return Ok(None);
+        }
+        // A label's slot, used at once: a request that is then not sent passes its slot.
+        let now = Instant::now();
+        let mut state = lock(&self.state);
+        let start = self
+            .later
+            .iter()
+            .map(|(k, _)| state.turns.get(k).and_then(Turns::next_free).unwrap_or(now).max(now))
+            .max()
+            .unwrap_or(now);
+        for (key, interval) in self.later.drain(..) {
+            let turns = state.turns.entry(key).or_default();
+            turns.committed = turns.committed.max(Some(start.checked_add(interval).unwrap_or(start)));
+        }
+        Ok(Some(start))
+    }
+
+    fn charge_budget(&mut self) -> Result<(), Error> {
         if !self.pending {
             return Ok(());
         }

@@ -20,6 +20,14 @@
 //! [`crate::shared`]), which every process of the account uses. Either way
 //! the call gets a [`Ticket`]: wait for it, charge it just before sending,
 //! and drop it (given back unless the request was sent).
+//!
+//! An operation's own interval ("1 request every 30 minutes") is a queue
+//! position: its turn is reserved when the call starts. A label's rate is
+//! a share of each second: when the operation also has its own interval,
+//! the label's slot is taken only when the call is charged, just before
+//! sending. Reserved together, a call waiting 30 minutes for its turn would
+//! hold the label's schedule, and every other call of that label (nearly
+//! every operation is Heavy), for those 30 minutes.
 
 mod clock;
 mod local;
@@ -52,8 +60,12 @@ struct Wanted {
     /// The scope a per-operation limit is counted under (the `accountId`,
     /// or empty for the whole account).
     key: String,
-    /// The pacing keys that apply, with their intervals.
+    /// The pacing keys whose turn is reserved now, with their intervals: the
+    /// operation's own interval, else its label's rate.
     keys: Vec<(Key, Duration)>,
+    /// The label's rate when the operation has its own interval: its slot is
+    /// taken when the ticket is charged.
+    later: Vec<(Key, Duration)>,
     /// The longest the call may wait for its turn.
     max_wait: Option<Duration>,
     /// Whether daily budgets are kept.
@@ -137,9 +149,15 @@ impl Pacer {
 
     fn wanted(&self, operation: Operation, account_id: Option<&str>, max_wait: Option<Duration>) -> Wanted {
         let key = Self::scope_key(operation, account_id);
+        let (mut keys, mut later) = (self.pacing_keys(operation, &key), Vec::new());
+        if keys.len() > 1 {
+            // [own interval, label]: the label's slot comes at charge time.
+            later = keys.split_off(1);
+        }
         Wanted {
             operation,
-            keys: self.pacing_keys(operation, &key),
+            keys,
+            later,
             key,
             max_wait: max_wait.or(self.policy.max_wait),
             budgets: self.policy.daily_budgets,
@@ -273,12 +291,19 @@ impl Ticket {
     /// Charge the pending budget unit to the UTC day of sending. Fails,
     /// without sending, when that day's budget is spent (the day may have
     /// changed while the ticket waited).
+    /// Then wait for the label's slot, when it is taken now.
     pub(crate) async fn charge(&mut self) -> Result<(), Error> {
-        match self {
-            Ticket::Local(ticket) => ticket.charge(),
+        let slot = match self {
+            Ticket::Local(ticket) => ticket.charge()?,
             // Boxed, as in `Pacer::reserve`: the in-memory path stays small.
-            Ticket::Shared(ticket) => Box::pin(ticket.charge()).await,
+            Ticket::Shared(ticket) => Box::pin(ticket.charge()).await?,
+        };
+        if let Some(start) = slot
+            && start > Instant::now()
+        {
+            tokio::time::sleep_until(start).await;
         }
+        Ok(())
     }
 
     /// The request went out: keep the turn and the unit.
@@ -434,6 +459,22 @@ mod tests {
             pacer.acquire(op, Some("a")).await.unwrap();
         }
         assert!(matches!(pacer.acquire(op, Some("a")).await, Err(Error::BudgetExhausted { limit: 6, .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_waiting_for_its_own_interval_does_not_hold_its_label() {
+        let pacer = Pacer::new(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 2.0), noon());
+        // get_invoice_details: one every 30 minutes, Heavy. The second waits 30 minutes.
+        pacer.acquire(Operation::GetInvoiceDetails, Some("a")).await.unwrap();
+        let waiting = pacer.reserve(Operation::GetInvoiceDetails, Some("a"), None).await.unwrap().unwrap();
+        assert_eq!(waiting.start().unwrap() - Instant::now(), Duration::from_secs(1800));
+        // Meanwhile another Heavy operation goes at the label's rate, not after 30 minutes.
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer.acquire(Operation::GetPlanUsage, Some("a")).await.unwrap();
+        }
+        assert!(start.elapsed() <= Duration::from_secs(2), "{:?}", start.elapsed());
+        drop(waiting);
     }
 
     #[tokio::test(start_paused = true)]

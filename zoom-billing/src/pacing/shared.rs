@@ -74,6 +74,13 @@ impl Shared {
         wanted.max_wait.map_or(furthest, |max_wait| furthest.min(max_wait))
     }
 
+    /// The furthest a correct store can put a label's slot taken at commit:
+    /// [`MAX_QUEUED_TURNS`] of its intervals, and a 429's hold.
+    fn furthest_label_slot(&self, wanted: &Wanted) -> Duration {
+        let queued = wanted.later.iter().map(|(_, interval)| interval.saturating_mul(MAX_QUEUED_TURNS)).max();
+        queued.unwrap_or_default().saturating_add(self.max_hold)
+    }
+
     /// Reserve the turn `wanted` describes in the store. The outer error is
     /// the store's (the caller may fall back); the inner one the call's.
     pub(super) async fn reserve(
@@ -91,9 +98,11 @@ impl Shared {
             .iter()
             .map(|(k, interval)| (k.shared_name(), *interval, matches!(k, Key::Operation(..))))
             .collect();
+        let later: Vec<_> = wanted.later.iter().map(|(k, interval)| (k.shared_name(), *interval)).collect();
         let budget = format!("{}:{}", operation.operation_id(), wanted.key);
-        let furthest = self.furthest_turn(wanted);
-        let reserved = self.store.reserve(&budget, limit, wanted.budgets, &slots, wanted.max_wait, furthest).await?;
+        let bounds = (self.furthest_turn(wanted), self.furthest_label_slot(wanted));
+        let reserved =
+            self.store.reserve(&budget, limit, wanted.budgets, &slots, &later, wanted.max_wait, bounds).await?;
         Ok(match reserved {
             Reserved::Granted(reservation) => Ok(SharedTicket {
                 store: self.store.clone(),
@@ -153,21 +162,23 @@ fn fall_back(store: &Store, operation: Operation, source: StoreError) -> Result<
 
 impl SharedTicket {
     /// Commit the turn: charge its unit, after waiting out a strict interval
-    /// another process's send still holds.
-    pub(super) async fn charge(&mut self) -> Result<(), Error> {
+    /// another process's send still holds, and take the label's slot: when
+    /// it starts (the caller waits for it).
+    pub(super) async fn charge(&mut self) -> Result<Option<Instant>, Error> {
         let operation = self.operation;
-        let Some(reservation) = &mut self.reservation else { return Ok(()) };
+        let Some(reservation) = &mut self.reservation else { return Ok(None) };
         let limit = operation.meta().rate_limit.daily_limit.unwrap_or(u32::MAX);
         // Each wait is at most one interval past a send that happened; a few rounds at most.
         for _ in 0..100 {
             match self.store.commit(reservation, limit).await {
-                Ok(Charged::Ok) => return Ok(()),
+                // Bounded by the reservation's label bound, so this cannot overflow.
+                Ok(Charged::Ok(wait)) => return Ok(Instant::now().checked_add(wait)),
                 Ok(Charged::Wait(wait)) => tokio::time::sleep(wait).await,
                 Ok(Charged::Exhausted { now }) => {
                     return Err(exhausted(operation, limit, next_utc_midnight(now), now));
                 }
                 // The unit stays pending in the store until it expires: never spent twice.
-                Err(source) => return fall_back(&self.store, operation, source),
+                Err(source) => return fall_back(&self.store, operation, source).map(|()| None),
             }
         }
         let source = self.store.protocol("the turn stayed taken by other sends after 100 waits");

@@ -341,6 +341,9 @@ fn create_private(path: &Path) -> Result<(), String> {
 /// Refuse a file that other users can read or write: it holds the token.
 fn check_private(path: &Path) -> Result<(), String> {
     let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if metadata.is_dir() {
+        return Err(format!("a directory; give a file's path, e.g. {}", path.join("state.sqlite3").display()));
+    }
     if !metadata.is_file() {
         return Err("not a regular file".into());
     }
@@ -567,16 +570,20 @@ impl Tx<'_> {
 
     /// `lua/commit.lua`.
     fn commit(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
-        let ([pending, used, sent @ ..], [id, limit, intervals @ ..]) = (keys, args) else {
+        let ([pending, used, paced @ ..], [id, limit, sent, intervals @ ..]) = (keys, args) else {
             return Err(wrong("commit"));
         };
-        if intervals.len() != sent.len() {
+        let sent = usize::try_from(int(sent)?).map_err(|_| wrong("commit"))?;
+        if intervals.len() != paced.len() || sent > paced.len() {
             return Err(wrong("commit"));
         }
         let (now, day, limit) = (self.now, self.day(), int(limit)?);
+        let intervals = intervals.iter().map(|i| int(i)).collect::<Result<Vec<_>, _>>()?;
+        let (sent_keys, labels) = paced.split_at(sent);
+        let (sent_intervals, label_intervals) = intervals.split_at(sent);
         let mut due = now;
-        for (key, interval) in sent.iter().zip(intervals) {
-            due = due.max(self.number(key)?.saturating_add(int(interval)?));
+        for (key, interval) in sent_keys.iter().zip(sent_intervals) {
+            due = due.max(self.number(key)?.saturating_add(*interval));
         }
         if due > now {
             return Ok(vec!["wait".into(), fmt(due - now), fmt(now)]);
@@ -590,10 +597,18 @@ impl Tx<'_> {
             // Only today and yesterday matter: older days go.
             self.tx.prepare_cached("DELETE FROM used WHERE key = ?1 AND day < ?2")?.execute(params![used, day - 1])?;
         }
-        for (key, interval) in sent.iter().zip(intervals) {
-            self.set(key, &fmt(now), now.saturating_add(int(interval)?).saturating_add(1_000_000))?;
+        let mut start = now;
+        for key in labels {
+            start = start.max(self.number(key)?);
         }
-        Ok(vec!["ok".into(), fmt(day), fmt(now)])
+        for (key, interval) in labels.iter().zip(label_intervals) {
+            let ours = start.saturating_add(*interval);
+            self.set(key, &fmt(ours), ours.saturating_add(1_000_000))?;
+        }
+        for (key, interval) in sent_keys.iter().zip(sent_intervals) {
+            self.set(key, &fmt(start), start.saturating_add(*interval).saturating_add(1_000_000))?;
+        }
+        Ok(vec!["ok".into(), fmt(day), fmt(now), fmt(start - now)])
     }
 
     /// `lua/give_back.lua`.
@@ -759,7 +774,7 @@ mod tests {
             let day = now_micros().div_euclid(MICROS_PER_DAY);
             writer.execute("INSERT INTO used VALUES (?1, ?2, ?3)", params![store.key("used:b"), day, used]).unwrap();
             let slots = [("tat:op:x:".to_owned(), Duration::from_secs(1800), true)];
-            let reserved = runtime.block_on(store.reserve("b", Some(6), true, &slots, None, furthest));
+            let reserved = runtime.block_on(store.reserve("b", Some(6), true, &slots, &[], None, (furthest, furthest)));
             if let Ok(super::super::store::Reserved::Granted(reservation)) = reserved {
                 prop_assert!(reservation.wait <= furthest);
             }

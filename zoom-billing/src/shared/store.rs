@@ -222,17 +222,22 @@ impl Store {
     /// is the daily limit (`None`: no budget check beyond a daily-429 block;
     /// `budgets` false: none at all); `furthest` the latest turn a correct
     /// store can grant (a later one is [`StoreError::Protocol`], never a sleep).
+    /// `later` are rate keys whose slot [`commit`](Self::commit) takes, at
+    /// most `later_bound` away.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn reserve(
         &self,
         budget: &str,
         limit: Option<u32>,
         budgets: bool,
         slots: &[(String, Duration, bool)],
+        later: &[(String, Duration)],
         max_wait: Option<Duration>,
-        furthest: Duration,
+        (furthest, later_bound): (Duration, Duration),
     ) -> Result<Reserved, StoreError> {
         let id = reservation_id();
-        if slots.is_empty() && !budgets {
+        let later: Vec<_> = later.iter().map(|(key, interval)| (self.key(key), *interval)).collect();
+        if slots.is_empty() && !budgets && later.is_empty() {
             // Nothing to share: no round trip.
             return Ok(Reserved::Granted(Reservation {
                 id,
@@ -240,6 +245,8 @@ impl Store {
                 wait: Duration::ZERO,
                 turns: Vec::new(),
                 spacing: Vec::new(),
+                later,
+                later_bound,
                 charged: None,
             }));
         }
@@ -264,7 +271,11 @@ impl Store {
         }
         let answer = self.backend.run(op).await?;
         let budget = limit.filter(|_| budgets).map(|_| budget.to_owned());
-        self.reserved_from(&answer, id, budget, slots, furthest)
+        let mut reserved = self.reserved_from(&answer, id, budget, slots, furthest)?;
+        if let Reserved::Granted(reservation) = &mut reserved {
+            (reservation.later, reservation.later_bound) = (later, later_bound);
+        }
+        Ok(reserved)
     }
 
     /// Read `reserve`'s answer. Whatever the store sends, this returns a
@@ -308,6 +319,8 @@ impl Store {
                         .filter(|(_, _, strict)| *strict)
                         .map(|(key, interval, _)| (self.key(&format!("sent:{key}")), *interval))
                         .collect(),
+                    later: Vec::new(),
+                    later_bound: Duration::ZERO,
                     charged: None,
                 })
             }
@@ -326,20 +339,22 @@ impl Store {
     }
 
     /// Commit the turn just before sending: the unit is charged to today
-    /// (the store's clock) and the send recorded, unless a previous request
-    /// on one of its pacing keys went out less than the key's interval ago
+    /// (the store's clock), the label's slot taken (its wait is in
+    /// [`Charged::Ok`]) and the send recorded, unless a previous request on
+    /// one of its strict keys went out less than the key's interval ago
     /// (then [`Charged::Wait`], nothing changed).
     pub(crate) async fn commit(&self, reservation: &mut Reservation, limit: u32) -> Result<Charged, StoreError> {
-        if reservation.spacing.is_empty() && reservation.budget.is_none() {
-            return Ok(Charged::Ok);
+        if reservation.spacing.is_empty() && reservation.budget.is_none() && reservation.later.is_empty() {
+            return Ok(Charged::Ok(Duration::ZERO));
         }
         let budget = reservation.budget.as_deref().unwrap_or("none");
         let mut op = Op::new(Script::Commit)
             .key(self.budget_key("pending", budget))
             .key(self.budget_key("used", budget))
             .arg(&reservation.id)
-            .arg(if reservation.budget.is_some() { i64::from(limit) } else { -1 });
-        for (key, interval) in &reservation.spacing {
+            .arg(if reservation.budget.is_some() { i64::from(limit) } else { -1 })
+            .arg(reservation.spacing.len());
+        for (key, interval) in reservation.spacing.iter().chain(&reservation.later) {
             op = op.key(key).arg(micros(*interval));
         }
         let answer = self.backend.run(op).await?;
@@ -347,18 +362,30 @@ impl Store {
     }
 
     /// Read `commit`'s answer: never a wait longer than the turn's longest
-    /// strict interval (the most a correct store can ask for).
+    /// strict interval (the most a correct store can ask for), nor a label
+    /// slot further than the reservation's bound.
     fn charged_from(&self, answer: &[String], reservation: &mut Reservation) -> Result<Charged, StoreError> {
-        let [verdict, value, now] = answer else {
+        let ([verdict, value, now] | [verdict, value, now, _]) = answer else {
             return Err(self.protocol("commit answered the wrong number of items"));
         };
         let now = utc(self.number(now)?);
         Ok(match verdict.as_str() {
             "ok" => {
+                let label_wait = match answer.get(3) {
+                    Some(wait) => duration_between(0, self.number(wait)?),
+                    None => Duration::ZERO,
+                };
+                if label_wait > reservation.later_bound {
+                    return Err(self.protocol(format!(
+                        "a label slot {} away, later than the label's rate can make it (at most {})",
+                        crate::human::Dur(label_wait),
+                        crate::human::Dur(reservation.later_bound)
+                    )));
+                }
                 if reservation.budget.is_some() {
                     reservation.charged = Some(self.number(value)?);
                 }
-                Charged::Ok
+                Charged::Ok(label_wait)
             }
             "wait" => {
                 let longest = reservation.spacing.iter().map(|(_, interval)| *interval).max().unwrap_or_default();
@@ -496,6 +523,10 @@ pub(crate) struct Reservation {
     turns: Vec<(String, String, String)>,
     /// Each pacing key's last-send key and interval.
     spacing: Vec<(String, Duration)>,
+    /// The label keys whose slot the commit takes, and their intervals.
+    later: Vec<(String, Duration)>,
+    /// The furthest a correct store can put that slot.
+    later_bound: Duration,
     /// The day (days since the Unix epoch, the store's clock) a unit was charged to.
     charged: Option<i64>,
 }
@@ -503,7 +534,8 @@ pub(crate) struct Reservation {
 /// What charging found.
 #[derive(Debug)]
 pub(crate) enum Charged {
-    Ok,
+    /// Charged; the label's slot starts after this wait.
+    Ok(Duration),
     /// A request on one of the turn's keys went out too recently: wait, then commit again.
     Wait(Duration),
     Exhausted {
@@ -570,6 +602,8 @@ mod tests {
             wait: Duration::ZERO,
             turns: Vec::new(),
             spacing: vec![("k".into(), Duration::from_secs(300))],
+            later: Vec::new(),
+            later_bound: Duration::from_secs(60),
             charged: None,
         }
     }
@@ -597,8 +631,10 @@ mod tests {
                 Err(_) => prop_assert!(verdict == "ok" || verdict == "blocked", "only an over-long turn or block is refused"),
             }
             let mut reservation = reservation_for_commit();
-            if let Ok(Charged::Wait(wait)) = store.charged_from(&answer[..3], &mut reservation) {
-                prop_assert!(wait <= Duration::from_secs(300));
+            match store.charged_from(&answer[..4], &mut reservation) {
+                Ok(Charged::Wait(wait)) => prop_assert!(wait <= Duration::from_secs(300)),
+                Ok(Charged::Ok(wait)) => prop_assert!(wait <= Duration::from_secs(60)),
+                _ => {}
             }
         }
 
@@ -617,8 +653,10 @@ mod tests {
                 }
             }
             let mut reservation = reservation_for_commit();
-            if let Ok(Charged::Wait(wait)) = store.charged_from(&answer, &mut reservation) {
-                prop_assert!(wait <= Duration::from_secs(300));
+            match store.charged_from(&answer, &mut reservation) {
+                Ok(Charged::Wait(wait)) => prop_assert!(wait <= Duration::from_secs(300)),
+                Ok(Charged::Ok(wait)) => prop_assert!(wait <= Duration::from_secs(60)),
+                _ => {}
             }
         }
     }
