@@ -97,6 +97,7 @@ fn one_binary_acts_on_the_clone_it_is_run_in() {
                 || f.starts_with("spec/")
                 || f.starts_with("zoom-billing/src/generated/")
                 || f.starts_with("fake-zoom/src/generated/")
+                || f.starts_with("zoom-billing-cli/src/generated/")
         })
         .collect();
     let (a, b) = (scratch.0.join("a"), scratch.0.join("b"));
