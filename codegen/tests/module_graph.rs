@@ -198,7 +198,7 @@ fn codegen_modules_form_a_stack() {
 
 #[test]
 fn spec_diff_modules_form_a_stack() {
-    check(&manifest_dir().join("../spec-diff/src"));
+    check(&manifest_dir().join("../tools/spec-diff/src"));
 }
 
 #[test]
