@@ -198,27 +198,26 @@ where
         // boxed future: every call's state need not hold room for the failure path.
         let failure = match ended {
             Some(Ok(())) => {
-                // Always filled by a successful attempt.
-                let Some(value) = slot.take() else {
-                    break Err(Error::InvalidRequest { operation, message: "the attempt's value was lost".into() });
-                };
-                let listening = runtime.observer.is_some() || spans::listening(&span);
-                let tracking_id =
-                    classify::tracking_id(value.headers()).filter(|_| listening).map(|id| scrub(&token, id));
-                spans::record_response(&span, value.status().as_u16(), tracking_id.as_deref());
-                if runtime.observer.is_some() {
-                    let event = Event {
-                        attempt: calls.attempts,
-                        status: Some(value.status()),
-                        tracking_id: tracking_id.as_deref(),
-                        sent_at: Some(sent_at),
-                        pacing_wait,
-                    };
-                    span.in_scope(|| event.tell(runtime, operation, None, None));
+                // Read where it lies: the value (kilobytes) is moved once, into the call's output.
+                if let Some(value) = &slot {
+                    let listening = runtime.observer.is_some() || spans::listening(&span);
+                    let tracking_id =
+                        classify::tracking_id(value.headers()).filter(|_| listening).map(|id| scrub(&token, id));
+                    spans::record_response(&span, value.status().as_u16(), tracking_id.as_deref());
+                    if runtime.observer.is_some() {
+                        let event = Event {
+                            attempt: calls.attempts,
+                            status: Some(value.status()),
+                            tracking_id: tracking_id.as_deref(),
+                            sent_at: Some(sent_at),
+                            pacing_wait,
+                        };
+                        span.in_scope(|| event.tell(runtime, operation, None, None));
+                    }
                 }
-                // Returned from here: the value (kilobytes) is not moved once more through `result`.
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
-                return Ok(value);
+                // Returned from here, not through `result`; always filled by a successful attempt.
+                return slot.take().ok_or_else(|| lost(operation));
             }
             Some(Err(error)) => Some(error),
             None => None,
@@ -287,6 +286,12 @@ async fn prepare(
     }
     let authorization = token.header().ok_or(Error::Auth { operation, source: AuthError::InvalidToken })?.clone();
     Ok(Prepared { ticket, token, authorization, pacing_wait, sent_at })
+}
+
+/// A successful attempt whose value is not in its slot: never happens, and is an error, not a panic.
+#[cold]
+fn lost(operation: Operation) -> Error {
+    Error::InvalidRequest { operation, message: "the attempt's value was lost".into() }
 }
 
 /// Why no token could be had: a shared store that failed is the same

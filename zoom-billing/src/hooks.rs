@@ -11,7 +11,7 @@
 //! turn, classification and retries all stay in the pipeline, before and
 //! after progenitor's `send()`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
@@ -33,17 +33,25 @@ pub(crate) type Answer = (StatusCode, HeaderMap);
 /// What the hooks read and write during one attempt's `send()`. Owned by the
 /// scope, handed back to the pipeline when the attempt ends
 /// ([`Sending::send`]); touched only from the task that polls the attempt.
+/// Kept small: the scope moves it in and out of the task-local on every poll.
 pub(crate) struct Sending {
     operation: Operation,
     /// Taken by `pre` (a request is authorised once).
     authorization: Cell<Option<HeaderValue>>,
     /// Left by `exec` when Zoom answered.
-    answer: RefCell<Option<Answer>>,
+    status: Cell<Option<StatusCode>>,
+    /// Left by `exec` for an answer that was not a success (boxed: rare, and large).
+    headers: Cell<Option<Box<HeaderMap>>>,
 }
 
 impl Sending {
     pub(crate) fn new(operation: Operation, authorization: HeaderValue) -> Self {
-        Sending { operation, authorization: Cell::new(Some(authorization)), answer: RefCell::new(None) }
+        Sending {
+            operation,
+            authorization: Cell::new(Some(authorization)),
+            status: Cell::new(None),
+            headers: Cell::new(None),
+        }
     }
 
     /// Poll `attempt` (progenitor's `send()`) with this scope set; its output, and
@@ -51,7 +59,10 @@ impl Sending {
     pub(crate) async fn send<F: Future>(self, attempt: F) -> (F::Output, Option<Answer>) {
         let mut scoped = std::pin::pin!(SENDING.scope(self, attempt));
         let output = scoped.as_mut().await;
-        let answer = scoped.as_mut().take_value().and_then(|sending| sending.answer.into_inner());
+        let answer = scoped.as_mut().take_value().and_then(|sending| {
+            let headers = sending.headers.into_inner().map(|h| *h).unwrap_or_default();
+            sending.status.get().map(|status| (status, headers))
+        });
         (output, answer)
     }
 }
@@ -70,9 +81,13 @@ impl ClientHooks<ClientState> for RawClient {
         };
         let response = self.client().execute(request).await?;
         let status = response.status();
-        // Headers are kept for error answers only (their body may not decode); a success needs none.
-        let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
-        let _ = SENDING.try_with(|sending| *sending.answer.borrow_mut() = Some((status, headers)));
+        let _ = SENDING.try_with(|sending| {
+            sending.status.set(Some(status));
+            // Headers are kept for error answers only (their body may not decode); a success needs none.
+            if !status.is_success() {
+                sending.headers.set(Some(Box::new(response.headers().clone())));
+            }
+        });
         let runtime = &self.inner().0;
         let limits = &runtime.limits;
         let kind = operation.meta().response;
