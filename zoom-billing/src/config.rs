@@ -199,7 +199,7 @@ impl ClientBuilder {
     }
 
     /// Report every attempt of every call to `observer` (for metrics): see
-    /// [`metrics`](crate::metrics).
+    /// [`observer`](crate::observer).
     pub fn observer(mut self, observer: impl CallObserver) -> Self {
         self.observer = Some(SharedObserver(Arc::new(observer)));
         self
