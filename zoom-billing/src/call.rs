@@ -4,9 +4,10 @@
 //! 1. [`prepare`]: the access token, then the pacing turn and the daily
 //!    budget unit ([`crate::pacing`]), with the `accountId` the builder was
 //!    given (codegen passes it in [`Call`]);
-//! 2. [`send`]: progenitor's `send()` for a clone of the request builder,
-//!    timed from here, inside the [`Sending`] scope its hooks read
-//!    ([`crate::hooks`]: the `Authorization` header in, Zoom's status out);
+//! 2. [`Sending::send`]: progenitor's `send()` for a clone of the request
+//!    builder, timed from here ([`with_deadline`]), inside the scope its
+//!    hooks read ([`crate::hooks`]: the `Authorization` header in, Zoom's
+//!    status out);
 //! 3. [`classify::outcome`]: what the result means;
 //! 4. [`Failed::next`]: renew the token once, block on a daily limit, hold
 //!    the label on a per-second 429, give an unsent turn back, or retry by
