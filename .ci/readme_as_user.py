@@ -27,9 +27,10 @@ publish = false
 zoom-billing = {{ path = "{zoom_billing}" }}
 tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
 
-# The README's fleet example is behind the user's own `redis` feature, as the README shows.
+# The README's store example is behind the user's own `redis` and `sqlite` features.
 [features]
 redis = ["zoom-billing/redis"]
+sqlite = ["zoom-billing/sqlite"]
 
 [dev-dependencies]
 fake-zoom = {{ path = "{fake_zoom}" }}

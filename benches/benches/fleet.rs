@@ -1,16 +1,18 @@
-//! Fleet efficiency against Zoom's limit, and what the shared store adds to a call.
+//! Fleet efficiency against Zoom's limit, and what the shared store adds to a call, for each
+//! store: a `redis-server` (many hosts) and a SQLite file (one host).
 //!
 //! 1. **Efficiency.** 8 OS processes (this binary, re-run as workers) share one label-paced
-//!    operation (`get_plan_usage`, Heavy) through one `redis-server`, against fake-zoom
+//!    operation (`get_plan_usage`, Heavy) through one store, against fake-zoom
 //!    enforcing the label's rate with Zoom's 429. Each worker calls as fast as the pacer lets it
 //!    for a fixed time. Reported: the aggregate rate the fake accepted ÷ the rate it allows, and
 //!    its 429s (goal: ≥ 0.95 with 0). The client paces at 97% of the allowed rate: the 3% is the
 //!    headroom for the jitter between a send leaving the client and arriving at Zoom.
 //! 2. **Latency.** One process, sequential calls, the label paced at a rate it never reaches (so
 //!    every call reserves and commits a turn without waiting): per-call latency with the
-//!    in-memory state against the Redis store, p50 and p99, alternated in rounds.
+//!    in-memory state against each store, p50 and p99, alternated in rounds.
 //!
-//! Needs `redis-server` (apt-get install redis-server); without it the bench says so and stops.
+//! The Redis runs need `redis-server` (apt-get install redis-server); without it the bench says
+//! so and runs the SQLite ones only.
 //! `cargo bench -p zoom-billing-benches --bench fleet`
 
 use std::process::{Command, Stdio};
@@ -18,10 +20,11 @@ use std::time::{Duration, Instant};
 
 use fake_zoom::{FakeZoom, LimitConfig};
 use zoom_billing::metadata::RateLimitLabel;
-use zoom_billing::shared::RedisStore;
+use zoom_billing::shared::{RedisStore, SharedStore, SqliteStore};
 use zoom_billing::{Client, RateLimitPolicy, RetryPolicy};
 use zoom_billing_benches as common;
 use zoom_billing_tests::redis_server::RedisServer;
+use zoom_billing_tests::stores::SqliteFile;
 
 /// The rate the fake allows for the Heavy label, requests per second.
 const ALLOWED: f64 = 100.0;
@@ -33,23 +36,47 @@ fn main() {
         worker(&role);
         return;
     }
-    if !redis_available() {
-        println!("fleet bench skipped: redis-server not found (apt-get install redis-server)");
-        return;
-    }
     let full = common::full_run();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let redis = RedisServer::start();
+    let redis = redis_available().then(RedisServer::start);
+    if redis.is_none() {
+        println!("fleet bench: redis-server not found (apt-get install redis-server): the SQLite store only");
+    }
+    let file = SqliteFile::new();
+    let mut stores = vec![format!("sqlite:{}", file.path().display())];
+    stores.extend(redis.as_ref().map(|r| format!("redis:{}", r.url())));
     let (workers, seconds) = if full { (8, 10.0) } else { (2, 1.0) };
-    efficiency(&rt, &redis, workers, seconds);
-    latency(&rt, &redis, if full { 15 } else { 1 }, if full { 200 } else { 20 });
+    for store in &stores {
+        efficiency(&rt, store, workers, seconds);
+    }
+    latency(&rt, &stores, if full { 15 } else { 1 }, if full { 200 } else { 20 });
+}
+
+/// A store from its description: `redis:URL` or `sqlite:PATH`, under `namespace` when given.
+fn open_store(store: &str, namespace: Option<&str>) -> SharedStore {
+    match store.split_once(':') {
+        Some(("redis", url)) => match namespace {
+            Some(ns) => RedisStore::builder(url).namespace(ns).build().unwrap().into(),
+            None => RedisStore::new(url).unwrap().into(),
+        },
+        Some(("sqlite", path)) => match namespace {
+            Some(ns) => SqliteStore::builder(path).namespace(ns).build().unwrap().into(),
+            None => SqliteStore::open(path).unwrap().into(),
+        },
+        _ => panic!("unknown store {store}"),
+    }
+}
+
+/// What the bench prints for a store: its kind.
+fn kind(store: &str) -> &str {
+    if store.starts_with("redis:") { "Redis" } else { "SQLite" }
 }
 
 fn redis_available() -> bool {
     Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
-fn efficiency(rt: &tokio::runtime::Runtime, redis: &RedisServer, workers: usize, seconds: f64) {
+fn efficiency(rt: &tokio::runtime::Runtime, store: &str, workers: usize, seconds: f64) {
     let fake = rt.block_on(FakeZoom::start()).unwrap();
     fake.set_limits(LimitConfig {
         enforce: true,
@@ -57,7 +84,7 @@ fn efficiency(rt: &tokio::runtime::Runtime, redis: &RedisServer, workers: usize,
         ..LimitConfig::default()
     });
     let exe = std::env::current_exe().unwrap();
-    let role = format!("{}|{}|{}|{}", fake.base_url(), fake.oauth_host(), redis.url(), seconds);
+    let role = format!("{}|{}|{}|{}", fake.base_url(), fake.oauth_host(), store, seconds);
     let children: Vec<_> = (0..workers)
         .map(|_| {
             Command::new(&exe)
@@ -85,8 +112,9 @@ fn efficiency(rt: &tokio::runtime::Runtime, redis: &RedisServer, workers: usize,
     // The first call of the fleet starts the clock: n calls span n - 1 intervals.
     let rate = (accepted - 1.0).max(0.0) / span;
     println!(
-        "fleet efficiency: {workers} processes, {seconds} s, Heavy label allowed {ALLOWED}/s, paced at {:.0}%: \
+        "fleet efficiency on {}: {workers} processes, {seconds} s, Heavy label allowed {ALLOWED}/s, paced at {:.0}%: \
          {accepted} accepted in {span:.3} s = {rate:.2}/s, rate / allowed = {:.3}; 429s {}; calls ok {ok}, failed {failed}",
+        kind(store),
         HEADROOM * 100.0,
         rate / ALLOWED,
         fake.rate_limited(),
@@ -96,7 +124,7 @@ fn efficiency(rt: &tokio::runtime::Runtime, redis: &RedisServer, workers: usize,
 
 /// One worker: calls for `seconds`, then prints `ok errors first_send_unix last_send_unix`.
 fn worker(role: &str) {
-    let [base, oauth, redis, seconds] = role.split('|').collect::<Vec<_>>()[..] else { panic!("bad role {role}") };
+    let [base, oauth, store, seconds] = role.split('|').collect::<Vec<_>>()[..] else { panic!("bad role {role}") };
     let seconds: f64 = seconds.parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let client = Client::builder()
@@ -105,7 +133,7 @@ fn worker(role: &str) {
         .server_to_server(fake_zoom::ACCOUNT_ID, fake_zoom::CLIENT_ID, fake_zoom::CLIENT_SECRET)
         .rate_limit_policy(RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, ALLOWED * HEADROOM))
         .retry_policy(RetryPolicy::none())
-        .shared_state(RedisStore::new(redis).unwrap())
+        .shared_state(open_store(store, None))
         .build()
         .unwrap();
     let (ok, errors, first, last) = rt.block_on(async {
@@ -136,21 +164,21 @@ fn unix_now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
 }
 
-fn latency(rt: &tokio::runtime::Runtime, redis: &RedisServer, rounds: usize, calls: usize) {
+fn latency(rt: &tokio::runtime::Runtime, stores: &[String], rounds: usize, calls: usize) {
     let server = common::start(common::Answers { report_size: 0, ..Default::default() });
     // Paced, at a rate never reached: each call takes and commits a turn, none waits.
     let policy = RateLimitPolicy::default().with_label_rate(RateLimitLabel::Heavy, 1e6);
-    let build = |shared: bool| {
+    let build = |store: Option<&String>| {
         let builder =
             Client::builder().base_url(server.base_url()).bearer_token(common::TOKEN).rate_limit_policy(policy.clone());
-        let builder = if shared {
-            builder.shared_state(RedisStore::builder(redis.url()).namespace("bench").build().unwrap())
-        } else {
-            builder
+        let builder = match store {
+            Some(store) => builder.shared_state(open_store(store, Some("bench"))),
+            None => builder,
         };
         builder.build().unwrap()
     };
-    let (memory, shared) = (build(false), build(true));
+    let mut clients = vec![("in-memory", build(None))];
+    clients.extend(stores.iter().map(|store| (kind(store), build(Some(store)))));
     let run = |client: &Client, out: &mut Vec<Duration>| {
         rt.block_on(async {
             for _ in 0..calls {
@@ -160,26 +188,28 @@ fn latency(rt: &tokio::runtime::Runtime, redis: &RedisServer, rounds: usize, cal
             }
         });
     };
-    // Warm up both (connections, script cache).
-    run(&memory, &mut Vec::new());
-    run(&shared, &mut Vec::new());
-    let (mut m, mut s) = (Vec::new(), Vec::new());
+    // Warm up each (connections, script cache, prepared statements).
+    for (_, client) in &clients {
+        run(client, &mut Vec::new());
+    }
+    let mut samples = vec![Vec::new(); clients.len()];
     for round in 0..rounds {
-        if round % 2 == 0 {
-            run(&memory, &mut m);
-            run(&shared, &mut s);
-        } else {
-            run(&shared, &mut s);
-            run(&memory, &mut m);
+        // Each round in another order, so no client always runs first.
+        for i in 0..clients.len() {
+            let i = (i + round) % clients.len();
+            run(&clients[i].1, &mut samples[i]);
         }
     }
-    let (m50, m99) = (common::quantile(&mut m, 0.5), common::quantile(&mut m, 0.99));
-    let (s50, s99) = (common::quantile(&mut s, 0.5), common::quantile(&mut s, 0.99));
-    println!(
-        "store latency, {} sequential calls each: in-memory p50 {m50:?} p99 {m99:?}; Redis p50 {s50:?} p99 {s99:?}; \
-         added p50 {:?} p99 {:?}",
-        m.len(),
-        s50.saturating_sub(m50),
-        s99.saturating_sub(m99),
-    );
+    let quantiles: Vec<(Duration, Duration)> =
+        samples.iter_mut().map(|s| (common::quantile(s, 0.5), common::quantile(s, 0.99))).collect();
+    let (m50, m99) = quantiles[0];
+    for ((name, _), (p50, p99)) in clients.iter().zip(&quantiles).skip(1) {
+        println!(
+            "store latency, {} sequential calls each: in-memory p50 {m50:?} p99 {m99:?}; {name} p50 {p50:?} p99 \
+             {p99:?}; added p50 {:?} p99 {:?}",
+            samples[0].len(),
+            p50.saturating_sub(m50),
+            p99.saturating_sub(m99),
+        );
+    }
 }

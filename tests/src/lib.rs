@@ -2,6 +2,7 @@
 
 pub mod fleet;
 pub mod redis_server;
+pub mod stores;
 
 /// The Rust examples of docs/ (the other pages hold none) are doctests of this package (which has zoom-billing with
 /// every feature, fake-zoom and tokio's test utilities), so they cannot rot; the README's

@@ -75,8 +75,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     #[cfg(feature = "drift")]
     drift: Option<Arc<crate::drift::DriftObserver>>,
-    #[cfg(feature = "redis")]
-    shared: Option<crate::shared::RedisStore>,
+    shared: Option<crate::shared::Store>,
 }
 
 impl Client {
@@ -235,14 +234,16 @@ impl ClientBuilder {
     }
 
     /// Share pacing, daily budgets and the Server-to-Server token with every
-    /// process that uses the same Zoom account, through Redis (see
-    /// [`crate::shared`]). The keys' namespace is the credentials' account
+    /// process that uses the same Zoom account, through a
+    /// [`RedisStore`](crate::shared::RedisStore) (feature `redis`: many hosts)
+    /// or a [`SqliteStore`](crate::shared::SqliteStore) (feature `sqlite`:
+    /// one host; see [`crate::shared`]). The keys' namespace is the credentials' account
     /// id unless the store sets one; with a bearer token or your own token
     /// provider the store must set it (only pacing and budgets are shared
     /// then).
-    #[cfg(feature = "redis")]
-    pub fn shared_state(mut self, store: crate::shared::RedisStore) -> Self {
-        self.shared = Some(store);
+    #[cfg(any(feature = "redis", feature = "sqlite"))]
+    pub fn shared_state(mut self, store: impl Into<crate::shared::SharedStore>) -> Self {
+        self.shared = Some(store.into().0);
         self
     }
 
@@ -264,7 +265,6 @@ impl ClientBuilder {
                 .build()
                 .map_err(BuildError::Http)?,
         };
-        #[cfg(feature = "redis")]
         let shared = match (&self.shared, &credentials) {
             (None, _) => None,
             (Some(store), Credentials::ServerToServer { account_id, .. }) => {
@@ -281,7 +281,7 @@ impl ClientBuilder {
                 return Err(BuildError::InvalidSetting {
                     setting: "shared_state.namespace",
                     reason: "a shared store needs the Zoom account id as its namespace \
-                             (`RedisStore::builder(url).namespace(account_id)`) unless the client uses \
+                             (`RedisStore::builder(url).namespace(account_id)`, `SqliteStore::builder(path).namespace(account_id)`) unless the client uses \
                              Server-to-Server credentials"
                         .into(),
                 });
@@ -298,7 +298,6 @@ impl ClientBuilder {
                     self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
                     timeout,
                     http.clone(),
-                    #[cfg(feature = "redis")]
                     shared.clone(),
                 )),
                 "server-to-server OAuth",
@@ -308,14 +307,11 @@ impl ClientBuilder {
         let runtime = Runtime {
             auth,
             auth_kind,
-            pacer: {
-                let pacer = Pacer::new(self.rate_limits, Clock::new());
-                #[cfg(feature = "redis")]
-                let pacer = match shared {
-                    Some(store) => pacer.with_shared(store).with_max_hold(self.retry.max_retry_after),
-                    None => pacer,
-                };
-                pacer
+            pacer: match shared {
+                Some(store) => {
+                    Pacer::new(self.rate_limits, Clock::new()).with_shared(store, self.retry.max_retry_after)
+                }
+                None => Pacer::new(self.rate_limits, Clock::new()),
             },
             retry: self.retry,
             timeout,

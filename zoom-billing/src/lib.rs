@@ -46,7 +46,7 @@
 //!
 //! # Cargo features
 //!
-//! These are passed through to [reqwest]; pick one TLS backend.
+//! The TLS and HTTP ones are passed through to [reqwest]; pick one TLS backend.
 //!
 //! - `rustls` (default): TLS with rustls and the aws-lc-rs crypto provider
 //!   (its build compiles C code).
@@ -61,15 +61,15 @@
 //! - `system-proxy`: also the macOS and Windows system proxy settings
 //!   (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured
 //!   without it).
-//!
-//! Off by default, for what most programs never use:
-//!
-//! - `drift`: spec-drift observation (`zoom_billing::drift`, `ClientBuilder::drift_observer`):
-//!   every JSON success body checked against the spec's response schemas,
-//!   compiled into the crate. Without it those schemas and the checker are
+//! - `sqlite`: a state store in a local file ([`shared::SqliteStore`]), shared
+//!   by the processes of one host (compiles SQLite's C code in).
+//! - `redis`: a state store on Redis ([`shared::RedisStore`]), shared by
+//!   processes on many hosts.
+//! - `drift`: spec-drift observation (`zoom_billing::drift`,
+//!   `ClientBuilder::drift_observer`): every JSON success body checked against
+//!   the spec's response schemas, compiled into the crate. Off by default, as
+//!   most programs never use it: without it the schemas and the checker are
 //!   not built.
-//! - `redis`: pacing, daily budgets and the Server-to-Server token shared
-//!   between processes ([`shared`]).
 //!
 //! With no TLS feature the client speaks plain HTTP only: enough for tests
 //! against a local server, and an `https` URL fails with a transport error.

@@ -1,9 +1,9 @@
 //! One process of a fleet test: calls a mix of rate-limited operations on
 //! a fake Zoom as one S2S app for a while, with its own (per-process)
-//! state or, given a Redis URL, the fleet's shared state, and prints what
-//! happened as one JSON line.
+//! state or, given a store (a Redis URL, or the path of a SQLite state
+//! file), the fleet's shared state, and prints what happened as one JSON line.
 //!
-//! Usage: `fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL]`
+//! Usage: `fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL | STATE_FILE]`
 
 use std::time::Duration;
 
@@ -36,10 +36,10 @@ impl Counts {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (base, oauth, scale, secs, redis) = match args.as_slice() {
+    let (base, oauth, scale, secs, store) = match args.as_slice() {
         [base, oauth, scale, secs] => (base, oauth, scale, secs, None),
-        [base, oauth, scale, secs, redis] => (base, oauth, scale, secs, Some(redis)),
-        _ => return Err("usage: fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL]".into()),
+        [base, oauth, scale, secs, store] => (base, oauth, scale, secs, Some(store)),
+        _ => return Err("usage: fleet-worker BASE_URL OAUTH_HOST TIME_SCALE SECONDS [REDIS_URL | STATE_FILE]".into()),
     };
     let scale: f64 = scale.parse()?;
     let secs: f64 = secs.parse()?;
@@ -48,9 +48,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .oauth_host(oauth.clone())
         .server_to_server(fake_account(), "fake-client", "fake-secret")
         .rate_limit_policy(RateLimitPolicy::default().with_time_scale(scale).with_max_wait(Duration::from_secs(5)));
-    if let Some(url) = redis {
-        // The one builder call that makes a process part of the fleet.
+    // The one builder call that makes a process part of the fleet.
+    if let Some(url) = store.filter(|s| s.starts_with("redis://")) {
         builder = builder.shared_state(zoom_billing::shared::RedisStore::new(url.clone())?);
+    } else if let Some(path) = store {
+        builder = builder.shared_state(zoom_billing::shared::SqliteStore::open(path)?);
     }
     let client = builder.build()?;
     let deadline = tokio::time::Instant::now() + Duration::try_from_secs_f64(secs)?;

@@ -61,14 +61,12 @@ struct Inner {
     state: Mutex<State>,
     requests: AtomicU64,
     /// The fleet's shared token, when the provider has a store.
-    #[cfg(feature = "redis")]
     shared: Option<SharedToken>,
 }
 
 /// Where the fleet's token lives in the shared store.
-#[cfg(feature = "redis")]
 struct SharedToken {
-    store: crate::shared::RedisStore,
+    store: crate::shared::Store,
     /// `zb:{account}:token:<client id>:<token index>`.
     key: String,
 }
@@ -86,7 +84,6 @@ struct State {
     /// No request before this instant (set after a failure).
     retry_at: Option<Instant>,
     /// The last token Zoom rejected: never taken from the shared store again.
-    #[cfg(feature = "redis")]
     rejected: Option<SecretString>,
 }
 
@@ -128,7 +125,6 @@ impl ServerToServer {
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
             token_index: None,
-            #[cfg(feature = "redis")]
             shared: None,
         }
     }
@@ -144,7 +140,7 @@ impl ServerToServer {
         margin: Duration,
         timeout: Duration,
         http: reqwest::Client,
-        #[cfg(feature = "redis")] shared: Option<crate::shared::RedisStore>,
+        shared: Option<crate::shared::Store>,
     ) -> Self {
         ServerToServerBuilder {
             account_id,
@@ -157,7 +153,6 @@ impl ServerToServer {
             backoff: DEFAULT_FAILURE_BACKOFF,
             http: None,
             token_index: None,
-            #[cfg(feature = "redis")]
             shared,
         }
         .assemble(http)
@@ -182,8 +177,7 @@ pub struct ServerToServerBuilder {
     backoff: Duration,
     http: Option<reqwest::Client>,
     token_index: Option<u32>,
-    #[cfg(feature = "redis")]
-    shared: Option<crate::shared::RedisStore>,
+    shared: Option<crate::shared::Store>,
 }
 
 impl fmt::Debug for ServerToServerBuilder {
@@ -247,9 +241,9 @@ impl ServerToServerBuilder {
     /// Share the token with every process of the fleet through `store` (see
     /// [`crate::shared`]): one token per account, client id and token index,
     /// renewed by one process at a time.
-    #[cfg(feature = "redis")]
-    pub fn shared_state(mut self, store: crate::shared::RedisStore) -> Self {
-        self.shared = Some(store);
+    #[cfg(any(feature = "redis", feature = "sqlite"))]
+    pub fn shared_state(mut self, store: impl Into<crate::shared::SharedStore>) -> Self {
+        self.shared = Some(store.into().0);
         self
     }
 
@@ -281,7 +275,6 @@ impl ServerToServerBuilder {
 
     fn assemble(self, http: reqwest::Client) -> ServerToServer {
         let redactor = Redactor::default().with_basic_credentials(&self.client_id, self.client_secret.expose_secret());
-        #[cfg(feature = "redis")]
         let shared = self.shared.map(|store| {
             let store = store.or_namespace(&self.account_id);
             let key = store.key(&format!("token:{}:{}", self.client_id, self.token_index.unwrap_or(0)));
@@ -302,7 +295,6 @@ impl ServerToServerBuilder {
                 redactor,
                 state: Mutex::new(State::default()),
                 requests: AtomicU64::new(0),
-                #[cfg(feature = "redis")]
                 shared,
             }),
         }
@@ -338,7 +330,6 @@ impl Inner {
             // The shared store failed, not the token endpoint: the next call asks the
             // store again at once (it fails within the store's timeout, or goes through
             // once the store is back), and no backoff meant for Zoom holds it.
-            #[cfg(feature = "redis")]
             Err(error @ AuthError::SharedState(_)) => Err(error),
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
@@ -360,7 +351,6 @@ impl Inner {
     /// A token and how long to reuse it: the fleet's shared one when there is
     /// a store, else one requested from Zoom.
     async fn token(&self) -> Result<(SecretString, Duration), AuthError> {
-        #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             match self.shared_token(shared).await {
                 Err(AuthError::SharedState(error))
@@ -380,7 +370,6 @@ impl Inner {
     /// read what the lock holder stores. Bounded: a lock holder that dies
     /// frees the lock when it expires, and the wait ends with
     /// [`StoreError::TokenWait`](crate::StoreError::TokenWait).
-    #[cfg(feature = "redis")]
     async fn shared_token(&self, shared: &SharedToken) -> Result<(SecretString, Duration), AuthError> {
         use crate::StoreError;
         // Stop using a token this long before the store lets it go: a renewal is
@@ -507,7 +496,6 @@ impl TokenProvider for ServerToServer {
 
     fn invalidate(&self, rejected: &SecretString) {
         let mut state = self.inner.state();
-        #[cfg(feature = "redis")]
         if self.inner.shared.is_some() {
             // The next flight deletes it from the store, if it is still there.
             state.rejected = Some(rejected.clone());
@@ -532,7 +520,6 @@ mod tests {
             DEFAULT_REFRESH_MARGIN,
             Duration::from_secs(5),
             reqwest::Client::new(),
-            #[cfg(feature = "redis")]
             None,
         );
         let builder = ServerToServer::builder("acct", "cid", "top-secret");

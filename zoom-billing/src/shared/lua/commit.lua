@@ -2,23 +2,27 @@
 -- every key with a strict minimum interval ("1 request every 30 minutes"),
 -- the previous request went out at least the interval ago (a process held
 -- up after its turn started must not send closer to the next one than Zoom
--- allows), then record this send and charge the unit to the UTC day of
--- sending (Redis's clock). Rate keys are not checked here: their turns'
--- schedule keeps the rate.
+-- allows), charge the unit to the UTC day of sending (Redis's clock), take
+-- the label's slot (at its next free time: the wait is returned), and
+-- record the send at that time. A label's slot is taken here, not when the
+-- turn was reserved, so that a call waiting 30 minutes for its own turn
+-- does not hold the label's schedule for the whole account meanwhile.
 -- KEYS[1] pending reservations, KEYS[2] units used per UTC day (hash),
--- KEYS[3..] last-send keys. ARGV[1] reservation id, ARGV[2] daily limit
--- (-1: no budget), ARGV[3..] each last-send key's interval.
--- Returns {"ok", day, now} | {"wait", wait, now} | {"exhausted", day, now}.
+-- KEYS[3..] last-send keys, then label pacing keys. ARGV[1] reservation id,
+-- ARGV[2] daily limit (-1: no budget), ARGV[3] the number of last-send keys,
+-- ARGV[4..] each key's interval, in the keys' order.
+-- Returns {"ok", day, now, label wait} | {"wait", wait, now} | {"exhausted", day, now}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local day = math.floor(tonumber(t[1]) / 86400)
 local limit = tonumber(ARGV[2])
+local sent = tonumber(ARGV[3])
 local fmt = function(x) return string.format('%.0f', x) end
 
 local due = now
-for i = 3, #KEYS do
-  local last = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local next = last + tonumber(ARGV[i])
+for i = 1, sent do
+  local last = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
+  local next = last + tonumber(ARGV[3 + i])
   if next > due then due = next end
 end
 if due > now then return {'wait', fmt(due - now), fmt(now)} end
@@ -34,7 +38,16 @@ if limit >= 0 then
   end
   redis.call('PEXPIRE', KEYS[2], 172800000)
 end
-for i = 3, #KEYS do
-  redis.call('SET', KEYS[i], fmt(now), 'PX', math.floor(tonumber(ARGV[i]) / 1000) + 1000)
+local start = now
+for i = sent + 1, #KEYS - 2 do
+  local tat = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
+  if tat > start then start = tat end
 end
-return {'ok', fmt(day), fmt(now)}
+for i = sent + 1, #KEYS - 2 do
+  local ours = start + tonumber(ARGV[3 + i])
+  redis.call('SET', KEYS[2 + i], fmt(ours), 'PX', math.floor((ours - now) / 1000) + 1000)
+end
+for i = 1, sent do
+  redis.call('SET', KEYS[2 + i], fmt(start), 'PX', math.floor((start - now + tonumber(ARGV[3 + i])) / 1000) + 1000)
+end
+return {'ok', fmt(day), fmt(now), fmt(start - now)}

@@ -1,7 +1,8 @@
 //! The fleet with shared state: four OS processes (`fleet-worker`) of one
 //! S2S app share one fake Zoom, itself a process (the `fake-zoom` program:
 //! the spec's limits enforced at 1800x, 4 s tokens, counters read from
-//! `GET /fake/stats`), and one real `redis-server` started here on a free port. The
+//! `GET /fake/stats`), and one store: a real `redis-server` started here on a
+//! free port (many hosts), or a SQLite file (one host). The
 //! same workload as `fleet_baseline.rs`, which shows what per-process state
 //! does to it: here no 429, no 401 caused by the fleet, one token request
 //! per token reuse period for the whole fleet, and the daily budget never
@@ -12,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use serde_json::Value;
-use zoom_billing_tests::redis_server::RedisServer;
+use zoom_billing_tests::stores::Backing;
 
 const WORKERS: usize = 4;
 const SCALE: f64 = 1800.0;
@@ -22,8 +23,16 @@ const TOKEN_LIFETIME: u64 = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(redis_server), ignore = "needs redis-server: apt-get install redis-server")]
-async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
-    let redis = RedisServer::start();
+async fn a_fleet_on_redis_gets_no_429_no_thrash_and_keeps_the_budget() {
+    a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget(Backing::redis()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_on_one_sqlite_file_gets_no_429_no_thrash_and_keeps_the_budget() {
+    a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget(Backing::sqlite()).await;
+}
+
+async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget(backing: Backing) {
     // A 50% tolerance on the minimum intervals (83 ms on list_billing_invoices' scaled 167 ms):
     // on a 2-core machine running four workers, the fake, Redis and the test, a process can be
     // held that long between its committed turn and the fake reading its request (at 30%, 50 ms,
@@ -44,7 +53,7 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     let totals = zoom_billing_tests::fleet::run_workers(
         env!("CARGO_BIN_EXE_fleet-worker"),
         WORKERS,
-        &[base_url.clone(), oauth_host.clone(), SCALE.to_string(), SECONDS.to_string(), redis.url()],
+        &[base_url.clone(), oauth_host.clone(), SCALE.to_string(), SECONDS.to_string(), backing.location()],
     )
     .await;
     let elapsed = started.elapsed();
@@ -56,9 +65,10 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget() {
     // for a renewal falling at its very end.
     let periods = elapsed.as_secs_f64() / (TOKEN_LIFETIME as f64 / 2.0);
     eprintln!(
-        "shared state, {WORKERS} processes, {SECONDS} s at {SCALE}x ({:.1} s with start-up): calls ok {}, 429 seen by \
+        "shared state on {}, {WORKERS} processes, {SECONDS} s at {SCALE}x ({:.1} s with start-up): calls ok {}, 429 seen by \
          workers {}, refused by the shared budget {}, other errors {}; fake: token requests {tokens} ({periods:.1} reuse \
          periods), 401s {}, 429s {}, list_billing_invoices requests {listed} (daily limit 6 per accountId)",
+        backing.kind(),
         elapsed.as_secs_f64(),
         totals.ok,
         totals.rate_limited,
