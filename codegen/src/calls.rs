@@ -5,7 +5,10 @@
 //! builders generated here keep progenitor's fluent setters (so a new
 //! optional parameter stays non-breaking) and send through the runtime's
 //! call pipeline (`<root>::call::run`), which retries clones of the
-//! progenitor builder and returns the crate's own `Result`. `send()` returns
+//! progenitor builder and returns the crate's own `Result`. What codegen knows
+//! of the call reaches the pipeline as values (`<root>::call::Call`): the
+//! operation, the `accountId` given (for an operation whose path has one) and,
+//! for a bodiless success, its value. `send()` returns
 //! the pipeline's boxed future (`<root>::CallFuture`) as it is, and `.await`
 //! on a builder runs that same future.
 //!
@@ -59,6 +62,10 @@ pub enum CallsError {
         name: String,
     },
 }
+
+/// The path parameter that names the account a call is for: pacing and daily budgets
+/// are kept per account, so its value is handed to the pipeline.
+const ACCOUNT_ID: &str = "accountId";
 
 /// Method names the call layer adds to builders.
 const RESERVED: &[&str] = &["send", "options", "into_future", "stream", "stream_from", "save_to", "write_to"];
@@ -146,6 +153,8 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                 raw: raw::#ty<'a>,
                 options: #module_root::call::CallOptions,
                 checks: #module_root::request::Checks,
+                /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+                account_id: Option<String>,
             }
 
             impl<'a> #ty<'a> {
@@ -155,6 +164,7 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                         raw: client.raw().#name(),
                         options: Default::default(),
                         checks: #module_root::request::Checks::new(#all_required),
+                        account_id: None,
                     }
                 }
 
@@ -168,11 +178,12 @@ pub fn render(client: &TokenStream, ops: &[OperationMeta], module_root: &syn::Pa
                 /// Send the request. A parameter the spec does not allow, or a required one
                 /// not set, fails with `Error::InvalidRequest` before anything is sent.
                 pub fn send(self) -> #module_root::CallFuture<'a, #ok> {
-                    let Self { client, raw, options, checks } = self;
+                    let Self { client, raw, options, checks, account_id } = self;
                     if let Some(message) = checks.refusal(&[#(#required_names),*]) {
                         return #module_root::call::refused(Operation::#variant, message);
                     }
-                    #module_root::call::run(client, Operation::#variant, options, #empty, move || raw.clone().send())
+                    let call = #module_root::call::Call { operation: Operation::#variant, account_id, options, empty: #empty };
+                    #module_root::call::run(client, call, move || raw.clone().send())
                 }
 
                 #extras
@@ -340,16 +351,21 @@ fn setter_tokens(f: &Setter, op: &OperationMeta, required: &[&ParamMeta], module
                 }
             }
         }
-        ([(value, _)], Some([target])) if param.is_some_and(|p| p.location == "path") && is_string(&target) => quote! {
-            #(#docs)*
-            pub fn #setter #generics (mut self, #value: V) -> Self #where_clause {
-                #mark
-                if let Some(value) = #module_root::request::segment(&mut self.checks, #value, #name) {
-                    self.raw = self.raw.#setter(value);
+        ([(value, _)], Some([target])) if param.is_some_and(|p| p.location == "path") && is_string(&target) => {
+            // The pipeline gets the account as a value: it never reads it back out of the URL.
+            let keep = param.filter(|p| p.name == ACCOUNT_ID).map(|_| quote!(self.account_id = Some(value.clone());));
+            quote! {
+                #(#docs)*
+                pub fn #setter #generics (mut self, #value: V) -> Self #where_clause {
+                    #mark
+                    if let Some(value) = #module_root::request::segment(&mut self.checks, #value, #name) {
+                        #keep
+                        self.raw = self.raw.#setter(value);
+                    }
+                    self
                 }
-                self
             }
-        },
+        }
         _ => {
             let arg_names: Vec<_> = args.iter().map(|(n, _)| n.clone()).collect();
             let arg_decls = args.iter().map(|(n, t)| quote!(#n: #t));

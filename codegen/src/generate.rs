@@ -134,7 +134,9 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Output> {
     let mod_rs = format!(
         "{}//! Code generated from the spec. Everything here is replaced on the next\n\
          //! `cargo xtask generate`; hand-written code lives beside this module.\n\n\
-         pub mod calls;\npub mod client;\npub mod operations;\n{rates_mod}pub mod schemas;\npub mod values;\n",
+         pub mod calls;\npub mod client;\npub mod operations;\n{rates_mod}\
+         // Only spec-drift observation reads the compiled schemas: a feature of its own.\n\
+         #[cfg(feature = \"drift\")]\npub mod schemas;\npub mod values;\n",
         header("module index")
     );
     let mut files = vec![

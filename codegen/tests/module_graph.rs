@@ -198,7 +198,7 @@ fn codegen_modules_form_a_stack() {
 
 #[test]
 fn spec_diff_modules_form_a_stack() {
-    check(&manifest_dir().join("../spec-diff/src"));
+    check(&manifest_dir().join("../tools/spec-diff/src"));
 }
 
 #[test]
@@ -228,4 +228,37 @@ fn zoom_billing_runtime_modules_form_a_stack() {
     // `error` holds types: it reaches only what its types are made of.
     let error: Vec<_> = graph["error"].iter().map(String::as_str).collect();
     assert!(error.iter().all(|m| ["metadata", "auth", "human", "generated"].contains(m)), "{error:?}");
+}
+
+/// The stack comment in zoom-billing's `lib.rs` is the graph: it lists the runtime's modules
+/// bottom first, and each uses only modules listed below it; a module it leaves out uses none.
+#[test]
+fn zoom_billing_stack_comment_matches_the_graph() {
+    let src = manifest_dir().join("../zoom-billing/src");
+    let graph = check(&src);
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("zoom-billing/src/lib.rs");
+    let comment: String = lib
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("// "))
+        .skip_while(|line| !line.starts_with("The runtime is a stack"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let list = comment.split_once("checks it):").map(|(_, rest)| rest).unwrap_or_default();
+    let list = list.split_once('.').map_or(list, |(list, _)| list);
+    let order: Vec<&str> = list.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
+    assert!(order.len() > 10, "the stack comment in lib.rs was not found: {comment:?}");
+    for (module, deps) in &graph {
+        let Some(at) = order.iter().position(|m| m == module) else {
+            assert!(deps.is_empty(), "{module} is not in lib.rs's stack comment but uses {deps:?}");
+            continue;
+        };
+        for dep in deps {
+            // A module the comment leaves out uses none: any module may stand on it.
+            let below = order[..at].contains(&dep.as_str()) || !order.contains(&dep.as_str());
+            assert!(below, "{module} uses {dep}, which lib.rs's stack comment does not list below it");
+        }
+    }
+    for module in &order {
+        assert!(graph.contains_key(*module), "lib.rs's stack comment names {module}, which is not a module");
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_zoom::{FakeZoom, Fault};
-use zoom_billing::metrics::{AttemptEvent, CallObserver};
+use zoom_billing::observer::{AttemptEvent, CallObserver};
 use zoom_billing::{CallOptions, Client, Error, Operation, RateLimitPolicy, RetryPolicy};
 
 fn bearer(fake: &FakeZoom) -> zoom_billing::ClientBuilder {

@@ -117,11 +117,17 @@ macro_rules! fixture {
                     Box::pin(async move { Err(message) })
                 }
 
+                /// What the generated builder knows of its call.
+                pub struct Call<T> {
+                    pub operation: super::metadata::Operation,
+                    pub account_id: Option<String>,
+                    pub options: CallOptions,
+                    pub empty: Option<fn() -> T>,
+                }
+
                 pub fn run<'a, T, E, F, Fut>(
                     _client: &'a super::Client,
-                    _operation: super::metadata::Operation,
-                    _options: CallOptions,
-                    _empty: Option<fn() -> T>,
+                    _call: Call<T>,
                     mut attempt: F,
                 ) -> super::CallFuture<'a, T>
                 where

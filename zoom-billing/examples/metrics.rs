@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_zoom::{FakeZoom, Fault};
-use zoom_billing::metrics::{AttemptEvent, CallObserver};
+use zoom_billing::observer::{AttemptEvent, CallObserver};
 use zoom_billing::{Client, RateLimitPolicy};
 
 /// Attempts, retries and pacing wait of one (operation, status).

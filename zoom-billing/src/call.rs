@@ -1,11 +1,22 @@
-//! The call pipeline every operation's `send()` runs: for each attempt,
-//! pacing and the daily budget, the token, the request with its timeout
-//! (all in [`crate::hooks`]), then classification of the outcome
-//! ([`crate::classify`]), token renewal on 401 code 124, and retries by the
-//! [`RetryPolicy`]. The result is always this crate's [`Result`].
+//! One call, top to bottom: every operation's `send()` runs [`run`], and
+//! each attempt of the call goes through these steps, in this order:
+//!
+//! 1. [`prepare`]: the access token, then the pacing turn and the daily
+//!    budget unit ([`crate::pacing`]), with the `accountId` the builder was
+//!    given (codegen passes it in [`Call`]);
+//! 2. [`Sending::send`]: progenitor's `send()` for a clone of the request
+//!    builder, timed from here ([`with_deadline`]), inside the scope its
+//!    hooks read ([`crate::hooks`]: the `Authorization` header in, Zoom's
+//!    status out);
+//! 3. [`classify::outcome`]: what the result means;
+//! 4. [`Failed::next`]: renew the token once, block on a daily limit, hold
+//!    the label on a per-second 429, give an unsent turn back, or retry by
+//!    the [`RetryPolicy`]; the observer and the span hear of each attempt.
 //!
 //! Each attempt sends a clone of progenitor's request builder, so a retry
-//! sends exactly what the first attempt did.
+//! sends exactly what the first attempt did. The per-attempt state (the
+//! ticket, the token, the answer) lives in this module's locals and is
+//! passed down; only what progenitor's hooks need crosses into them.
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
@@ -15,20 +26,22 @@ use std::time::Duration;
 use futures::FutureExt;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
-use crate::body::{self, Limit};
-use crate::classify::{self, Failure, Verdict};
+use crate::auth::Token;
+use crate::classify::{self, Failure, Outcome, Verdict};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
-use crate::hooks::Attempt;
+use crate::hooks::{Answer, Sending};
 use crate::metadata::Operation;
-use crate::metrics::AttemptEvent;
-use crate::observe;
+use crate::observer::AttemptEvent;
+use crate::pacing::Ticket;
 use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
+use crate::spans;
 use crate::state::Runtime;
 use crate::types::ZoomError;
 
@@ -87,6 +100,18 @@ impl CallOptions {
     }
 }
 
+/// What the generated builder knows of its call, handed to [`run`] as values:
+/// codegen writes them per operation from the spec.
+pub(crate) struct Call<T> {
+    pub(crate) operation: Operation,
+    /// The `accountId` the builder was given, for an operation that has one
+    /// (in its path): pacing and daily budgets are per account.
+    pub(crate) account_id: Option<String>,
+    pub(crate) options: CallOptions,
+    /// For an operation whose success has no body: its value (any 2xx then counts).
+    pub(crate) empty: Option<fn() -> T>,
+}
+
 /// What progenitor's `send()` returns.
 type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
 
@@ -101,15 +126,8 @@ type Ended = Option<std::result::Result<(), GenError<ZoomError>>>;
 /// retries, pacing and timeouts), so the future itself is a pointer.
 pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<ResponseValue<T>>> + Send + 'a>>;
 
-/// Run a call: `attempt` sends one clone of the request; `empty` builds the
-/// value of an operation whose success has no body (any 2xx then counts).
-pub(crate) fn run<'a, T, F, Fut>(
-    client: &'a crate::Client,
-    operation: Operation,
-    options: CallOptions,
-    empty: Option<fn() -> T>,
-    attempt: F,
-) -> CallFuture<'a, T>
+/// Run a call: `attempt` sends one clone of the request.
+pub(crate) fn run<'a, T, F, Fut>(client: &'a crate::Client, call: Call<T>, attempt: F) -> CallFuture<'a, T>
 where
     T: Send + 'a,
     F: FnMut() -> Fut + Send + 'a,
@@ -117,7 +135,7 @@ where
 {
     // Written into its allocation rather than moved into it: the pipeline's state
     // is kilobytes, of which a new call fills a few hundred bytes.
-    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), operation, options, empty, attempt));
+    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), call, attempt));
     Box::into_pin(boxed)
 }
 
@@ -126,20 +144,14 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
-async fn pipeline<T, F, Fut>(
-    runtime: &Runtime,
-    operation: Operation,
-    options: CallOptions,
-    empty: Option<fn() -> T>,
-    mut attempt: F,
-) -> Result<ResponseValue<T>>
+async fn pipeline<T, F, Fut>(runtime: &Runtime, call: Call<T>, mut attempt: F) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>>,
 {
-    let meta = operation.meta();
+    let Call { operation, account_id, options, empty } = call;
     let timeout = options.timeout.unwrap_or(runtime.timeout);
-    let span = observe::call_span(meta);
+    let span = spans::call_span(operation.meta(), account_id.as_deref());
     // Only a span records the call's duration: no clock read without one.
     let started = (!span.is_disabled()).then(Instant::now);
     let mut calls = Calls { attempts: 0, retries: 0, renewed: false, retry: options.retry.unwrap_or(runtime.retry) };
@@ -147,61 +159,154 @@ where
     // records, as `Instrumented` would, without wrapping the loop in one more future.
     let result = loop {
         calls.attempts += 1;
-        span.in_scope(|| observe::record_attempt(&span, calls.attempts));
-        let scope = Attempt::new(operation, options.max_wait, &span);
+        span.in_scope(|| spans::record_attempt(&span, calls.attempts));
+        // 1. The token and the turn.
+        let prepared = in_span(&span, pin!(prepare(runtime, operation, account_id.as_deref(), options.max_wait))).await;
+        let Prepared { mut ticket, token, authorization, pacing_wait, sent_at } = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                let event = Event {
+                    attempt: calls.attempts,
+                    status: None,
+                    tracking_id: None,
+                    sent_at: None,
+                    pacing_wait: Duration::ZERO,
+                };
+                event.tell(runtime, operation, None, Some(&error));
+                break Err(error);
+            }
+        };
+        // Counted as sent from here, so that a call dropped while in flight never gives a
+        // turn back that Zoom may have used; `Failed::next` gives back what surely was not.
+        if let Some(ticket) = &mut ticket {
+            ticket.sent();
+        }
+        // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
         let mut slot = None;
-        let ended: Ended = {
+        let (ended, answer): (Ended, Option<Answer>) = {
             let slot = &mut slot;
             // A combinator, not an `async` block: a block would hold progenitor's future
-            // twice (as its capture and as the future it awaits), 1.7 KB each.
+            // twice (as its capture and as the future it awaits).
             #[allow(clippy::result_large_err, reason = "progenitor's error, passed on as it came")]
             let future = pin!(attempt().map(|raw| raw.map(|value| *slot = Some(value))));
             let timer = pin!(None);
-            scope.scope(with_deadline(&span, timeout, future, timer)).await
+            let deadline = sent_at.checked_add(timeout);
+            Sending::new(operation, authorization).send(with_deadline(&span, deadline, future, timer)).await
         };
-        // A success leaves at once. Anything else is handled in a boxed future: every
-        // call's state need not hold room for the failure path.
+        // 3 and 4. A success leaves at once. Anything else is classified and decided in a
+        // boxed future: every call's state need not hold room for the failure path.
         let failure = match ended {
             Some(Ok(())) => {
-                // Always filled by a successful attempt.
-                let Some(value) = slot.take() else {
-                    break Err(Error::InvalidRequest { operation, message: "the attempt's value was lost".into() });
-                };
-                if let Some(observer) = &runtime.observer {
-                    let (answer, tracking_id, pacing_wait) = {
-                        let mut state = scope.state();
-                        (state.answer.take(), state.tracking_id.take(), state.pacing_wait)
-                    };
-                    let sent_at = scope.sent_at();
-                    span.in_scope(|| {
-                        observer.on_attempt(&AttemptEvent {
-                            operation,
+                // Read where it lies: the value (kilobytes) is moved once, into the call's output.
+                if let Some(value) = &slot {
+                    let listening = runtime.observer.is_some() || spans::listening(&span);
+                    let tracking_id =
+                        classify::tracking_id(value.headers()).filter(|_| listening).map(|id| scrub(&token, id));
+                    spans::record_response(&span, value.status().as_u16(), tracking_id.as_deref());
+                    if runtime.observer.is_some() {
+                        let event = Event {
                             attempt: calls.attempts,
-                            status: answer.map(|(status, _)| status),
+                            status: Some(value.status()),
                             tracking_id: tracking_id.as_deref(),
-                            duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
+                            sent_at: Some(sent_at),
                             pacing_wait,
-                            retry_in: None,
-                            error: None,
-                        })
-                    });
+                        };
+                        span.in_scope(|| event.tell(runtime, operation, None, None));
+                    }
                 }
-                // Returned from here: the value (kilobytes) is not moved once more through `result`.
-                observe::record_ok(&span, started.map(|at| at.elapsed()));
-                return Ok(value);
+                spans::record_ok(&span, started.map(|at| at.elapsed()));
+                // Returned from here, not through `result`; always filled by a successful attempt.
+                return slot.take().ok_or_else(|| lost(operation));
             }
             Some(Err(error)) => Some(error),
             None => None,
         };
-        let failed = Failed { runtime, operation, empty, timeout, scope };
-        if let Some(result) = Box::pin(failed.next(failure, &mut calls).instrument(span.clone())).await {
+        let failed = Failed {
+            runtime,
+            operation,
+            account_id: account_id.as_deref(),
+            empty,
+            timeout,
+            ticket,
+            token,
+            answer,
+            sent_at,
+            pacing_wait,
+        };
+        if let Some(result) = Box::pin(failed.next(failure, &mut calls, &span).instrument(span.clone())).await {
             break result;
         }
     };
-    observe::record_done(&span, started.map(|at| at.elapsed()), &result);
+    spans::record_done(&span, started.map(|at| at.elapsed()), &result);
     result
+}
+
+/// What [`prepare`] got for an attempt.
+struct Prepared {
+    /// `None` when the pacer keeps nothing for the operation. Dropped with the
+    /// attempt, it gives back what was not used.
+    ticket: Option<Ticket>,
+    /// The token the request carries.
+    token: Token,
+    /// Its `Authorization` value.
+    authorization: HeaderValue,
+    /// How long the attempt waited for its pacing turn.
+    pacing_wait: Duration,
+    /// When the request is handed to progenitor: the attempt's timeout runs from here.
+    sent_at: Instant,
+}
+
+/// Step 1: get the token, take the turn and the budget unit.
+async fn prepare(
+    runtime: &Runtime,
+    operation: Operation,
+    account_id: Option<&str>,
+    max_wait: Option<Duration>,
+) -> Result<Prepared> {
+    // The token first: a renewal (with a shared token, a short hold before the switch) then
+    // delays the reservation, not a send whose turn has started.
+    let mut token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
+    // Timed only when the turn may have to wait (never when nothing paces the operation).
+    let fetched = (runtime.pacer.uses_account_id(operation) && runtime.pacer.may_wait(operation)).then(Instant::now);
+    // Dropped on any early return or cancellation: the turn is given back.
+    let mut ticket = runtime.pacer.reserve(operation, account_id, max_wait).await?;
+    let mut pacing_wait = Duration::ZERO;
+    if let Some(ticket) = &mut ticket {
+        ticket.wait().await;
+        pacing_wait = fetched.map(|at| at.elapsed()).unwrap_or_default();
+        // Charged just before sending; with a shared store it may wait for a strict interval.
+        ticket.charge().await?;
+    }
+    let mut sent_at = Instant::now();
+    if fetched.is_some_and(|at| sent_at - at >= Duration::from_millis(1)) {
+        // The token may have been renewed meanwhile (a cache hit otherwise).
+        token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
+        sent_at = Instant::now();
+    }
+    let authorization = token.header().ok_or(Error::Auth { operation, source: AuthError::InvalidToken })?.clone();
+    Ok(Prepared { ticket, token, authorization, pacing_wait, sent_at })
+}
+
+/// A successful attempt whose value is not in its slot: never happens, and is an error, not a panic.
+#[cold]
+fn lost(operation: Operation) -> Error {
+    Error::InvalidRequest { operation, message: "the attempt's value was lost".into() }
+}
+
+/// Why no token could be had: a shared store that failed is the same
+/// [`Error::SharedState`] whether the token or the turn needed it.
+fn no_token(operation: Operation, source: AuthError) -> Error {
+    match source {
+        AuthError::SharedState(source) => Error::SharedState { operation, source },
+        source => Error::Auth { operation, source },
+    }
+}
+
+/// A tracking id as logs and observers keep it: scrubbed of the token.
+fn scrub(token: &Token, id: &str) -> String {
+    Redactor::new([token.secret().expose_secret()]).scrub(id)
 }
 
 /// The counts and policy of one call's attempts.
@@ -213,59 +318,97 @@ struct Calls {
     retry: RetryPolicy,
 }
 
-/// An attempt that did not succeed.
+/// What the observer hears of an attempt, besides its decision.
+struct Event<'a> {
+    attempt: u32,
+    status: Option<StatusCode>,
+    tracking_id: Option<&'a str>,
+    /// `None` when nothing was sent.
+    sent_at: Option<Instant>,
+    pacing_wait: Duration,
+}
+
+impl Event<'_> {
+    /// Tell the client's observer, if it has one.
+    fn tell(self, runtime: &Runtime, operation: Operation, retry_in: Option<Duration>, error: Option<&Error>) {
+        if let Some(observer) = &runtime.observer {
+            observer.on_attempt(&AttemptEvent {
+                operation,
+                attempt: self.attempt,
+                status: self.status.or_else(|| error.and_then(Error::status)),
+                tracking_id: self.tracking_id.or_else(|| error.and_then(Error::tracking_id)),
+                duration: self.sent_at.map(|at| at.elapsed()).unwrap_or_default(),
+                pacing_wait: self.pacing_wait,
+                retry_in,
+                error,
+            });
+        }
+    }
+}
+
+/// An attempt that did not succeed, with everything it had.
 struct Failed<'a, T> {
     runtime: &'a Runtime,
     operation: Operation,
+    account_id: Option<&'a str>,
     empty: Option<fn() -> T>,
     timeout: Duration,
-    scope: std::sync::Arc<Attempt>,
+    ticket: Option<Ticket>,
+    token: Token,
+    answer: Option<Answer>,
+    sent_at: Instant,
+    pacing_wait: Duration,
 }
 
 impl<T> Failed<'_, T> {
-    /// What to do after this attempt: return (`Some`) or, after any delay, try again (`None`).
-    /// `failure` is progenitor's error, or `None` when the attempt timed out.
-    async fn next(self, failure: Option<GenError<ZoomError>>, calls: &mut Calls) -> Option<Result<ResponseValue<T>>> {
-        let Failed { runtime, operation, empty, timeout, scope } = self;
+    /// Step 4: what to do after this attempt: return (`Some`) or, after any delay, try
+    /// again (`None`). `failure` is progenitor's error, or `None` when the attempt timed out.
+    async fn next(
+        self,
+        failure: Option<GenError<ZoomError>>,
+        calls: &mut Calls,
+        span: &Span,
+    ) -> Option<Result<ResponseValue<T>>> {
+        let Failed { runtime, operation, account_id, empty, timeout, mut ticket, token, answer, sent_at, pacing_wait } =
+            self;
         let meta = operation.meta();
         let retry = calls.retry;
         let attempts = calls.attempts;
-        let (stop, token, account_id, answer, tracking_id, pacing_wait) = {
-            let mut state = scope.state();
-            (
-                state.stop.take(),
-                state.token.take(),
-                state.account_id.take(),
-                state.answer.take(),
-                state.tracking_id.take(),
-                state.pacing_wait,
-            )
-        };
         let status = answer.as_ref().map(|(status, _)| *status);
-        let sent_at = scope.sent_at();
+        // Everything a failed attempt keeps from the server is scrubbed of the token
+        // (a success never comes here).
+        let redactor = Redactor::new([token.secret().expose_secret()]);
+        let listening = runtime.observer.is_some() || spans::listening(span);
+        let tracking_id = answer
+            .as_ref()
+            .and_then(|(_, headers)| classify::tracking_id(headers))
+            .filter(|_| listening)
+            .map(|id| redactor.scrub(id));
+        if let Some(status) = status {
+            spans::record_response(span, status.as_u16(), tracking_id.as_deref());
+        }
+        let deadline = sent_at.checked_add(timeout);
+        let now = runtime.pacer.clock().now();
+        let verdict = classify::outcome(operation, empty, failure, answer, deadline, now, &redactor).await;
         let step: Step<T> = 'attempt: {
-            if let Some(error) = stop {
-                break 'attempt Step::Return(Err(error));
-            }
-            let deadline = sent_at.and_then(|at| at.checked_add(timeout));
-            // Everything a failed attempt keeps from the server is scrubbed of the token
-            // (a success never comes here).
-            let redactor = Redactor::new(token.as_ref().map(|t| t.secret().expose_secret()));
-            let verdict = classify_outcome(runtime, operation, empty, failure, answer, deadline, &redactor).await;
             let failure = match verdict {
                 Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
-                Outcome::Verdict(Verdict::Fail(error)) => break 'attempt Step::Return(Err(error)),
+                Outcome::Verdict(Verdict::Fail(error)) => {
+                    if let (Error::InvalidRequest { .. }, Some(ticket)) = (&error, &mut ticket) {
+                        // progenitor could not build the request: Zoom never saw it.
+                        ticket.not_sent();
+                    }
+                    break 'attempt Step::Return(Err(error));
+                }
                 Outcome::Verdict(Verdict::Daily(limited)) => {
                     if let Some(reset) = limited.reset_at {
-                        runtime.pacer.block_until(operation, account_id.as_deref(), reset).await;
+                        runtime.pacer.block_until(operation, account_id, reset).await;
                     }
                     break 'attempt Step::Return(Err(Error::RateLimited(limited)));
                 }
                 Outcome::Verdict(Verdict::Renew { message }) => {
                     if !calls.renewed && runtime.auth.can_renew() {
-                        if let Some(token) = &token {
-                            runtime.auth.invalidate(token.secret());
-                        }
+                        runtime.auth.invalidate(token.secret());
                         calls.renewed = true;
                         break 'attempt Step::Renew;
                     }
@@ -290,11 +433,9 @@ impl<T> Failed<'_, T> {
                 // retry of this one (every process, with a shared store). No longer than a
                 // retry would wait: a server asking more must not stall every later call.
                 let hold = classify::until(at, runtime.pacer.clock().now()).min(retry.max_retry_after);
-                runtime.pacer.hold(operation, account_id.as_deref(), hold).await;
+                runtime.pacer.hold(operation, account_id, hold).await;
             }
-            if matches!(failure, Failure::NotSent(_))
-                && let Some(ticket) = scope.state().ticket.as_mut()
-            {
+            if let (Failure::NotSent(_), Some(ticket)) = (&failure, &mut ticket) {
                 // Zoom never saw it: the turn and the unit are given back.
                 ticket.not_sent();
             }
@@ -320,37 +461,29 @@ impl<T> Failed<'_, T> {
                 None => Step::Again(retry.backoff(calls.retries + 1), failure.describe()),
             }
         };
-        drop(scope);
-        if let Some(observer) = &runtime.observer {
-            let (retry_in, error) = match &step {
-                Step::Again(delay, _) => (Some(*delay), None),
-                Step::Renew => (Some(Duration::ZERO), None),
-                Step::Return(Err(error)) => (None, Some(error)),
-                Step::Return(Ok(_)) => (None, None),
-            };
-            let tracking_id = match (&step, &tracking_id) {
-                (_, Some(id)) => Some(id.as_str()),
-                (Step::Return(Err(error)), None) => error.tracking_id(),
-                _ => None,
-            };
-            observer.on_attempt(&AttemptEvent {
-                operation,
-                attempt: attempts,
-                status: status.or_else(|| error.and_then(Error::status)),
-                tracking_id,
-                duration: sent_at.map(|at| at.elapsed()).unwrap_or_default(),
-                pacing_wait,
-                retry_in,
-                error,
-            });
-        }
+        // The turn is settled (kept, or given back) before the observer hears of it.
+        drop(ticket);
+        let (retry_in, error) = match &step {
+            Step::Again(delay, _) => (Some(*delay), None),
+            Step::Renew => (Some(Duration::ZERO), None),
+            Step::Return(Err(error)) => (None, Some(error)),
+            Step::Return(Ok(_)) => (None, None),
+        };
+        let event = Event {
+            attempt: attempts,
+            status,
+            tracking_id: tracking_id.as_deref().filter(|_| runtime.observer.is_some()),
+            sent_at: Some(sent_at),
+            pacing_wait,
+        };
+        event.tell(runtime, operation, retry_in, error);
         match step {
             Step::Return(result) => Some(result),
             // A renewed token replays at once and is not a retry.
             Step::Renew => None,
             Step::Again(delay, reason) => {
                 calls.retries += 1;
-                observe::record_retry(attempts, delay, &reason);
+                spans::record_retry(attempts, delay, &reason);
                 tokio::time::sleep(delay).await;
                 None
             }
@@ -358,30 +491,34 @@ impl<T> Failed<'_, T> {
     }
 }
 
-/// Poll `future`, inside the call's `span`, until it completes or, once the
-/// request has been sent, its timeout runs out (`None`). Waiting for a turn
-/// or a token is not timed. The `timer` is only made when the request is
-/// sent. Runs inside the attempt's scope, where the hooks note when the
-/// request was sent. Not an `async fn`: the caller pins everything, so
-/// nothing large is moved and the value passes through no extra future.
+/// Poll `future` inside the call's `span`.
+fn in_span<'a, F: Future>(span: &'a Span, mut future: Pin<&'a mut F>) -> impl Future<Output = F::Output> + 'a {
+    poll_fn(move |cx| {
+        let _entered = span.enter();
+        future.as_mut().poll(cx)
+    })
+}
+
+/// Poll `future`, inside the call's `span`, until it completes or its
+/// `deadline` passes (`None`). The `timer` is only made once the future has
+/// to wait. Not an `async fn`: the caller pins everything, so nothing large
+/// is moved and the value passes through no extra future.
 fn with_deadline<'a, F: Future>(
-    span: &'a tracing::Span,
-    timeout: Duration,
+    span: &'a Span,
+    deadline: Option<Instant>,
     mut future: Pin<&'a mut F>,
     mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
 ) -> impl Future<Output = Option<F::Output>> + 'a {
-    let mut armed = false;
     poll_fn(move |cx| {
         let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if !armed && let Some(sent_at) = Attempt::current_sent_at() {
-            armed = true;
-            // A deadline too far to represent never comes: no timer.
-            if let Some(deadline) = sent_at.checked_add(timeout) {
-                timer.set(Some(tokio::time::sleep_until(deadline)));
-            }
+        // A deadline too far to represent never comes: no timer.
+        if timer.is_none()
+            && let Some(deadline) = deadline
+        {
+            timer.set(Some(tokio::time::sleep_until(deadline)));
         }
         if let Some(sleep) = timer.as_mut().as_pin_mut()
             && sleep.poll(cx).is_ready()
@@ -399,106 +536,4 @@ enum Step<T> {
     Again(Duration, String),
     /// Replay at once with a renewed token.
     Renew,
-}
-
-enum Outcome<T> {
-    Done(ResponseValue<T>),
-    Verdict(Verdict),
-}
-
-/// What an attempt's result means.
-async fn classify_outcome<T>(
-    runtime: &Runtime,
-    operation: Operation,
-    empty: Option<fn() -> T>,
-    failure: Option<GenError<ZoomError>>,
-    answer: Option<(StatusCode, reqwest::header::HeaderMap)>,
-    deadline: Option<Instant>,
-    redactor: &Redactor,
-) -> Outcome<T> {
-    let now = runtime.pacer.clock().now();
-    let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
-    let fail = |error| Outcome::Verdict(Verdict::Fail(error));
-    let Some(error) = failure else { return retry(Failure::Timeout) };
-    let status_of = |answer: &Option<(StatusCode, _)>| answer.as_ref().map(|(s, _)| *s);
-    match error {
-        GenError::ErrorResponse(value) => {
-            let (status, headers) = (value.status(), value.headers().clone());
-            let zoom = value.into_inner();
-            Outcome::Verdict(classify::error_answer(operation, status, &headers, Some(&zoom), b"", now, redactor))
-        }
-        GenError::UnexpectedResponse(response) => {
-            let status = response.status();
-            if status.is_success() {
-                return match empty {
-                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
-                    None => fail(classify::decode_error(
-                        operation,
-                        status,
-                        b"",
-                        "Zoom answered a success status the spec does not document for this operation",
-                        redactor,
-                    )),
-                };
-            }
-            let headers = response.headers().clone();
-            let read = response.bytes();
-            let body = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, read).await,
-                None => Ok(read.await),
-            };
-            match body {
-                Err(_) => retry(Failure::Timeout),
-                Ok(Err(e)) => body_failure(operation, status, e),
-                Ok(Ok(body)) => {
-                    let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
-                    let verdict =
-                        classify::error_answer(operation, status, &headers, zoom.as_ref(), &body, now, redactor);
-                    Outcome::Verdict(verdict)
-                }
-            }
-        }
-        GenError::InvalidResponsePayload(body, e) => match answer {
-            Some((status, headers)) if !status.is_success() => {
-                Outcome::Verdict(classify::error_answer(operation, status, &headers, None, &body, now, redactor))
-            }
-            // The decoder's reason quotes the body: it is scrubbed and cut like the snippet.
-            answer => fail(classify::decode_error(
-                operation,
-                status_of(&answer).unwrap_or(StatusCode::OK),
-                &body,
-                &e.to_string(),
-                redactor,
-            )),
-        },
-        GenError::ResponseBodyError(e) => body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e),
-        GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => {
-            // A body read inside `exec` (drift observation) fails here, not as a body error.
-            if body::limit_hit(&e).is_some() || e.is_body() {
-                return body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e);
-            }
-            if e.is_connect() {
-                retry(Failure::NotSent(e))
-            } else if e.is_timeout() {
-                retry(Failure::Timeout)
-            } else {
-                retry(Failure::Broken(e))
-            }
-        }
-        GenError::InvalidRequest(message) | GenError::Custom(message) => {
-            fail(Error::InvalidRequest { operation, message: crate::request::explain(&message) })
-        }
-    }
-}
-
-/// A body that could not be read: too large (final), idle or broken (retry).
-fn body_failure<T>(operation: Operation, status: StatusCode, error: reqwest::Error) -> Outcome<T> {
-    match body::limit_hit(&error) {
-        Some(Limit::TooLarge(limit)) => {
-            Outcome::Verdict(Verdict::Fail(Error::BodyTooLarge { operation, status, limit }))
-        }
-        Some(Limit::Idle(_)) => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
-        None if error.is_timeout() => Outcome::Verdict(Verdict::Retry(Failure::Timeout)),
-        None => Outcome::Verdict(Verdict::Retry(Failure::Broken(error))),
-    }
 }

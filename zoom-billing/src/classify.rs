@@ -1,14 +1,19 @@
 //! What an attempt's outcome means: success, retry, renew the token, or a
-//! final error. The one place that knows which statuses are retried and how
-//! Zoom's rate-limit headers read; the retry *policy* (how often, how long)
-//! is [`crate::retry`], the loop is [`crate::call`].
+//! final error. Every outcome of an attempt is classified here ([`outcome`]):
+//! the one place that knows which statuses are retried, which failures
+//! surely did not reach Zoom and how Zoom's rate-limit headers read. The
+//! retry *policy* (how often, how long) is [`crate::retry`]; the loop that
+//! acts on a verdict is [`crate::call`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
+use tokio::time::Instant;
 
+use crate::body::{self, Limit};
 use crate::error::{ApiError, DecodeError, Error, FieldError, RateLimitKind, RateLimited};
 use crate::metadata::Operation;
 use crate::redact::{Redactor, TEXT_CHARS};
@@ -120,6 +125,112 @@ pub(crate) enum Verdict {
     Daily(Box<RateLimited>),
     /// A final error.
     Fail(Error),
+}
+
+/// An attempt's outcome: a value after all (a bodiless success progenitor did
+/// not expect), or a verdict.
+pub(crate) enum Outcome<T> {
+    Done(ResponseValue<T>),
+    Verdict(Verdict),
+}
+
+/// What an attempt that did not succeed at once means. `failure` is
+/// progenitor's error, or `None` when the attempt timed out; `answer` is
+/// Zoom's status (and an error answer's headers) if it answered; `empty`
+/// builds the value of an operation whose success has no body; an error body
+/// still to read is read by `deadline`.
+pub(crate) async fn outcome<T>(
+    operation: Operation,
+    empty: Option<fn() -> T>,
+    failure: Option<GenError<ZoomError>>,
+    answer: Option<(StatusCode, HeaderMap)>,
+    deadline: Option<Instant>,
+    now: DateTime<Utc>,
+    redactor: &Redactor,
+) -> Outcome<T> {
+    let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
+    let fail = |error| Outcome::Verdict(Verdict::Fail(error));
+    let Some(error) = failure else { return retry(Failure::Timeout) };
+    let status_of = |answer: &Option<(StatusCode, _)>| answer.as_ref().map(|(s, _)| *s);
+    match error {
+        GenError::ErrorResponse(value) => {
+            let (status, headers) = (value.status(), value.headers().clone());
+            let zoom = value.into_inner();
+            Outcome::Verdict(error_answer(operation, status, &headers, Some(&zoom), b"", now, redactor))
+        }
+        GenError::UnexpectedResponse(response) => {
+            let status = response.status();
+            if status.is_success() {
+                return match empty {
+                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
+                    None => fail(decode_error(
+                        operation,
+                        status,
+                        b"",
+                        "Zoom answered a success status the spec does not document for this operation",
+                        redactor,
+                    )),
+                };
+            }
+            let headers = response.headers().clone();
+            let read = response.bytes();
+            let body = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, read).await,
+                None => Ok(read.await),
+            };
+            match body {
+                Err(_) => retry(Failure::Timeout),
+                Ok(Err(e)) => Outcome::Verdict(body_failure(operation, status, e)),
+                Ok(Ok(body)) => {
+                    let zoom = serde_json::from_slice::<ZoomError>(&body).ok();
+                    Outcome::Verdict(error_answer(operation, status, &headers, zoom.as_ref(), &body, now, redactor))
+                }
+            }
+        }
+        GenError::InvalidResponsePayload(body, e) => match answer {
+            Some((status, headers)) if !status.is_success() => {
+                Outcome::Verdict(error_answer(operation, status, &headers, None, &body, now, redactor))
+            }
+            // The decoder's reason quotes the body: it is scrubbed and cut like the snippet.
+            answer => fail(decode_error(
+                operation,
+                status_of(&answer).unwrap_or(StatusCode::OK),
+                &body,
+                &e.to_string(),
+                redactor,
+            )),
+        },
+        GenError::ResponseBodyError(e) => {
+            Outcome::Verdict(body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e))
+        }
+        GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => {
+            // A body read inside `exec` (drift observation) fails here, not as a body error.
+            if body::limit_hit(&e).is_some() || e.is_body() {
+                return Outcome::Verdict(body_failure(operation, status_of(&answer).unwrap_or(StatusCode::OK), e));
+            }
+            if e.is_connect() {
+                retry(Failure::NotSent(e))
+            } else if e.is_timeout() {
+                retry(Failure::Timeout)
+            } else {
+                retry(Failure::Broken(e))
+            }
+        }
+        // progenitor refuses a request it cannot build before sending it.
+        GenError::InvalidRequest(message) | GenError::Custom(message) => {
+            fail(Error::InvalidRequest { operation, message: crate::request::explain(&message) })
+        }
+    }
+}
+
+/// A body that could not be read: too large (final), idle or broken (retry).
+fn body_failure(operation: Operation, status: StatusCode, error: reqwest::Error) -> Verdict {
+    match body::limit_hit(&error) {
+        Some(Limit::TooLarge(limit)) => Verdict::Fail(Error::BodyTooLarge { operation, status, limit }),
+        Some(Limit::Idle(_)) => Verdict::Retry(Failure::Timeout),
+        None if error.is_timeout() => Verdict::Retry(Failure::Timeout),
+        None => Verdict::Retry(Failure::Broken(error)),
+    }
 }
 
 /// Every text a server sent, as an error or a log line keeps it: secrets

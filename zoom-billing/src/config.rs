@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use crate::Client;
 use crate::auth::{AccessToken, Auth, DEFAULT_OAUTH_HOST, DEFAULT_REFRESH_MARGIN, ServerToServer, TokenProvider};
 use crate::generated::client::Client as RawClient;
-use crate::metrics::{CallObserver, SharedObserver};
+use crate::observer::{CallObserver, SharedObserver};
 use crate::pacing::{Clock, Pacer, RateLimitPolicy};
 use crate::retry::RetryPolicy;
 use crate::state::{BodyLimits, ClientState, Runtime};
@@ -73,6 +73,7 @@ pub struct ClientBuilder {
     idle_timeout: Option<Duration>,
     observer: Option<SharedObserver>,
     http: Option<reqwest::Client>,
+    #[cfg(feature = "drift")]
     drift: Option<Arc<crate::drift::DriftObserver>>,
     shared: Option<crate::shared::Store>,
 }
@@ -197,7 +198,7 @@ impl ClientBuilder {
     }
 
     /// Report every attempt of every call to `observer` (for metrics): see
-    /// [`metrics`](crate::metrics).
+    /// [`observer`](crate::observer).
     pub fn observer(mut self, observer: impl CallObserver) -> Self {
         self.observer = Some(SharedObserver(Arc::new(observer)));
         self
@@ -226,6 +227,7 @@ impl ClientBuilder {
 
     /// Check every JSON success body against the spec with this observer (off by
     /// default; see [`crate::drift`]). The response still decodes as without it.
+    #[cfg(feature = "drift")]
     pub fn drift_observer(mut self, observer: Arc<crate::drift::DriftObserver>) -> Self {
         self.drift = Some(observer);
         self
@@ -302,7 +304,6 @@ impl ClientBuilder {
             ),
             Credentials::Provider(provider) => (Auth::Provider(provider), "token provider"),
         };
-        let base_path = reqwest::Url::parse(&base_url).map(|u| u.path().trim_end_matches('/').to_owned());
         let runtime = Runtime {
             auth,
             auth_kind,
@@ -318,8 +319,8 @@ impl ClientBuilder {
                 max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
                 idle_timeout: self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             },
-            base_path: base_path.unwrap_or_default(),
             observer: self.observer,
+            #[cfg(feature = "drift")]
             drift: self.drift,
         };
         let state = ClientState(Arc::new(runtime));

@@ -65,6 +65,11 @@
 //!   by the processes of one host (compiles SQLite's C code in).
 //! - `redis`: a state store on Redis ([`shared::RedisStore`]), shared by
 //!   processes on many hosts.
+//! - `drift`: spec-drift observation (`zoom_billing::drift`,
+//!   `ClientBuilder::drift_observer`): every JSON success body checked against
+//!   the spec's response schemas, compiled into the crate. Off by default, as
+//!   most programs never use it: without it the schemas and the checker are
+//!   not built.
 //!
 //! With no TLS feature the client speaks plain HTTP only: enough for tests
 //! against a local server, and an `https` URL fails with a transport error.
@@ -85,9 +90,12 @@
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
-// The runtime is a stack; each module uses only those below it in this list:
-// metadata, human, redact, error, request, auth, classify, retry, pacing, body, state,
-// metrics, hooks, observe, call, client, config, paginate, download, reports.
+// The runtime is a stack; each module uses only those below it in this list, bottom first
+// (codegen/tests/module_graph.rs checks it):
+// metadata, drift, human, redact, error, request, body, classify, shared, auth, retry,
+// pacing, observer, state, spans, hooks, client, call, config, paginate, download, reports.
+// `dates`, `money` and `tls` use none of them. One call runs down from `call`: see
+// docs/maintaining.md, "One call, top to bottom".
 pub mod auth;
 mod body;
 mod call;
@@ -96,14 +104,14 @@ mod client;
 mod config;
 mod dates;
 mod download;
+#[cfg(feature = "drift")]
 pub mod drift;
 mod error;
 mod hooks;
 mod human;
 pub mod metadata;
-pub mod metrics;
 mod money;
-mod observe;
+pub mod observer;
 mod pacing;
 pub mod paginate;
 mod redact;
@@ -111,6 +119,7 @@ pub mod reports;
 mod request;
 mod retry;
 pub mod shared;
+mod spans;
 mod state;
 mod tls;
 

@@ -1,5 +1,6 @@
-//! Retry policy: how often and how long to wait. (What is retryable is
-//! decided in one place, the call pipeline's classification.)
+//! Retry policy: how often and how long to wait. Policy only: what is
+//! retryable is decided in one place, [`crate::classify`], and the loop that
+//! applies both is [`crate::call`].
 //!
 //! Retried: connection failures, timeouts, 429 per-second and
 //! 408/500/502/503/504, with exponential backoff and full jitter, honouring

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Auth;
-use crate::metrics::SharedObserver;
+use crate::observer::SharedObserver;
 use crate::pacing::Pacer;
 use crate::retry::RetryPolicy;
 
@@ -33,11 +33,10 @@ pub(crate) struct Runtime {
     /// bodies until the whole body is read.
     pub(crate) timeout: Duration,
     pub(crate) limits: BodyLimits,
-    /// The path of the base URL (e.g. `/v2`), stripped to find the operation's path.
-    pub(crate) base_path: String,
     /// Called once per attempt, when set.
     pub(crate) observer: Option<SharedObserver>,
     /// Spec drift observation, when the program asked for it.
+    #[cfg(feature = "drift")]
     pub(crate) drift: Option<Arc<crate::drift::DriftObserver>>,
 }
 

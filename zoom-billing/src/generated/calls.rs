@@ -827,6 +827,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::ListInvoiceReports<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> ListInvoiceReports<'a> {
@@ -836,6 +838,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().list_invoice_reports(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(0u8),
+                account_id: None,
             }
         }
 
@@ -856,17 +859,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReportList> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[]) {
                 return crate::call::refused(Operation::ListInvoiceReports, message);
             }
-            crate::call::run(
-                client,
-                Operation::ListInvoiceReports,
+            let call = crate::call::Call {
+                operation: Operation::ListInvoiceReports,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
 
         /// Every item of the listing, page by page, as a lazy [`Pages`](crate::paginate::Pages) stream. Each page is this request, with every parameter set on it, and the page token Zoom sent; pages are fetched as the stream is read, each through the client's pacing.
@@ -917,6 +920,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::GenerateInvoiceReport<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> GenerateInvoiceReport<'a> {
@@ -926,6 +931,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().generate_invoice_report(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(0u8),
+                account_id: None,
             }
         }
 
@@ -964,17 +970,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceReport> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[]) {
                 return crate::call::refused(Operation::GenerateInvoiceReport, message);
             }
-            crate::call::run(
-                client,
-                Operation::GenerateInvoiceReport,
+            let call = crate::call::Call {
+                operation: Operation::GenerateInvoiceReport,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -996,6 +1002,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::DownloadInvoiceReport<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> DownloadInvoiceReport<'a> {
@@ -1005,6 +1013,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().download_invoice_report(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1041,7 +1050,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks
                 .refusal(
                     &[
@@ -1054,13 +1063,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             {
                 return crate::call::refused(Operation::DownloadInvoiceReport, message);
             }
-            crate::call::run(
-                client,
-                Operation::DownloadInvoiceReport,
+            let call = crate::call::Call {
+                operation: Operation::DownloadInvoiceReport,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
 
         /// Send the request and save the body to `path` atomically: a temporary file beside
@@ -1111,6 +1120,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::DeleteInvoiceReport<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> DeleteInvoiceReport<'a> {
@@ -1120,6 +1131,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().delete_invoice_report(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1147,7 +1159,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks
                 .refusal(
                     &[
@@ -1160,13 +1172,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             {
                 return crate::call::refused(Operation::DeleteInvoiceReport, message);
             }
-            crate::call::run(
-                client,
-                Operation::DeleteInvoiceReport,
+            let call = crate::call::Call {
+                operation: Operation::DeleteInvoiceReport,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1188,6 +1200,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::ListUpcomingRenewals<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> ListUpcomingRenewals<'a> {
@@ -1197,6 +1211,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().list_upcoming_renewals(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(0u8),
+                account_id: None,
             }
         }
 
@@ -1249,17 +1264,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::RenewalList> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[]) {
                 return crate::call::refused(Operation::ListUpcomingRenewals, message);
             }
-            crate::call::run(
-                client,
-                Operation::ListUpcomingRenewals,
+            let call = crate::call::Call {
+                operation: Operation::ListUpcomingRenewals,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
 
         /// Every item of the listing, page by page, as a lazy [`Pages`](crate::paginate::Pages) stream. Each page is this request, with every parameter set on it, and the page token Zoom sent; pages are fetched as the stream is read, each through the client's pacing.
@@ -1310,6 +1325,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::GetBillingInformation<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> GetBillingInformation<'a> {
@@ -1319,6 +1336,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().get_billing_information(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1333,6 +1351,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1346,17 +1365,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::BillingContact> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::GetBillingInformation, message);
             }
-            crate::call::run(
-                client,
-                Operation::GetBillingInformation,
+            let call = crate::call::Call {
+                operation: Operation::GetBillingInformation,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1378,6 +1397,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::UpdateBillingInformation<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> UpdateBillingInformation<'a> {
@@ -1387,6 +1408,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().update_billing_information(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1401,6 +1423,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1441,20 +1464,20 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(
                     Operation::UpdateBillingInformation,
                     message,
                 );
             }
-            crate::call::run(
-                client,
-                Operation::UpdateBillingInformation,
+            let call = crate::call::Call {
+                operation: Operation::UpdateBillingInformation,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1476,6 +1499,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::ListBillingInvoices<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> ListBillingInvoices<'a> {
@@ -1485,6 +1510,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().list_billing_invoices(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1499,6 +1525,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1530,17 +1557,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceList> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::ListBillingInvoices, message);
             }
-            crate::call::run(
-                client,
-                Operation::ListBillingInvoices,
+            let call = crate::call::Call {
+                operation: Operation::ListBillingInvoices,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1562,6 +1589,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::GetInvoiceDetails<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> GetInvoiceDetails<'a> {
@@ -1571,6 +1600,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().get_invoice_details(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(3u8),
+                account_id: None,
             }
         }
 
@@ -1585,6 +1615,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1614,7 +1645,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::InvoiceDetails> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks
                 .refusal(
                     &[
@@ -1628,13 +1659,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             {
                 return crate::call::refused(Operation::GetInvoiceDetails, message);
             }
-            crate::call::run(
-                client,
-                Operation::GetInvoiceDetails,
+            let call = crate::call::Call {
+                operation: Operation::GetInvoiceDetails,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1656,6 +1687,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::GetAccountPlans<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> GetAccountPlans<'a> {
@@ -1665,6 +1698,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().get_account_plans(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1679,6 +1713,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1692,17 +1727,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::AccountPlans> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::GetAccountPlans, message);
             }
-            crate::call::run(
-                client,
-                Operation::GetAccountPlans,
+            let call = crate::call::Call {
+                operation: Operation::GetAccountPlans,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1724,6 +1759,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::SubscribePlan<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> SubscribePlan<'a> {
@@ -1733,6 +1770,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().subscribe_plan(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1747,6 +1785,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1787,17 +1826,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::SubscribePlan, message);
             }
-            crate::call::run(
-                client,
-                Operation::SubscribePlan,
+            let call = crate::call::Call {
+                operation: Operation::SubscribePlan,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1819,6 +1858,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::UpdateAddonPlan<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> UpdateAddonPlan<'a> {
@@ -1828,6 +1869,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().update_addon_plan(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1842,6 +1884,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1882,17 +1925,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::UpdateAddonPlan, message);
             }
-            crate::call::run(
-                client,
-                Operation::UpdateAddonPlan,
+            let call = crate::call::Call {
+                operation: Operation::UpdateAddonPlan,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1914,6 +1957,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::SubscribeAddonPlan<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> SubscribeAddonPlan<'a> {
@@ -1923,6 +1968,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().subscribe_addon_plan(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -1937,6 +1983,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -1964,17 +2011,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::SubscribedPlans> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::SubscribeAddonPlan, message);
             }
-            crate::call::run(
-                client,
-                Operation::SubscribeAddonPlan,
+            let call = crate::call::Call {
+                operation: Operation::SubscribeAddonPlan,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -1996,6 +2043,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::CancelAddonPlans<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> CancelAddonPlans<'a> {
@@ -2005,6 +2054,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().cancel_addon_plans(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2019,6 +2069,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -2059,17 +2110,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::CancelAddonPlans, message);
             }
-            crate::call::run(
-                client,
-                Operation::CancelAddonPlans,
+            let call = crate::call::Call {
+                operation: Operation::CancelAddonPlans,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -2091,6 +2142,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::UpdateBasePlan<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> UpdateBasePlan<'a> {
@@ -2100,6 +2153,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().update_base_plan(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2114,6 +2168,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -2154,17 +2209,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::UpdateBasePlan, message);
             }
-            crate::call::run(
-                client,
-                Operation::UpdateBasePlan,
+            let call = crate::call::Call {
+                operation: Operation::UpdateBasePlan,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -2186,6 +2241,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::CancelBasePlan<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> CancelBasePlan<'a> {
@@ -2195,6 +2252,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().cancel_base_plan(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2209,6 +2267,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -2249,17 +2308,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ()> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::CancelBasePlan, message);
             }
-            crate::call::run(
-                client,
-                Operation::CancelBasePlan,
+            let call = crate::call::Call {
+                operation: Operation::CancelBasePlan,
+                account_id,
                 options,
-                Some(|| ()),
-                move || raw.clone().send(),
-            )
+                empty: Some(|| ()),
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -2281,6 +2340,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::GetPlanUsage<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> GetPlanUsage<'a> {
@@ -2290,6 +2351,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().get_plan_usage(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2304,6 +2366,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 value,
                 "account_id",
             ) {
+                self.account_id = Some(value.clone());
                 self.raw = self.raw.account_id(value);
             }
             self
@@ -2317,17 +2380,17 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, types::PlanUsage> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks.refusal(&[("account_id", "The account ID.")]) {
                 return crate::call::refused(Operation::GetPlanUsage, message);
             }
-            crate::call::run(
-                client,
-                Operation::GetPlanUsage,
+            let call = crate::call::Call {
+                operation: Operation::GetPlanUsage,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
     }
 
@@ -2349,6 +2412,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::DownloadInvoicePdf<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> DownloadInvoicePdf<'a> {
@@ -2358,6 +2423,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().download_invoice_pdf(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2385,7 +2451,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks
                 .refusal(
                     &[
@@ -2398,13 +2464,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             {
                 return crate::call::refused(Operation::DownloadInvoicePdf, message);
             }
-            crate::call::run(
-                client,
-                Operation::DownloadInvoicePdf,
+            let call = crate::call::Call {
+                operation: Operation::DownloadInvoicePdf,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
 
         /// Send the request and save the body to `path` atomically: a temporary file beside
@@ -2451,6 +2517,8 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         raw: raw::DownloadInvoiceFile<'a>,
         options: crate::call::CallOptions,
         checks: crate::request::Checks,
+        /// The `accountId` given, for an operation that has one: the pipeline paces per account.
+        account_id: Option<String>,
     }
 
     impl<'a> DownloadInvoiceFile<'a> {
@@ -2460,6 +2528,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
                 raw: client.raw().download_invoice_file(),
                 options: Default::default(),
                 checks: crate::request::Checks::new(1u8),
+                account_id: None,
             }
         }
 
@@ -2487,7 +2556,7 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request. A parameter the spec does not allow, or a required one
         /// not set, fails with `Error::InvalidRequest` before anything is sent.
         pub fn send(self) -> crate::CallFuture<'a, ByteStream> {
-            let Self { client, raw, options, checks } = self;
+            let Self { client, raw, options, checks, account_id } = self;
             if let Some(message) = checks
                 .refusal(
                     &[
@@ -2500,13 +2569,13 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
             {
                 return crate::call::refused(Operation::DownloadInvoiceFile, message);
             }
-            crate::call::run(
-                client,
-                Operation::DownloadInvoiceFile,
+            let call = crate::call::Call {
+                operation: Operation::DownloadInvoiceFile,
+                account_id,
                 options,
-                None,
-                move || raw.clone().send(),
-            )
+                empty: None,
+            };
+            crate::call::run(client, call, move || raw.clone().send())
         }
 
         /// Send the request and save the body to `path` atomically: a temporary file beside

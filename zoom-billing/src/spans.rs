@@ -1,4 +1,4 @@
-//! Tracing: one span per call.
+//! Tracing: one span per call, and the events inside it.
 //!
 //! Every call runs in a `zoom_billing.call` span (level INFO) with the fields
 //! `operation`, `account_id`, `attempt`, `status`, `tracking_id`,
@@ -15,7 +15,8 @@ use tracing::Span;
 /// The span of one call. Besides its own fields it carries OpenTelemetry's
 /// names (`otel.name`, `otel.kind`, `http.request.method`, `url.template`),
 /// so a tracing-opentelemetry layer exports it as a proper client span.
-pub(crate) fn call_span(meta: &crate::metadata::OperationMeta) -> Span {
+/// `account_id` is the one the builder was given, for an operation that has one.
+pub(crate) fn call_span(meta: &crate::metadata::OperationMeta, account_id: Option<&str>) -> Span {
     tracing::info_span!(
         "zoom_billing.call",
         operation = meta.operation_id,
@@ -23,13 +24,19 @@ pub(crate) fn call_span(meta: &crate::metadata::OperationMeta) -> Span {
         "otel.kind" = "client",
         "http.request.method" = meta.method,
         "url.template" = meta.path,
-        account_id = tracing::field::Empty,
+        account_id,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         tracking_id = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
         outcome = tracing::field::Empty,
     )
+}
+
+/// Whether anything records what the span's events would say: only then is a
+/// response's tracking id looked up and scrubbed (this runs on every call).
+pub(crate) fn listening(span: &Span) -> bool {
+    !span.is_disabled() || tracing::enabled!(tracing::Level::DEBUG)
 }
 
 /// An attempt starts (inside the call span).

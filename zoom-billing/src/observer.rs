@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use std::sync::atomic::{AtomicU64, Ordering};
-//! use zoom_billing::metrics::{AttemptEvent, CallObserver};
+//! use zoom_billing::observer::{AttemptEvent, CallObserver};
 //!
 //! #[derive(Default)]
 //! struct Counters { attempts: AtomicU64, retries: AtomicU64 }
