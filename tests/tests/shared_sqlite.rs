@@ -17,6 +17,10 @@ use zoom_billing_tests::stores::{SqliteFile, invoices_listed, list_invoices, s2s
 fn one_call(fake: &FakeZoom, file: &SqliteFile, operation: &str, scale: f64) -> Child {
     // The file exists before the process starts, so the test can watch it at once.
     drop(SqliteStore::open(file.path()).expect("the state file"));
+    spawn_one_call(fake, file, operation, scale)
+}
+
+fn spawn_one_call(fake: &FakeZoom, file: &SqliteFile, operation: &str, scale: f64) -> Child {
     Command::new(env!("CARGO_BIN_EXE_one-call"))
         .args([fake.base_url(), fake.oauth_host()])
         .arg(file.path())
@@ -55,6 +59,21 @@ fn unpaced(fake: &FakeZoom, file: &SqliteFile) -> Client {
         .shared_state(SqliteStore::open(file.path()).unwrap())
         .build()
         .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_on_a_new_file_all_open_it() {
+    // They race to make the file WAL and to make its tables; SQLite refuses some lock
+    // upgrades at once rather than wait (a fleet test's worker once failed so).
+    let fake = FakeZoom::start().await.unwrap();
+    for _ in 0..5 {
+        let file = SqliteFile::new();
+        std::fs::create_dir_all(file.path().parent().unwrap()).unwrap();
+        let children: Vec<Child> = (0..8).map(|_| spawn_one_call(&fake, &file, "usage", 1000.0)).collect();
+        for mut child in children {
+            assert!(child.wait().expect("reaped").success(), "every process opened the new file");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

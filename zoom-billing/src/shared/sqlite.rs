@@ -278,47 +278,81 @@ impl Opened {
     fn open(path: &Path, timeout: Duration) -> Result<Opened, String> {
         check_private(path)?;
         let file = FileId::of(path).map_err(|e| e.to_string())?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut connection = Connection::open_with_flags(path, flags).map_err(|e| bounded(&e.to_string()))?;
-        connection.busy_timeout(timeout).map_err(|e| bounded(&e.to_string()))?;
-        let sql = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => "not a SQLite database".to_owned(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                "another process kept the file locked past the store's timeout".to_owned()
+        // Processes that open a new file at once race to make it WAL and to make its tables;
+        // a lock upgrade SQLite refuses at once (SQLITE_BUSY, no busy handler: it would
+        // deadlock) is tried again, until the timeout.
+        let deadline = std::time::Instant::now() + timeout;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match Self::try_open(path, timeout) {
+                Ok(connection) => return Ok(Opened { connection, file }),
+                Err(Refused::Busy) if std::time::Instant::now() + pause < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                Err(Refused::Busy) => {
+                    return Err("another process kept the file locked past the store's timeout".into());
+                }
+                Err(Refused::Other(reason)) => return Err(reason),
             }
-            _ => bounded(&e.to_string()),
-        };
+        }
+    }
+
+    fn try_open(path: &Path, timeout: Duration) -> Result<Connection, Refused> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut connection = Connection::open_with_flags(path, flags)?;
+        connection.busy_timeout(timeout)?;
         // WAL: readers and the writer do not block each other; NORMAL: a commit
         // survives the process being killed (a power cut may lose the last ones).
-        let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sql)?;
+        let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(format!("SQLite would not use WAL mode (it answered `{}`)", snippet(&mode)));
+            return Err(Refused::Other(format!("SQLite would not use WAL mode (it answered `{}`)", snippet(&mode))));
         }
-        connection.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
         // No checkpoint when the last connection closes: a process that makes one call and
         // exits (a cron job, the command line) would otherwise pay four fsyncs (the WAL's
         // checkpoint, and creating it again next time). Checkpoints run as the WAL grows.
-        connection.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(sql)?;
-        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
-        let app: i32 = tx.query_row("PRAGMA application_id", [], |row| row.get(0)).map_err(sql)?;
-        let version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sql)?;
-        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0)).map_err(sql)?;
+        connection.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let app: i32 = tx.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         match (app, version) {
             (APPLICATION_ID, SCHEMA_VERSION) => {}
             (APPLICATION_ID, newer) if newer > SCHEMA_VERSION => {
-                return Err(format!(
+                return Err(Refused::Other(format!(
                     "written by a newer zoom-billing (state layout {newer}; this one knows {SCHEMA_VERSION})"
-                ));
+                )));
             }
             (0, 0) if tables == 0 => {
-                tx.execute_batch(SCHEMA).map_err(sql)?;
-                tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(sql)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sql)?;
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
-            _ => return Err("a SQLite database of another program, not a zoom-billing state file".into()),
+            _ => {
+                return Err(Refused::Other(
+                    "a SQLite database of another program, not a zoom-billing state file".into(),
+                ));
+            }
         }
-        tx.commit().map_err(sql)?;
-        Ok(Opened { connection, file })
+        tx.commit()?;
+        Ok(connection)
+    }
+}
+
+/// Why opening the file failed: busy (tried again), or anything else.
+enum Refused {
+    Busy,
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Refused {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Refused::Busy,
+            Some(ErrorCode::NotADatabase) => Refused::Other("not a SQLite database".into()),
+            _ => Refused::Other(bounded(&error.to_string())),
+        }
     }
 }
 
