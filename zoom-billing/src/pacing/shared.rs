@@ -16,7 +16,7 @@ use crate::shared::{Charged, Reservation, Reserved, Store, WhenUnavailable};
 /// fleet, for a key no daily limit bounds (a label, an operation without a
 /// daily limit): a store answering a turn further than this many intervals
 /// away is wrong, not busy. 10,000 Heavy turns on Pro are 16 minutes.
-pub(crate) const MAX_QUEUED_TURNS: u32 = 10_000;
+const MAX_QUEUED_TURNS: u32 = 10_000;
 
 /// The shared store of a client's pacer.
 #[derive(Debug)]

@@ -27,7 +27,7 @@ use crate::error::StoreError;
 
 /// How long a pending unit outlives the start of its turn: covers the token
 /// request and sending. A process that dies mid-call frees its unit then.
-pub(super) const PENDING_GRACE: Duration = Duration::from_secs(300);
+const PENDING_GRACE: Duration = Duration::from_secs(300);
 
 /// The longest wait for a turn the store may hand out; a longer one is a
 /// store that is wrong (or another program on the same keys).
