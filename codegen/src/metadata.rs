@@ -35,6 +35,8 @@ pub struct OperationMeta {
     pub idempotent: bool,
     /// What the success response carries: `json`, `empty` or `binary`.
     pub response: String,
+    /// The status of the success response (the first 2xx the spec lists).
+    pub success_status: u16,
     /// `x-zoom-verify-with`: the operation that tells whether a request of this
     /// (creating) operation took effect, and how to use it.
     pub verify_with: Option<(String, String)>,
@@ -89,6 +91,16 @@ pub fn parse_interval(value: &Value) -> Option<u64> {
         Value::String(s) => s.strip_suffix('s')?.parse().ok(),
         _ => None,
     }
+}
+
+/// The first 2xx status the operation's responses list (200 when none does).
+fn success_status(op: &Value) -> u16 {
+    op.get("responses")
+        .and_then(Value::as_object)
+        .and_then(|responses| {
+            responses.keys().find_map(|status| status.parse::<u16>().ok().filter(|s| (200..300).contains(s)))
+        })
+        .unwrap_or(200)
 }
 
 /// `json`, `empty` or `binary`: the content of the operation's 2xx response.
@@ -210,6 +222,7 @@ pub fn extract(root: &Value) -> Vec<OperationMeta> {
                 summary: op.get("summary").and_then(Value::as_str).unwrap_or_default().trim().to_owned(),
                 idempotent: method != "POST",
                 response: response_kind(root, op).to_owned(),
+                success_status: success_status(op),
                 verify_with: op.get("x-zoom-verify-with").and_then(|v| {
                     let operation = v.get("operation").and_then(Value::as_str)?;
                     let how = v.get("how").and_then(Value::as_str).unwrap_or_default().trim();
@@ -261,6 +274,7 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
         let scopes = op.scopes.iter().map(|set| quote!(&[#(#set),*]));
         let idempotent = op.idempotent;
         let response = format_ident!("{}", heck::AsUpperCamelCase(&op.response).to_string());
+        let success_status = op.success_status;
         let verify_with = match &op.verify_with {
             Some((operation, how)) => {
                 let variant = format_ident!("{}", heck::AsUpperCamelCase(operation).to_string());
@@ -296,6 +310,7 @@ pub fn render(ops: &[OperationMeta], module_root: &syn::Path) -> TokenStream {
                 scopes: &[#(#scopes),*],
                 idempotent: #idempotent,
                 response: ResponseKind::#response,
+                success_status: #success_status,
                 verify_with: #verify_with,
                 pagination: #pagination,
                 replaced_by: #replaced_by,

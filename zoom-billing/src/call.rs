@@ -20,6 +20,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -35,11 +36,14 @@ use crate::auth::Token;
 use crate::classify::{self, Failure, Outcome, Verdict};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
-use crate::hooks::{Answer, Sending};
+use crate::hooks::{Answer, Recorded, Sending};
+use crate::journal::Journal;
 use crate::metadata::Operation;
+use crate::metadata::ResponseKind;
 use crate::observer::AttemptEvent;
 use crate::pacing::Ticket;
 use crate::redact::Redactor;
+use crate::resume::{self, Before};
 use crate::retry::RetryPolicy;
 use crate::spans;
 use crate::state::Runtime;
@@ -135,7 +139,7 @@ where
 {
     // Written into its allocation rather than moved into it: the pipeline's state
     // is kilobytes, of which a new call fills a few hundred bytes.
-    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), call, attempt));
+    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), client.journal(), call, attempt));
     Box::into_pin(boxed)
 }
 
@@ -144,12 +148,25 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
-async fn pipeline<T, F, Fut>(runtime: &Runtime, call: Call<T>, mut attempt: F) -> Result<ResponseValue<T>>
+async fn pipeline<T, F, Fut>(
+    runtime: &Runtime,
+    journal: Option<&Arc<Journal>>,
+    call: Call<T>,
+    mut attempt: F,
+) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>>,
 {
     let Call { operation, account_id, options, empty } = call;
+    // 0. A job's call: its journal may answer it, or refuse it, before anything is spent.
+    let mut pending = None;
+    if let Some(journal) = journal.filter(|_| operation.meta().response != ResponseKind::Binary) {
+        match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
+            Before::Answered(result) => return result,
+            Before::Send(sending) => pending = Some(sending),
+        }
+    }
     let timeout = options.timeout.unwrap_or(runtime.timeout);
     let span = spans::call_span(operation.meta(), account_id.as_deref());
     // Only a span records the call's duration: no clock read without one.
@@ -185,7 +202,7 @@ where
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
         let mut slot = None;
-        let (ended, answer): (Ended, Option<Answer>) = {
+        let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
             let slot = &mut slot;
             // A combinator, not an `async` block: a block would hold progenitor's future
             // twice (as its capture and as the future it awaits).
@@ -193,7 +210,11 @@ where
             let future = pin!(attempt().map(|raw| raw.map(|value| *slot = Some(value))));
             let timer = pin!(None);
             let deadline = sent_at.checked_add(timeout);
-            Sending::new(operation, authorization).send(with_deadline(&span, deadline, future, timer)).await
+            let sending = match pending {
+                Some(_) => Sending::recording(operation, authorization),
+                None => Sending::new(operation, authorization),
+            };
+            sending.send(with_deadline(&span, deadline, future, timer)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.
@@ -217,6 +238,9 @@ where
                     }
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
+                if let (Some(pending), Some(status)) = (pending, slot.as_ref().map(ResponseValue::status)) {
+                    Box::pin(pending.succeeded(operation, status, recorded)).await;
+                }
                 // Returned from here, not through `result`; always filled by a successful attempt.
                 return slot.take().ok_or_else(|| lost(operation));
             }
@@ -236,7 +260,10 @@ where
             pacing_wait,
         };
         if let Some(result) = Box::pin(failed.next(failure, &mut calls, &span).instrument(span.clone())).await {
-            break result;
+            break match (result, pending) {
+                (Err(error), Some(pending)) => Err(Box::pin(pending.failed(operation, error)).await),
+                (result, _) => result,
+            };
         }
     };
     spans::record_done(&span, started.map(|at| at.elapsed()), &result);
@@ -447,6 +474,8 @@ impl<T> Failed<'_, T> {
                     status,
                     tracking_id,
                     verify_with: meta.verify_with,
+                    job: None,
+                    journal_key: None,
                 }))));
             }
             if calls.retries >= retry.max_retries {

@@ -2,11 +2,13 @@
 //! returning a request builder whose `send()` runs the call pipeline.
 
 use std::fmt;
+use std::sync::Arc;
 
 use progenitor_client::ClientInfo;
 
 use crate::generated::client::Client as RawClient;
-use crate::state::Runtime;
+use crate::journal::Journal;
+use crate::state::{ClientState, Runtime};
 
 /// A client of Zoom's billing master-account API.
 ///
@@ -28,7 +30,18 @@ impl Client {
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {
-        &self.raw.inner().0
+        &self.raw.inner().runtime
+    }
+
+    /// The journal of the job this client runs for, if any.
+    pub(crate) fn journal(&self) -> Option<&Arc<Journal>> {
+        self.raw.inner().journal.as_ref()
+    }
+
+    /// This client, running for `journal`'s job: same connections, token and pacing.
+    pub(crate) fn for_job(&self, journal: Arc<Journal>) -> Client {
+        let state = ClientState { runtime: Arc::clone(&self.raw.inner().runtime), journal: Some(journal) };
+        Client { raw: RawClient::new_with_client(self.raw.baseurl(), self.raw.client().clone(), state) }
     }
 
     /// The base URL requests go to.

@@ -307,6 +307,7 @@ impl ClientBuilder {
         let runtime = Runtime {
             auth,
             auth_kind,
+            store: shared.clone(),
             pacer: match shared {
                 Some(store) => {
                     Pacer::new(self.rate_limits, Clock::new()).with_shared(store, self.retry.max_retry_after)
@@ -323,7 +324,7 @@ impl ClientBuilder {
             #[cfg(feature = "drift")]
             drift: self.drift,
         };
-        let state = ClientState(Arc::new(runtime));
+        let state = ClientState { runtime: Arc::new(runtime), journal: None };
         Ok(Client::from_raw(RawClient::new_with_client(&base_url, http, state)))
     }
 

@@ -201,6 +201,10 @@ pub enum Error {
         #[source]
         source: StoreError,
     },
+    /// A job ([`crate::job`]) cannot go on: another runner has it, this
+    /// runner lost its lease, or its journal cannot be used.
+    #[error("{0}")]
+    Job(Box<JobError>),
     /// Writing a download failed.
     #[error("{operation}: cannot write the download{}", path.as_ref().map(|p| format!(" to {}", p.display())).unwrap_or_default())]
     Io {
@@ -376,6 +380,12 @@ pub struct UnknownOutcome {
     pub tracking_id: Option<String>,
     /// How to find out whether it took effect (from the spec's `x-zoom-verify-with`).
     pub verify_with: Option<Verification>,
+    /// For a call of a job: the job whose journal holds the request as sent
+    /// without an answer. Settle it with [`Job::settle`](crate::job::Job::settle)
+    /// once checked; until then the job does not send it again.
+    pub job: Option<String>,
+    /// The request's key in the job's journal.
+    pub(crate) journal_key: Option<String>,
 }
 
 impl std::fmt::Display for UnknownOutcome {
@@ -385,6 +395,9 @@ impl std::fmt::Display for UnknownOutcome {
             write!(f, ", tracking id {id}")?;
         }
         write!(f, "); not retried, since sending it twice could create it twice. ")?;
+        if let Some(job) = &self.job {
+            write!(f, "Job `{job}` will not send it again until it is settled (`Job::settle`). ")?;
+        }
         match &self.verify_with {
             Some(v) => write!(f, "Check with {}: {}", v.operation, v.how),
             None => write!(f, "Read the resource back to see whether it took effect before trying again."),
@@ -428,6 +441,7 @@ impl Error {
             | Error::InvalidRequest { operation, .. }
             | Error::SharedState { operation, .. }
             | Error::Io { operation, .. } => *operation,
+            Error::Job(e) => return e.operation(),
             Error::ReportFailed { .. } | Error::ReportNotReady { .. } => return None,
         })
     }
@@ -462,6 +476,100 @@ impl Error {
             Error::UnknownOutcome(u) => u.status,
             Error::Auth { source: AuthError::TokenRejected { .. }, .. } => Some(StatusCode::UNAUTHORIZED),
             _ => None,
+        }
+    }
+}
+
+/// Why a job cannot go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// Another runner holds the job's lease.
+    #[error(
+        "job `{job}` is being run by {holder}{}; it runs once at a time. If that process is gone, its lease expires within {} of its last renewal; or wait with `JobBuilder::wait_for_lease`",
+        since.map(|at| format!(" since {}", at.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default(),
+        Dur(*lease)
+    )]
+    Held {
+        /// The job's name.
+        job: String,
+        /// Who holds it: host, process id and a random id.
+        holder: String,
+        /// Since when, as the holder wrote it.
+        since: Option<DateTime<Utc>>,
+        /// How long a lease lasts without renewal.
+        lease: Duration,
+    },
+    /// This runner lost the job's lease: it was not renewed in time (the
+    /// process was paused, or the store unreachable), and another runner may
+    /// have the job now. Nothing more is sent or journaled by this handle.
+    #[error(
+        "job `{job}`: this runner ({holder}) lost the job's lease{}; nothing more is sent for it. Start the job again to go on from its journal",
+        if now.is_empty() { String::new() } else { format!(", now held by {now}") }
+    )]
+    LeaseLost {
+        /// The job's name.
+        job: String,
+        /// This runner.
+        holder: String,
+        /// Who holds it now (empty: nobody).
+        now: String,
+    },
+    /// The job's store failed while starting, renewing or ending it.
+    #[error("job `{job}`: the state store failed")]
+    Store {
+        /// The job's name.
+        job: String,
+        /// What went wrong with the store.
+        #[source]
+        source: StoreError,
+    },
+    /// The journal holds an entry this version cannot use.
+    #[error("job `{job}`: its journal {reason}; drop it with `Job::forget` to start over")]
+    Journal {
+        /// The job's name.
+        job: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A request this job recorded as done cannot be answered from the journal.
+    #[error("job `{job}`: {operation}: the request is done (not sent again), but {reason}")]
+    NotReplayable {
+        /// The job's name.
+        job: String,
+        /// The operation.
+        operation: Operation,
+        /// Why it cannot be replayed.
+        reason: String,
+    },
+    /// The job cannot be started as configured.
+    #[error("job `{job}`: {reason}")]
+    Invalid {
+        /// The job's name (as given).
+        job: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+}
+
+impl JobError {
+    /// The operation the error is about, if any.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            JobError::NotReplayable { operation, .. } => Some(*operation),
+            _ => None,
+        }
+    }
+
+    /// The job's name.
+    pub fn job(&self) -> &str {
+        match self {
+            JobError::Held { job, .. }
+            | JobError::LeaseLost { job, .. }
+            | JobError::Store { job, .. }
+            | JobError::Journal { job, .. }
+            | JobError::NotReplayable { job, .. }
+            | JobError::Invalid { job, .. } => job,
         }
     }
 }
@@ -715,6 +823,8 @@ mod tests {
                 status: Some(StatusCode::SERVICE_UNAVAILABLE),
                 tracking_id: Some("t-3".into()),
                 verify_with: Some(Verification { operation: Operation::GetAccountPlans, how: "look for the plan" }),
+                job: Some("month-end".into()),
+                journal_key: None,
             })),
             Error::PageTokenExpired { operation: op, items_seen: 300 },
             Error::PaginationStuck { operation: op, pages: 4, reason: "the same next_page_token twice".into() },
@@ -729,6 +839,21 @@ mod tests {
         for error in &errors {
             let text = chain(error);
             assert!(text.starts_with("get_plan_usage: ") || text.starts_with("subscribe_plan: "), "{text}");
+            assert!(!text.contains(".."), "a doubled full stop: {text}");
+        }
+        let job = |source: JobError| Error::Job(Box::new(source));
+        let since = Some("2026-12-01T08:00:00Z".parse().unwrap());
+        for error in [
+            job(JobError::Held { job: "j".into(), holder: "vm/pid 7/1".into(), since, lease: Duration::from_secs(30) }),
+            job(JobError::LeaseLost { job: "j".into(), holder: "vm/pid 7/1".into(), now: "vm/pid 8/2".into() }),
+            job(JobError::LeaseLost { job: "j".into(), holder: "vm/pid 7/1".into(), now: String::new() }),
+            job(JobError::Store { job: "j".into(), source: store() }),
+            job(JobError::Journal { job: "j".into(), reason: "holds an entry this version cannot read".into() }),
+            job(JobError::NotReplayable { job: "j".into(), operation: op, reason: "its answer was too large".into() }),
+            job(JobError::Invalid { job: "j".into(), reason: "a lease of 1s is not between 3 s and 1 hour".into() }),
+        ] {
+            let text = chain(&error);
+            assert!(text.starts_with("job `j`"), "{text}");
             assert!(!text.contains(".."), "a doubled full stop: {text}");
         }
         for error in [

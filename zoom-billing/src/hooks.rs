@@ -10,15 +10,24 @@
 //! it, and the redirect policy reads its operation. The token, the pacing
 //! turn, classification and retries all stay in the pipeline, before and
 //! after progenitor's `send()`.
+//!
+//! For a job's call ([`crate::resume`]), the scope also carries what the
+//! journal asks of the attempt ([`Journaling`]): `pre` takes the request's
+//! key and stops it there (progenitor has no way to build a request without
+//! sending it), `exec` answers from the journal without sending, or keeps a
+//! success's body for the journal.
 
 use std::cell::Cell;
 
+use bytes::Bytes;
+
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
 
 use crate::body::{Capped, IdleTimeout};
 use crate::generated::client::Client as RawClient;
+use crate::journal::RequestKey;
 use crate::metadata::{Operation, ResponseKind};
 use crate::state::ClientState;
 
@@ -42,6 +51,34 @@ pub(crate) struct Sending {
     status: Cell<Option<StatusCode>>,
     /// Left by `exec` for an answer that was not a success (boxed: rare, and large).
     headers: Cell<Option<Box<HeaderMap>>>,
+    /// For a job's call only (boxed: most calls have none).
+    journal: Option<Box<Journaled>>,
+}
+
+/// What the journal asks of one attempt.
+pub(crate) enum Journaling {
+    /// Build the request and take its key; send nothing.
+    Probe,
+    /// Answer with a recorded success; send nothing.
+    Replay(Recorded),
+    /// Send, and keep a success's body for the journal.
+    Record,
+}
+
+/// A success as the journal keeps it.
+pub(crate) struct Recorded {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: Option<HeaderValue>,
+    pub(crate) body: Bytes,
+}
+
+/// A job's attempt: what the journal asked, and what the hooks found.
+struct Journaled {
+    asked: Cell<Option<Journaling>>,
+    /// Recording: whether to keep the body (a success's, within the cap).
+    recording: Cell<bool>,
+    key: Cell<Option<RequestKey>>,
+    recorded: Cell<Option<Recorded>>,
 }
 
 impl Sending {
@@ -51,26 +88,81 @@ impl Sending {
             authorization: Cell::new(Some(authorization)),
             status: Cell::new(None),
             headers: Cell::new(None),
+            journal: None,
         }
     }
 
-    /// Poll `attempt` (progenitor's `send()`) with this scope set; its output, and
-    /// the answer `exec` noted (`None` when nothing came back).
-    pub(crate) async fn send<F: Future>(self, attempt: F) -> (F::Output, Option<Answer>) {
+    /// A job's attempt: what the journal asks of it.
+    fn journaled(operation: Operation, authorization: Option<HeaderValue>, asked: Journaling) -> Self {
+        let recording = matches!(asked, Journaling::Record);
+        Sending {
+            operation,
+            authorization: Cell::new(authorization),
+            status: Cell::new(None),
+            headers: Cell::new(None),
+            journal: Some(Box::new(Journaled {
+                asked: Cell::new(Some(asked)),
+                recording: Cell::new(recording),
+                key: Cell::new(None),
+                recorded: Cell::new(None),
+            })),
+        }
+    }
+
+    /// A job's attempt that keeps a success's body for the journal
+    /// ([`Sending::send`]).
+    pub(crate) fn recording(operation: Operation, authorization: HeaderValue) -> Self {
+        Self::journaled(operation, Some(authorization), Journaling::Record)
+    }
+
+    /// Build the request `attempt` would send and return its journal key;
+    /// nothing is sent. `None` when progenitor could not build it (the call
+    /// then fails the same way when sent).
+    pub(crate) async fn probe<F: Future>(operation: Operation, attempt: F) -> Option<RequestKey> {
+        let sending = Self::journaled(operation, None, Journaling::Probe);
+        let mut scoped = std::pin::pin!(SENDING.scope(sending, attempt));
+        let _refused = scoped.as_mut().await;
+        scoped.as_mut().take_value().and_then(|sending| sending.journal.and_then(|journal| journal.key.take()))
+    }
+
+    /// Run `attempt` answered by `recorded`; nothing is sent.
+    pub(crate) async fn replay<F: Future>(operation: Operation, recorded: Recorded, attempt: F) -> F::Output {
+        SENDING.scope(Self::journaled(operation, None, Journaling::Replay(recorded)), attempt).await
+    }
+
+    /// Poll `attempt` (progenitor's `send()`) with this scope set; its output,
+    /// the answer `exec` noted (`None` when nothing came back), and, for a
+    /// [`recording`](Self::recording) attempt, the success kept for the journal.
+    pub(crate) async fn send<F: Future>(self, attempt: F) -> (F::Output, Option<Answer>, Option<Recorded>) {
         let mut scoped = std::pin::pin!(SENDING.scope(self, attempt));
         let output = scoped.as_mut().await;
+        let mut recorded = None;
         let answer = scoped.as_mut().take_value().and_then(|sending| {
+            recorded = sending.journal.and_then(|journal| journal.recorded.take());
             let headers = sending.headers.into_inner().map(|h| *h).unwrap_or_default();
             sending.status.get().map(|status| (status, headers))
         });
-        (output, answer)
+        (output, answer, recorded)
     }
 }
 
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
-        if let Ok(Some(value)) = SENDING.try_with(|sending| sending.authorization.take()) {
-            request.headers_mut().insert(AUTHORIZATION, value);
+        let probed = SENDING.try_with(|sending| {
+            if let Some(value) = sending.authorization.take() {
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            let journal = sending.journal.as_deref()?;
+            let asked = journal.asked.take();
+            let probe = matches!(asked, Some(Journaling::Probe));
+            if probe {
+                journal.key.set(Some(RequestKey::of(sending.operation, request)));
+            }
+            journal.asked.set(asked);
+            Some(probe)
+        });
+        if let Ok(Some(true)) = probed {
+            return Err(GenError::Custom("a journal probe: not sent".into()));
         }
         Ok(())
     }
@@ -79,6 +171,22 @@ impl ClientHooks<ClientState> for RawClient {
         let Ok(operation) = SENDING.try_with(|sending| sending.operation) else {
             return self.client().execute(request).await;
         };
+        let replay = SENDING
+            .try_with(|sending| {
+                let journal = sending.journal.as_deref()?;
+                match journal.asked.take()? {
+                    Journaling::Replay(recorded) => Some(recorded),
+                    other => {
+                        journal.asked.set(Some(other));
+                        None
+                    }
+                }
+            })
+            .ok()
+            .flatten();
+        if let Some(recorded) = replay {
+            return Ok(replayed(request.url().clone(), recorded));
+        }
         let response = self.client().execute(request).await?;
         let status = response.status();
         let _ = SENDING.try_with(|sending| {
@@ -88,9 +196,33 @@ impl ClientHooks<ClientState> for RawClient {
                 sending.headers.set(Some(Box::new(response.headers().clone())));
             }
         });
-        let runtime = &self.inner().0;
+        let runtime = &self.inner().runtime;
         let limits = &runtime.limits;
         let kind = operation.meta().response;
+        let recording = status.is_success()
+            && kind != ResponseKind::Binary
+            && SENDING.try_with(|sending| sending.journal.as_ref().is_some_and(|j| j.recording.get())).unwrap_or(false);
+        if recording {
+            // The journal needs the bytes: read them here (capped), keep a copy, hand them on.
+            let max = limits.max_body_size;
+            let response = rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max)));
+            let url = response.url().clone();
+            let content_type = response.headers().get(CONTENT_TYPE).cloned();
+            let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+            let bytes = http_body_util::BodyExt::collect(body).await?.to_bytes();
+            #[cfg(feature = "drift")]
+            if let Some(drift) = &runtime.drift
+                && kind == ResponseKind::Json
+            {
+                drift.observe(operation, &bytes);
+            }
+            let _ = SENDING.try_with(|sending| {
+                if let Some(journal) = &sending.journal {
+                    journal.recorded.set(Some(Recorded { status, content_type, body: bytes.clone() }));
+                }
+            });
+            return Ok(reassemble(parts, url, reqwest::Body::from(bytes)));
+        }
         #[cfg(feature = "drift")]
         if let Some(drift) = &runtime.drift
             && status.is_success()
@@ -150,6 +282,17 @@ fn rewrap(response: Response, wrap: impl FnOnce(reqwest::Body) -> reqwest::Body)
     let url = response.url().clone();
     let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     reassemble(parts, url, wrap(body))
+}
+
+/// The response a recorded success gives again.
+fn replayed(url: reqwest::Url, recorded: Recorded) -> Response {
+    let mut response = http::Response::new(reqwest::Body::from(recorded.body));
+    *response.status_mut() = recorded.status;
+    if let Some(content_type) = recorded.content_type {
+        response.headers_mut().insert(CONTENT_TYPE, content_type);
+    }
+    let (parts, body) = response.into_parts();
+    reassemble(parts, url, body)
 }
 
 /// A response from its parts and a body, with its URL.

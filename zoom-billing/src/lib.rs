@@ -41,6 +41,8 @@
 //!   has `save_to(path)` and `write_to(writer)`. A value the spec does not allow is
 //!   refused before sending, with what is allowed.
 //! - [`reports`]: the generate-wait-download helper for invoice reports.
+//! - [`job`]: billing jobs that take days: calls journaled in the state store,
+//!   so a rerun goes on where it stopped and sends no billing effect twice.
 //! - [`Money`], [`ZoomDate`], and [`NaiveDate`] and [`Decimal`] re-exported, so the
 //!   types the API makes you name need no dependency of your own.
 //!
@@ -92,8 +94,9 @@ mod generated;
 
 // The runtime is a stack; each module uses only those below it in this list, bottom first
 // (codegen/tests/module_graph.rs checks it):
-// metadata, drift, human, redact, error, request, body, classify, shared, auth, retry,
-// pacing, observer, state, spans, hooks, client, call, config, paginate, download, reports.
+// metadata, drift, human, redact, error, request, body, classify, shared, journal, auth, retry,
+// pacing, observer, state, spans, hooks, resume, client, call, config, paginate, download,
+// reports, job.
 // `dates`, `money` and `tls` use none of them. One call runs down from `call`: see
 // docs/maintaining.md, "One call, top to bottom".
 pub mod auth;
@@ -109,6 +112,8 @@ pub mod drift;
 mod error;
 mod hooks;
 mod human;
+pub mod job;
+mod journal;
 pub mod metadata;
 mod money;
 pub mod observer;
@@ -117,6 +122,7 @@ pub mod paginate;
 mod redact;
 pub mod reports;
 mod request;
+mod resume;
 mod retry;
 pub mod shared;
 mod spans;
@@ -130,8 +136,8 @@ pub use client::{Client, ResponseExt};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};
 pub use error::{
-    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, StoreError,
-    UnknownOutcome,
+    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, JobError, RateLimitKind, RateLimited, Result,
+    StoreError, UnknownOutcome,
 };
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};

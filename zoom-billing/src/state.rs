@@ -5,14 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Auth;
+use crate::journal::Journal;
 use crate::observer::SharedObserver;
 use crate::pacing::Pacer;
 use crate::retry::RetryPolicy;
 
-/// The generated client's inner value: the runtime. Public only because the
-/// generated code names it; not reachable from outside the crate.
+/// The generated client's inner value: the runtime, and the journal of the
+/// job the client runs for, if any. Public only because the generated code
+/// names it; not reachable from outside the crate.
 #[derive(Clone)]
-pub struct ClientState(pub(crate) Arc<Runtime>);
+pub struct ClientState {
+    pub(crate) runtime: Arc<Runtime>,
+    /// Set on a job's client ([`crate::job::Job::client`]): its calls are journaled.
+    pub(crate) journal: Option<Arc<Journal>>,
+}
 
 /// Limits on response bodies.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +33,8 @@ pub(crate) struct BodyLimits {
 pub(crate) struct Runtime {
     pub(crate) auth: Auth,
     pub(crate) auth_kind: &'static str,
+    /// The shared state store, namespaced (jobs keep their journals there).
+    pub(crate) store: Option<crate::shared::Store>,
     pub(crate) pacer: Pacer,
     pub(crate) retry: RetryPolicy,
     /// Per attempt, from sending: until the response headers, and for JSON
@@ -42,7 +50,7 @@ pub(crate) struct Runtime {
 
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rt = &self.0;
+        let rt = &self.runtime;
         f.debug_struct("ClientState")
             .field("auth", &format_args!("{} ([REDACTED])", rt.auth_kind))
             .field("retry", &rt.retry)
@@ -50,6 +58,7 @@ impl fmt::Debug for ClientState {
             .field("limits", &rt.limits)
             .field("pacer", &rt.pacer)
             .field("observer", &rt.observer.is_some())
+            .field("job", &self.journal.as_ref().map(|journal| &*journal.name))
             .finish()
     }
 }

@@ -30,6 +30,8 @@ pub struct OperationMeta {
     pub idempotent: bool,
     /// What a success response carries.
     pub response: ResponseKind,
+    /// The HTTP status of a success (the spec's 2xx response).
+    pub success_status: u16,
     /// For an operation that is not idempotent: how to find out whether a
     /// request whose outcome is unknown took effect (`x-zoom-verify-with`).
     pub verify_with: Option<Verification>,

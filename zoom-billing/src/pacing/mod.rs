@@ -93,6 +93,11 @@ pub(crate) enum Ticket {
 }
 
 impl Pacer {
+    /// The policy the pacer applies.
+    pub(crate) fn policy(&self) -> &RateLimitPolicy {
+        &self.policy
+    }
+
     pub(crate) fn new(policy: RateLimitPolicy, clock: Clock) -> Self {
         Pacer { policy, clock, local: Local::default(), shared: None }
     }

@@ -157,7 +157,7 @@ impl RateLimitPolicy {
         self
     }
 
-    pub(super) fn label_interval(&self, label: RateLimitLabel) -> Option<Duration> {
+    pub(crate) fn label_interval(&self, label: RateLimitLabel) -> Option<Duration> {
         if !self.pace_labels {
             return None;
         }

@@ -69,8 +69,10 @@
     doc = "\n\n*This build has neither store: enable the `sqlite` or `redis` feature.*"
 )]
 
+mod jobs;
 #[cfg(feature = "redis")]
 mod link;
+mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
@@ -84,6 +86,7 @@ pub use self::redis::{RedisStore, RedisStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
 
+pub(crate) use self::jobs::{Fenced, MAX_ENTRY};
 pub(crate) use self::store::{Charged, Reservation, Reserved, Store, check_namespace};
 
 /// A state store of either kind, as

@@ -56,6 +56,12 @@ struct Scripts {
     token_get: Lua,
     token_put: Lua,
     compare_delete: Lua,
+    lease_take: Lua,
+    lease_renew: Lua,
+    journal_get: Lua,
+    journal_put: Lua,
+    journal_drop: Lua,
+    journal_counts: Lua,
 }
 
 /// How one command went, before it is a [`StoreError`].
@@ -161,6 +167,12 @@ impl Backend {
             Script::TokenGet => &self.scripts.token_get,
             Script::TokenPut => &self.scripts.token_put,
             Script::CompareDelete => &self.scripts.compare_delete,
+            Script::LeaseTake => &self.scripts.lease_take,
+            Script::LeaseRenew => &self.scripts.lease_renew,
+            Script::JournalGet => &self.scripts.journal_get,
+            Script::JournalPut => &self.scripts.journal_put,
+            Script::JournalDrop => &self.scripts.journal_drop,
+            Script::JournalCounts => &self.scripts.journal_counts,
             Script::SetUntil | Script::SetIfAbsent => {
                 let [key] = op.keys.as_slice() else { return Err(self.protocol("a SET takes one key")) };
                 let [value, time] = op.args.as_slice() else { return Err(self.protocol("a SET takes two arguments")) };
@@ -377,6 +389,12 @@ impl RedisStoreBuilder {
                 token_get: Lua::new(include_str!("lua/token_get.lua")),
                 token_put: Lua::new(include_str!("lua/token_put.lua")),
                 compare_delete: Lua::new(include_str!("lua/compare_delete.lua")),
+                lease_take: Lua::new(include_str!("lua/lease_take.lua")),
+                lease_renew: Lua::new(include_str!("lua/lease_renew.lua")),
+                journal_get: Lua::new(include_str!("lua/journal_get.lua")),
+                journal_put: Lua::new(include_str!("lua/journal_put.lua")),
+                journal_drop: Lua::new(include_str!("lua/journal_drop.lua")),
+                journal_counts: Lua::new(include_str!("lua/journal_counts.lua")),
             },
         };
         Ok(RedisStore(Store::new(AnyBackend::Redis(Arc::new(backend)), self.settings.namespace)))

@@ -49,6 +49,13 @@ const SCHEMA: &str = "
     CREATE TABLE used (key TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, day)) WITHOUT ROWID;
 ";
 
+/// `journal`: jobs' journals (a hash on Redis), one row per entry; a journal
+/// lives while its `kv` row (its expiry) does. Added to layout 1 when missing,
+/// so that files shared with 0.4 processes stay readable by both.
+const JOURNAL_SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS journal (key TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key, field)) WITHOUT ROWID;
+";
+
 /// Expired rows are swept once every this many operations (and at open):
 /// each operation already ignores them, the sweep keeps the file small.
 const SWEEP_EVERY: u32 = 256;
@@ -318,7 +325,7 @@ impl Opened {
         let version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         match (app, version) {
-            (APPLICATION_ID, SCHEMA_VERSION) => {}
+            (APPLICATION_ID, SCHEMA_VERSION) => tx.execute_batch(JOURNAL_SCHEMA)?,
             (APPLICATION_ID, newer) if newer > SCHEMA_VERSION => {
                 return Err(Refused::Other(format!(
                     "written by a newer zoom-billing (state layout {newer}; this one knows {SCHEMA_VERSION})"
@@ -326,6 +333,7 @@ impl Opened {
             }
             (0, 0) if tables == 0 => {
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(JOURNAL_SCHEMA)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
@@ -435,7 +443,7 @@ fn run(
     deadline: std::time::Instant,
 ) -> Result<Vec<String>, Fault> {
     // Reading the token takes no write lock; every other operation writes.
-    let reads_only = op.script == Script::TokenGet;
+    let reads_only = matches!(op.script, Script::TokenGet | Script::JournalGet | Script::JournalCounts);
     let behavior = if reads_only { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
     let tx = Tx { tx: connection.transaction_with_behavior(behavior)?, now };
     if sweep && !reads_only {
@@ -452,6 +460,12 @@ fn run(
         Script::CompareDelete => tx.compare_delete(keys, args)?,
         Script::SetUntil => tx.set_until(keys, args)?,
         Script::SetIfAbsent => tx.set_if_absent(keys, args)?,
+        Script::LeaseTake => tx.lease_take(keys, args)?,
+        Script::LeaseRenew => tx.lease_renew(keys, args)?,
+        Script::JournalGet => tx.journal_get(keys, args)?,
+        Script::JournalPut => tx.journal_put(keys, args)?,
+        Script::JournalDrop => tx.journal_drop(keys, args)?,
+        Script::JournalCounts => tx.journal_counts(keys)?,
     };
     if std::time::Instant::now() >= deadline {
         // The caller has given up (or is about to): roll back rather than commit unseen.
@@ -551,6 +565,9 @@ impl Tx<'_> {
         self.tx.prepare_cached("DELETE FROM kv WHERE expires <= ?1")?.execute(params![self.now])?;
         self.tx.prepare_cached("DELETE FROM pending WHERE until <= ?1")?.execute(params![self.now])?;
         self.tx.prepare_cached("DELETE FROM used WHERE day < ?1")?.execute(params![self.day() - 1])?;
+        self.tx
+            .prepare_cached("DELETE FROM journal WHERE NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = journal.key)")?
+            .execute([])?;
         Ok(())
     }
 
@@ -723,6 +740,109 @@ impl Tx<'_> {
         let ([key], [value, at_millis]) = (keys, args) else { return Err(wrong("set_until")) };
         self.set(key, value, int(at_millis)?.saturating_mul(1000))?;
         Ok(vec!["OK".into()])
+    }
+
+    /// `{0, holder or ''}`: the lease is not this holder's.
+    fn not_held(current: Option<String>) -> Vec<String> {
+        vec!["0".into(), current.unwrap_or_default()]
+    }
+
+    /// `lua/lease_take.lua`.
+    fn lease_take(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([lease], [holder, ttl]) = (keys, args) else { return Err(wrong("lease_take")) };
+        let current = self.get(lease)?;
+        if current.as_ref().is_some_and(|c| c != holder) {
+            return Ok(Self::not_held(current));
+        }
+        self.set(lease, holder, self.now.saturating_add(int(ttl)?.saturating_mul(1000)))?;
+        Ok(vec!["1".into()])
+    }
+
+    /// `lua/lease_renew.lua`.
+    fn lease_renew(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([lease], [holder, ttl]) = (keys, args) else { return Err(wrong("lease_renew")) };
+        let current = self.get(lease)?;
+        if current.as_deref() != Some(holder.as_str()) {
+            return Ok(Self::not_held(current));
+        }
+        self.set(lease, holder, self.now.saturating_add(int(ttl)?.saturating_mul(1000)))?;
+        Ok(vec!["1".into()])
+    }
+
+    /// `lua/journal_get.lua`: an entry of a journal that has not expired.
+    fn journal_get(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([journal], [field]) = (keys, args) else { return Err(wrong("journal_get")) };
+        if self.get(journal)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.tx.prepare_cached("SELECT value FROM journal WHERE key = ?1 AND field = ?2")?;
+        Ok(statement
+            .query_row(params![journal, field], |row| row.get::<_, String>(0))
+            .optional()?
+            .into_iter()
+            .collect())
+    }
+
+    /// `lua/journal_put.lua`. The journal's expiry is its `kv` row.
+    fn journal_put(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([journal, lease], [holder, field, entry, retention]) = (keys, args) else {
+            return Err(wrong("journal_put"));
+        };
+        let current = self.get(lease)?;
+        if current.as_deref() != Some(holder.as_str()) {
+            return Ok(Self::not_held(current));
+        }
+        if self.get(journal)?.is_none() {
+            // An expired journal's rows, not swept yet, are not this one's.
+            self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
+        }
+        if entry.is_empty() {
+            self.tx
+                .prepare_cached("DELETE FROM journal WHERE key = ?1 AND field = ?2")?
+                .execute(params![journal, field])?;
+        } else {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO journal (key, field, value) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key, field) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![journal, field, entry])?;
+        }
+        self.set(journal, "journal", self.now.saturating_add(int(retention)?.saturating_mul(1000)))?;
+        Ok(vec!["1".into()])
+    }
+
+    /// `lua/journal_drop.lua`.
+    fn journal_drop(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([journal, lease], [holder]) = (keys, args) else { return Err(wrong("journal_drop")) };
+        let current = self.get(lease)?;
+        if current.as_deref() != Some(holder.as_str()) {
+            return Ok(Self::not_held(current));
+        }
+        self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
+        self.del(journal)?;
+        Ok(vec!["1".into()])
+    }
+
+    /// `lua/journal_counts.lua`.
+    fn journal_counts(&self, keys: &[String]) -> Result<Vec<String>, Fault> {
+        let [journal] = keys else { return Err(wrong("journal_counts")) };
+        if self.get(journal)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.tx.prepare_cached(
+            "SELECT substr(field, 1, instr(field, ':') - 1), count(*) FROM journal \
+             WHERE key = ?1 AND substr(value, 1, 1) = 'D' GROUP BY 1 ORDER BY 1",
+        )?;
+        let rows =
+            statement.query_map(params![journal], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        let mut answer = Vec::new();
+        for row in rows {
+            let (operation, count) = row?;
+            answer.push(operation);
+            answer.push(fmt(count));
+        }
+        Ok(answer)
     }
 
     /// `SET key value NX PX ttl`.

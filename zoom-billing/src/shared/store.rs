@@ -88,6 +88,18 @@ pub(super) enum Script {
     /// `SET key value NX PX ttl`: KEYS[1]; ARGV[1] value, ARGV[2] time to live (ms).
     /// Answers `["OK"]` when set, nothing when the key exists.
     SetIfAbsent,
+    /// `lua/lease_take.lua`.
+    LeaseTake,
+    /// `lua/lease_renew.lua`.
+    LeaseRenew,
+    /// `lua/journal_get.lua`.
+    JournalGet,
+    /// `lua/journal_put.lua`.
+    JournalPut,
+    /// `lua/journal_drop.lua`.
+    JournalDrop,
+    /// `lua/journal_counts.lua`.
+    JournalCounts,
 }
 
 /// One operation: a script with its keys and arguments.
@@ -99,25 +111,27 @@ pub(super) struct Op {
 }
 
 impl Op {
-    fn new(script: Script) -> Self {
+    pub(super) fn new(script: Script) -> Self {
         Op { script, keys: Vec::new(), args: Vec::new() }
     }
 
-    fn key(mut self, key: impl Into<String>) -> Self {
+    pub(super) fn key(mut self, key: impl Into<String>) -> Self {
         self.keys.push(key.into());
         self
     }
 
-    fn arg(mut self, arg: impl ToString) -> Self {
+    pub(super) fn arg(mut self, arg: impl ToString) -> Self {
         self.args.push(arg.to_string());
         self
     }
 }
 
 /// The backends a store can run on. Without the `redis` and `sqlite`
-/// features there is none, and no store can be made.
+/// features only the in-memory one, which keeps jobs' journals for tests
+/// (and runs nothing else).
 #[derive(Clone)]
 pub(super) enum Backend {
+    Memory(Arc<super::memory::Backend>),
     #[cfg(feature = "redis")]
     Redis(Arc<super::redis::Backend>),
     #[cfg(feature = "sqlite")]
@@ -125,8 +139,9 @@ pub(super) enum Backend {
 }
 
 impl Backend {
-    async fn run(&self, op: Op) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn run(&self, op: Op) -> Result<Vec<String>, StoreError> {
         match *self {
+            Backend::Memory(ref memory) => memory.run(op),
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.run(op).await,
             #[cfg(feature = "sqlite")]
@@ -137,6 +152,7 @@ impl Backend {
     /// Where the store is, for messages (no credentials).
     fn shown(&self) -> &str {
         match *self {
+            Backend::Memory(_) => "memory",
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.shown(),
             #[cfg(feature = "sqlite")]
@@ -146,6 +162,7 @@ impl Backend {
 
     fn when_unavailable(&self) -> WhenUnavailable {
         match *self {
+            Backend::Memory(_) => WhenUnavailable::Fail,
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.when_unavailable(),
             #[cfg(feature = "sqlite")]
@@ -166,6 +183,7 @@ impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Store");
         match self.backend {
+            Backend::Memory(_) => debug.field("memory", &"journal"),
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => debug.field("redis", redis),
             #[cfg(feature = "sqlite")]
@@ -176,6 +194,15 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
+    /// A store in this process's memory that keeps jobs' journals only.
+    pub(crate) fn memory() -> Self {
+        Store::new(Backend::Memory(Arc::default()), Some("memory".into()))
+    }
+
+    pub(super) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     pub(super) fn new(backend: Backend, namespace: Option<String>) -> Self {
         Store { backend, namespace: namespace.map(Arc::from) }
     }
@@ -212,7 +239,7 @@ impl Store {
         StoreError::Protocol { url: self.backend.shown().to_owned(), reason: reason.into() }
     }
 
-    fn number(&self, text: &str) -> Result<i64, StoreError> {
+    pub(super) fn number(&self, text: &str) -> Result<i64, StoreError> {
         text.parse().map_err(|_| self.protocol(format!("`{}` is not a number", snippet(text))))
     }
 
@@ -552,7 +579,7 @@ fn micros(d: Duration) -> i64 {
 }
 
 /// A time to live in whole milliseconds, at least one (zero means "none" to Redis).
-fn millis(d: Duration) -> u64 {
+pub(super) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 

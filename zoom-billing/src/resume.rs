@@ -1,0 +1,192 @@
+//! A job's call before and after it is sent: what its journal
+//! ([`crate::journal`]) says of the request, and what it records.
+//!
+//! Before: the lease must still be held; the request is built (not sent) to
+//! take its key; a request the journal holds as done is answered from it (no
+//! turn, no budget unit, nothing sent); a creating request the journal holds
+//! as sent without an answer fails with [`UnknownOutcome`] and is not sent;
+//! a new creating request is journaled as sent before it is. After: a
+//! success is recorded; a creating request that surely did not take effect
+//! is struck out, so a rerun sends it; one whose outcome is unknown stays
+//! as sent.
+//!
+//! Downloads are journaled by `save_to` ([`crate::download`]), which can
+//! check the file a rerun finds; here they pass through.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use progenitor_client::{Error as GenError, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::error::{Error, JobError, Result, UnknownOutcome};
+use crate::hooks::{Recorded, Sending};
+use crate::journal::{Done, Entry, Journal, RequestKey};
+use crate::metadata::Operation;
+use crate::shared::MAX_ENTRY;
+use crate::types::ZoomError;
+
+/// What progenitor's `send()` returns.
+type RawResult<T> = std::result::Result<ResponseValue<T>, GenError<ZoomError>>;
+
+/// What the journal says of a call before it is sent.
+pub(crate) enum Before<T> {
+    /// Answered from the journal, or refused by it: the call's result.
+    Answered(Result<ResponseValue<T>>),
+    /// Send it, then tell the journal how it went.
+    Send(Pending),
+}
+
+/// A job's call being sent.
+pub(crate) struct Pending {
+    journal: Arc<Journal>,
+    key: RequestKey,
+    /// Whether it was journaled as sent (a creating request).
+    intent: bool,
+}
+
+/// Ask `journal` about the call `attempt` sends.
+pub(crate) async fn before<T, F, Fut>(
+    journal: &Arc<Journal>,
+    operation: Operation,
+    empty: Option<fn() -> T>,
+    attempt: &mut F,
+) -> Before<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RawResult<T>>,
+{
+    match look_up(journal, operation, empty, attempt).await {
+        Ok(before) => before,
+        Err(error) => Before::Answered(Err(error)),
+    }
+}
+
+async fn look_up<T, F, Fut>(
+    journal: &Arc<Journal>,
+    operation: Operation,
+    empty: Option<fn() -> T>,
+    attempt: &mut F,
+) -> Result<Before<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RawResult<T>>,
+{
+    journal.check_held()?;
+    let Some(key) = Sending::probe(operation, attempt()).await else {
+        // progenitor could not build the request: sending fails the same way, and nothing is journaled.
+        return Ok(Before::Send(Pending {
+            journal: Arc::clone(journal),
+            key: RequestKey::none(operation),
+            intent: false,
+        }));
+    };
+    let not_replayable = |reason: String| {
+        Error::Job(Box::new(JobError::NotReplayable { job: journal.name.to_string(), operation, reason }))
+    };
+    let answer = |status: u16, content_type: Option<&str>, body: &str| Recorded {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        content_type: content_type.and_then(|ct| HeaderValue::from_str(ct).ok()),
+        body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+    };
+    let recorded = match journal.get(operation, &key).await? {
+        None => {
+            let intent = !operation.meta().idempotent;
+            if intent {
+                journal.intend(operation, &key).await?;
+            }
+            return Ok(Before::Send(Pending { journal: Arc::clone(journal), key, intent }));
+        }
+        Some(Entry::Sent { at }) => {
+            let cause = format!(
+                "a run of job `{}` sent it at {} and stopped before its answer was journaled",
+                journal.name,
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            return Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
+                operation,
+                cause,
+                status: None,
+                tracking_id: None,
+                verify_with: operation.meta().verify_with,
+                job: Some(journal.name.to_string()),
+                journal_key: Some(key.as_str().to_owned()),
+            })));
+        }
+        Some(Entry::Done(Done::Answer { status, content_type, body })) => {
+            answer(status, content_type.as_deref(), &body)
+        }
+        Some(Entry::Done(Done::Settled { body: Some(body) })) => {
+            answer(operation.meta().success_status, Some("application/json"), &body)
+        }
+        Some(Entry::Done(done)) => {
+            if let Some(empty) = empty {
+                return Ok(Before::Answered(Ok(ResponseValue::new(empty(), StatusCode::OK, HeaderMap::new()))));
+            }
+            return Err(not_replayable(match done {
+                Done::Unkept { size, .. } => format!("its answer ({size} bytes) was too large to keep in the journal"),
+                Done::Settled { .. } => "it was settled as done without an answer (`Found::Applied(None)`)".into(),
+                _ => "the journal holds a download's entry for it".into(),
+            }));
+        }
+    };
+    if let Some(empty) = empty {
+        return Ok(Before::Answered(Ok(ResponseValue::new(empty(), recorded.status, HeaderMap::new()))));
+    }
+    match Sending::replay(operation, recorded, attempt()).await {
+        Ok(value) => Ok(Before::Answered(Ok(value))),
+        Err(error) => Err(not_replayable(format!("its recorded answer no longer decodes ({error})"))),
+    }
+}
+
+impl Pending {
+    /// The call succeeded: record what it answered. A journal that cannot be
+    /// written is logged, not the call's failure: the program has its answer,
+    /// and a rerun finds the request as sent (a creating one) or sends it
+    /// again (any other).
+    pub(crate) async fn succeeded(self, operation: Operation, status: StatusCode, recorded: Option<Recorded>) {
+        if self.key.is_none() {
+            return;
+        }
+        let done = match recorded {
+            Some(recorded) if recorded.body.len() > MAX_ENTRY - 1024 => {
+                Done::Unkept { status: recorded.status.as_u16(), size: recorded.body.len() as u64 }
+            }
+            Some(recorded) => match String::from_utf8(recorded.body.to_vec()) {
+                Ok(body) => Done::Answer {
+                    status: recorded.status.as_u16(),
+                    content_type: recorded.content_type.and_then(|ct| ct.to_str().ok().map(str::to_owned)),
+                    body,
+                },
+                Err(_) => Done::Unkept { status: recorded.status.as_u16(), size: recorded.body.len() as u64 },
+            },
+            None => Done::Answer { status: status.as_u16(), content_type: None, body: String::new() },
+        };
+        if let Err(error) = self.journal.put(operation, &self.key, Some(&Entry::Done(done))).await {
+            tracing::warn!(job = %self.journal.name, %operation, error = %error, "the answer was not journaled");
+        }
+    }
+
+    /// The call failed with `error`: strike out a creating request that surely
+    /// did not take effect; name the job in an unknown outcome.
+    pub(crate) async fn failed(self, operation: Operation, error: Error) -> Error {
+        if !self.intent {
+            return error;
+        }
+        match error {
+            Error::UnknownOutcome(mut unknown) => {
+                unknown.job = Some(self.journal.name.to_string());
+                unknown.journal_key = Some(self.key.as_str().to_owned());
+                Error::UnknownOutcome(unknown)
+            }
+            error => {
+                if let Err(journal) = self.journal.put(operation, &self.key, None).await {
+                    tracing::warn!(job = %self.journal.name, %operation, error = %journal,
+                        "a request that was not applied is still journaled as sent: the next run reports its outcome unknown");
+                }
+                error
+            }
+        }
+    }
+}

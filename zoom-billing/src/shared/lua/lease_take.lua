@@ -1,0 +1,9 @@
+-- Take a job's lease, or keep it: set when absent or already this holder's.
+-- KEYS[1] lease. ARGV[1] holder, ARGV[2] time to live (ms).
+-- Answers {1} when this holder has it now, {0, holder} when another has it.
+local current = redis.call('GET', KEYS[1])
+if current == false or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1}
+end
+return {0, current}
