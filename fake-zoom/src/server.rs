@@ -454,15 +454,20 @@ impl FakeZoom {
         let tokens = state.log.iter().filter(|r| r.path == "/oauth/token").count();
         let api = state.log.iter().filter(|r| r.path.starts_with("/v2")).count();
         let mut by_path = serde_json::Map::new();
+        let mut by_operation = serde_json::Map::new();
         for request in state.log.iter().filter(|r| r.path.starts_with("/v2")) {
             let count = by_path.entry(request.path.clone()).or_insert(json!(0));
             *count = json!(count.as_u64().unwrap_or(0) + 1);
+            if let Some(operation) = &request.operation {
+                let count = by_operation.entry(operation.clone()).or_insert(json!(0));
+                *count = json!(count.as_u64().unwrap_or(0) + 1);
+            }
         }
         json_response(
             200,
             &json!({"api_requests": api, "token_requests": tokens, "rate_limited": state.counters.rejected,
                 "rate_limited_daily": state.counters.rejected_daily,
-                "unauthorized": state.unauthorized, "requests_by_path": by_path, "refused": state.refused.len()}),
+                "unauthorized": state.unauthorized, "requests_by_path": by_path, "requests_by_operation": by_operation, "refused": state.refused.len()}),
         )
     }
 }

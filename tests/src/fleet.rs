@@ -46,3 +46,47 @@ pub async fn run_workers(exe: &str, count: usize, args: &[String]) -> Totals {
     }
     totals
 }
+
+/// The `fake-zoom` program (the tests package's `fleet-fake-zoom` binary, whose
+/// path the test passes in), run as its own process; killed when dropped.
+pub struct FakeProcess {
+    child: std::process::Child,
+    /// The API base URL it printed.
+    pub base_url: String,
+}
+
+impl FakeProcess {
+    /// Start it with `args`; returns once it listens.
+    pub fn start(exe: &str, args: &[&str]) -> FakeProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(exe)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start fake-zoom");
+        // Its first line is the API base URL, once it listens.
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("fake-zoom's base URL");
+        FakeProcess { child, base_url: line.trim().to_owned() }
+    }
+
+    /// Its OAuth host (and the origin of `/fake/stats`).
+    pub fn origin(&self) -> String {
+        self.base_url.trim_end_matches("/v2").to_owned()
+    }
+
+    /// `GET /fake/stats`.
+    pub async fn stats(&self, origin: &str) -> serde_json::Value {
+        let url = format!("{origin}/fake/stats");
+        reqwest::get(&url).await.expect("fake-zoom answers").json().await.expect("stats are JSON")
+    }
+}
+
+impl Drop for FakeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -8,11 +8,9 @@
 //! per token reuse period for the whole fleet, and the daily budget never
 //! exceeded in total. Real time, ~6 s.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use serde_json::Value;
+use zoom_billing_tests::fleet::FakeProcess;
 use zoom_billing_tests::stores::Backing;
 
 const WORKERS: usize = 4;
@@ -39,15 +37,18 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget(back
     // two of five full test-suite runs saw 4-6 such 429s), which is not what this test measures
     // (at Zoom's real intervals, minutes, it is nothing). Four processes pacing themselves apart
     // arrive ~42 ms apart on average and are still caught.
-    let fake = FakeProcess::start(&[
-        "--enforce-limits",
-        "--time-scale",
-        &SCALE.to_string(),
-        "--tolerance",
-        "0.5",
-        "--token-lifetime",
-        &TOKEN_LIFETIME.to_string(),
-    ]);
+    let fake = FakeProcess::start(
+        env!("CARGO_BIN_EXE_fleet-fake-zoom"),
+        &[
+            "--enforce-limits",
+            "--time-scale",
+            &SCALE.to_string(),
+            "--tolerance",
+            "0.5",
+            "--token-lifetime",
+            &TOKEN_LIFETIME.to_string(),
+        ],
+    );
     let (base_url, oauth_host) = (fake.base_url.clone(), fake.base_url.trim_end_matches("/v2").to_owned());
     let started = Instant::now();
     let totals = zoom_billing_tests::fleet::run_workers(
@@ -84,37 +85,4 @@ async fn a_fleet_on_shared_state_gets_no_429_no_thrash_and_keeps_the_budget(back
     assert!(totals.budget_exhausted > 0, "the workers wanted more than the budget");
     assert_eq!(totals.other, 0, "no other error");
     assert!(totals.ok > 0);
-}
-
-/// The `fake-zoom` program, run as its own process; killed when dropped.
-struct FakeProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl FakeProcess {
-    fn start(args: &[&str]) -> FakeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fleet-fake-zoom"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start fake-zoom");
-        // Its first line is the API base URL, once it listens.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("fake-zoom's base URL");
-        FakeProcess { child, base_url: line.trim().to_owned() }
-    }
-
-    /// `GET /fake/stats`.
-    async fn stats(&self, origin: &str) -> Value {
-        let url = format!("{origin}/fake/stats");
-        reqwest::get(&url).await.expect("fake-zoom answers").json().await.expect("stats are JSON")
-    }
-}
-
-impl Drop for FakeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -486,7 +486,7 @@ impl Error {
 pub enum JobError {
     /// Another runner holds the job's lease.
     #[error(
-        "job `{job}` is being run by {holder}{}; it runs once at a time. If that process is gone, its lease expires within {} of its last renewal; or wait with `JobBuilder::wait_for_lease`",
+        "job `{job}` is being run by {holder}{}; it runs once at a time. A copy that is gone is taken over at once on its own host, and elsewhere once its lease expires ({} after its last renewal); or wait with `JobBuilder::wait_for_lease`",
         since.map(|at| format!(" since {}", at.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default(),
         Dur(*lease)
     )]

@@ -37,9 +37,16 @@ impl Store {
         }
     }
 
-    /// Take `job`'s lease for `holder`, or keep it when `holder` has it.
-    pub(crate) async fn lease_take(&self, job: &str, holder: &str, ttl: Duration) -> Result<Fenced, StoreError> {
-        let op = Op::new(Script::LeaseTake).key(self.lease_key(job)).arg(holder).arg(millis(ttl));
+    /// Take `job`'s lease for `holder`, or keep it when `holder` has it, or
+    /// take it over from `stale` (a holder found dead; empty for none).
+    pub(crate) async fn lease_take(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+        stale: &str,
+    ) -> Result<Fenced, StoreError> {
+        let op = Op::new(Script::LeaseTake).key(self.lease_key(job)).arg(holder).arg(millis(ttl)).arg(stale);
         self.fenced("lease_take", self.backend().run(op).await?)
     }
 
@@ -133,9 +140,10 @@ mod tests {
     async fn a_lease_is_one_holders_and_fences_every_write() {
         let store = memory();
         let ttl = Duration::from_secs(30);
-        assert_eq!(store.lease_take("j", "a", ttl).await.unwrap(), Ok(()));
-        assert_eq!(store.lease_take("j", "b", ttl).await.unwrap(), Err("a".into()));
-        assert_eq!(store.lease_take("j", "a", ttl).await.unwrap(), Ok(()), "the holder keeps it");
+        assert_eq!(store.lease_take("j", "a", ttl, "").await.unwrap(), Ok(()));
+        assert_eq!(store.lease_take("j", "b", ttl, "").await.unwrap(), Err("a".into()));
+        assert_eq!(store.lease_take("j", "b", ttl, "z").await.unwrap(), Err("a".into()), "only the stale one");
+        assert_eq!(store.lease_take("j", "a", ttl, "").await.unwrap(), Ok(()), "the holder keeps it");
         assert_eq!(store.journal_put("j", "b", "op:1", "Dx", ttl).await.unwrap(), Err("a".into()));
         assert_eq!(store.journal_get("j", "op:1").await.unwrap(), None);
         assert_eq!(store.journal_put("j", "a", "op:1", "Dx", ttl).await.unwrap(), Ok(()));
@@ -148,18 +156,20 @@ mod tests {
         store.lease_release("j", "a").await.unwrap();
         assert_eq!(store.lease_renew("j", "a", ttl).await.unwrap(), Err(String::new()), "a released lease is lost");
         assert_eq!(store.journal_drop("j", "b").await.unwrap(), Err(String::new()));
-        assert_eq!(store.lease_take("j", "b", ttl).await.unwrap(), Ok(()));
-        assert_eq!(store.journal_drop("j", "b").await.unwrap(), Ok(()));
+        assert_eq!(store.lease_take("j", "b", ttl, "").await.unwrap(), Ok(()));
+        assert_eq!(store.lease_take("j", "c", ttl, "b").await.unwrap(), Ok(()), "taken over from a dead holder");
+        assert_eq!(store.journal_put("j", "b", "op:1", "Dx", ttl).await.unwrap(), Err("c".into()));
+        assert_eq!(store.journal_drop("j", "c").await.unwrap(), Ok(()));
         assert_eq!(store.journal_get("j", "op:1").await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn a_lease_expires() {
         let store = memory();
-        assert_eq!(store.lease_take("j", "a", Duration::from_millis(20)).await.unwrap(), Ok(()));
+        assert_eq!(store.lease_take("j", "a", Duration::from_millis(20), "").await.unwrap(), Ok(()));
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(store.lease_renew("j", "a", Duration::from_secs(1)).await.unwrap(), Err(String::new()));
-        assert_eq!(store.lease_take("j", "b", Duration::from_secs(1)).await.unwrap(), Ok(()));
+        assert_eq!(store.lease_take("j", "b", Duration::from_secs(1), "").await.unwrap(), Ok(()));
     }
 
     proptest! {

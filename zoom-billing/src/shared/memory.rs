@@ -55,9 +55,9 @@ impl Backend {
         keys.forget_expired(now);
         let (k, a) = (op.keys.as_slice(), op.args.as_slice());
         match (op.script, k, a) {
-            (Script::LeaseTake, [lease], [holder, ttl]) => {
+            (Script::LeaseTake, [lease], [holder, ttl, stale]) => {
                 let current = keys.value(lease);
-                if current.is_some_and(|c| c != holder) {
+                if current.is_some_and(|c| c != holder && (stale.is_empty() || c != stale)) {
                     return Ok(not_held(current));
                 }
                 keys.values.insert(lease.clone(), (holder.clone(), now + millis(ttl)?));

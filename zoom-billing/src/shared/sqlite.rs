@@ -749,9 +749,9 @@ impl Tx<'_> {
 
     /// `lua/lease_take.lua`.
     fn lease_take(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
-        let ([lease], [holder, ttl]) = (keys, args) else { return Err(wrong("lease_take")) };
+        let ([lease], [holder, ttl, stale]) = (keys, args) else { return Err(wrong("lease_take")) };
         let current = self.get(lease)?;
-        if current.as_ref().is_some_and(|c| c != holder) {
+        if current.as_ref().is_some_and(|c| c != holder && (stale.is_empty() || c != stale)) {
             return Ok(Self::not_held(current));
         }
         self.set(lease, holder, self.now.saturating_add(int(ttl)?.saturating_mul(1000)))?;
