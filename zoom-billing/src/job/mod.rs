@@ -40,7 +40,7 @@
 //! - **At most once.** A creating call (not idempotent in the spec) is
 //!   journaled as sent before it is sent. A rerun that finds it sent with no
 //!   answer recorded (the process died, or the outcome was unknown) does not
-//!   send it: it fails with [`Error::UnknownOutcome`](crate::Error::UnknownOutcome),
+//!   send it: it fails with [`Error::UnknownOutcome`],
 //!   naming the operation to check with (the spec's `x-zoom-verify-with`);
 //!   [`Job::settle`] records what the check found. Updates and cancellations
 //!   are journaled once they succeed; one in flight when the process died is
