@@ -80,6 +80,7 @@ on_every_journal!(
     a_saved_download_is_not_fetched_again,
     a_second_copy_is_told_who_holds_the_job,
     a_forgotten_journal_starts_afresh,
+    an_update_is_journaled_and_not_sent_again,
 );
 
 /// A fake whose `sub-1` has a base plan (add-ons need one).
@@ -285,4 +286,44 @@ async fn a_job_needs_a_place_for_its_journal() {
     assert!(error.to_string().contains("must not contain braces"), "{error}");
     let error = client.job("x").in_memory(&MemoryJournal::new()).lease(Duration::from_secs(1)).await.unwrap_err();
     assert!(error.to_string().contains("is not between 3 s and 1 hour"), "{error}");
+}
+
+/// An update (idempotent, no body in its answer) is journaled once it succeeds.
+async fn an_update_is_journaled_and_not_sent_again(journals: Journals) {
+    let fake = FakeZoom::start().await.unwrap();
+    for _ in 0..2 {
+        let client = journals.client(&fake);
+        let job = journals.job(&client, "contacts").start().await.unwrap();
+        let body = types::BillingContactUpdate::builder().city(Some("San Jose".to_owned()));
+        let answer = job.client().update_billing_information().account_id("sub-1").body(body).await.unwrap();
+        assert!(answer.status().is_success());
+        job.finish().await.unwrap();
+    }
+    assert_eq!(fake.requests_for("update_billing_information").len(), 1);
+}
+
+/// A runner whose lease was taken (it expired while the process was paused, and
+/// another runner took it) sends and journals nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_lost_its_lease_sends_nothing_more() {
+    let fake = FakeZoom::start().await.unwrap();
+    let journals = Journals::Store(Backing::sqlite());
+    let Journals::Store(backing) = &journals else { unreachable!() };
+    let client = journals.client(&fake);
+    let job = journals.job(&client, "lost").lease(Duration::from_secs(3)).start().await.unwrap();
+    job.client().get_plan_usage().account_id("sub-1").await.unwrap();
+    // What a pause past the lease looks like from the store: another runner has it now.
+    let file = rusqlite::Connection::open(backing.location()).unwrap();
+    let changed = file
+        .execute(
+            "UPDATE kv SET value = 'other-host/pid 1/00000000/-@2026-12-01T00:00:00Z' WHERE key LIKE '%job:lost:lease'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await; // a renewal, every third of the lease
+    let error = job.client().get_plan_usage().account_id("sub-2").await.unwrap_err();
+    let shown = format!("{:#}", anyhow::Error::from(error));
+    assert!(shown.contains("lost the job's lease, now held by other-host/pid 1/"), "{shown}");
+    assert_eq!(fake.requests_for("get_plan_usage").len(), 1, "nothing more sent");
 }

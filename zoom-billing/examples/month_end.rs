@@ -48,7 +48,8 @@ async fn month_end(client: &Client, accounts: &[String], out: &Path) -> Result<(
             // Sent by a run that stopped before the answer: check as the spec says
             // (`unknown.verify_with`), with the plain client, and record what was found.
             let reports = client.list_invoice_reports().await?.into_inner().invoice_reports;
-            let found = reports.into_iter().find(|r| r.start_date.as_ref().map(|d| d.to_string()) == Some(start.to_string()));
+            let found =
+                reports.into_iter().find(|r| r.start_date.as_ref().map(|d| d.to_string()) == Some(start.to_string()));
             match found {
                 Some(found) => job.settle(&unknown, Found::Applied(Some(serde_json::to_value(&found)?))).await?,
                 None => job.settle(&unknown, Found::NotApplied).await?,
@@ -64,8 +65,12 @@ async fn month_end(client: &Client, accounts: &[String], out: &Path) -> Result<(
         for invoice in invoices.invoices {
             let Some(id) = invoice.id else { continue };
             let details = zoom.get_invoice_details().account_id(account.as_str()).invoice_id(id.as_str()).await?;
-            std::fs::write(out.join(format!("{account}-{id}.json")), serde_json::to_vec_pretty(&details.into_inner())?)?;
-            let bytes = zoom.download_invoice_file().invoice_id(id.as_str()).save_to(out.join(format!("{id}.pdf"))).await?;
+            std::fs::write(
+                out.join(format!("{account}-{id}.json")),
+                serde_json::to_vec_pretty(&details.into_inner())?,
+            )?;
+            let bytes =
+                zoom.download_invoice_file().invoice_id(id.as_str()).save_to(out.join(format!("{id}.pdf"))).await?;
             println!("  {account}: invoice {id}, PDF {bytes} bytes");
         }
     }
@@ -114,7 +119,9 @@ async fn demo(dir: &Path, accounts: usize) -> Result<fake_zoom::FakeZoom, Box<dy
 
     println!("second run:");
     month_end(&client(&fake, &state)?, &ids, &out).await?;
-    for operation in ["generate_invoice_report", "list_billing_invoices", "get_invoice_details", "download_invoice_file"] {
+    for operation in
+        ["generate_invoice_report", "list_billing_invoices", "get_invoice_details", "download_invoice_file"]
+    {
         println!("{operation}: {} requests to Zoom", fake.requests_for(operation).len());
     }
     Ok(fake)

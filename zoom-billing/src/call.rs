@@ -239,7 +239,8 @@ where
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
                 if let (Some(pending), Some(status)) = (pending, slot.as_ref().map(ResponseValue::status)) {
-                    Box::pin(pending.succeeded(operation, status, recorded)).await;
+                    let redactor = Redactor::new([token.secret().expose_secret()]);
+                    Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
                 }
                 // Returned from here, not through `result`; always filled by a successful attempt.
                 return slot.take().ok_or_else(|| lost(operation));

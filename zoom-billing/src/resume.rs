@@ -24,6 +24,7 @@ use crate::error::{Error, JobError, Result, UnknownOutcome};
 use crate::hooks::{Recorded, Sending};
 use crate::journal::{Done, Entry, Journal, RequestKey};
 use crate::metadata::Operation;
+use crate::redact::Redactor;
 use crate::shared::MAX_ENTRY;
 use crate::types::ZoomError;
 
@@ -145,7 +146,15 @@ impl Pending {
     /// written is logged, not the call's failure: the program has its answer,
     /// and a rerun finds the request as sent (a creating one) or sends it
     /// again (any other).
-    pub(crate) async fn succeeded(self, operation: Operation, status: StatusCode, recorded: Option<Recorded>) {
+    /// `redactor` knows the token the call carried: a server that echoed it
+    /// into a body must not get it into the journal.
+    pub(crate) async fn succeeded(
+        self,
+        operation: Operation,
+        status: StatusCode,
+        recorded: Option<Recorded>,
+        redactor: &Redactor,
+    ) {
         if self.key.is_none() {
             return;
         }
@@ -157,7 +166,7 @@ impl Pending {
                 Ok(body) => Done::Answer {
                     status: recorded.status.as_u16(),
                     content_type: recorded.content_type.and_then(|ct| ct.to_str().ok().map(str::to_owned)),
-                    body,
+                    body: redactor.scrub(&body),
                 },
                 Err(_) => Done::Unkept { status: recorded.status.as_u16(), size: recorded.body.len() as u64 },
             },
