@@ -6,13 +6,15 @@
 //! budgets, retries, atomic downloads. Hand-written beside it: the flags every subcommand
 //! takes and the client they make (`setup`), credentials and profiles (`config`), output
 //! (`output`), progress and pacing waits (`progress`), `--dry-run` (`dry_run`), the report
-//! workflow (`report`) and exit codes (`error`). See docs/cli.md.
+//! workflow (`report`), the limits' floor of a workload (`plan`) and exit codes (`error`).
+//! See docs/cli.md.
 
 mod args;
 mod config;
 mod dry_run;
 mod error;
 mod output;
+mod plan;
 mod progress;
 mod report;
 mod run;
@@ -43,6 +45,7 @@ fn cli() -> Command {
         .args(setup::global_args())
         .subcommands(commands::commands())
         .subcommand(report::command())
+        .subcommand(plan::command())
         .subcommand(
             Command::new("completions").about("Print a shell completion script").arg(
                 Arg::new("shell").required(true).value_parser(value_parser!(clap_complete::Shell)).help("The shell"),
@@ -67,6 +70,14 @@ fn main() -> ExitCode {
             clap_complete::generate(*shell, &mut cli(), "zoom-billing", &mut script);
         }
         return match output::raw(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.is::<output::Closed>() => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if name == plan::NAME {
+        // From the spec alone: no credentials, nothing sent.
+        return match plan::run(sub) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.is::<output::Closed>() => ExitCode::SUCCESS,
             Err(e) => fail(e),

@@ -263,6 +263,18 @@ fn help_documents_the_exit_codes_and_completions_cover_every_operation() {
 }
 
 #[test]
+fn plan_prints_the_floor_of_a_workload_from_the_spec_alone() {
+    let setup = Setup::new("plan");
+    let run = setup.run(&["plan", "download-invoice-file=200", "list-billing-invoices=3x50"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.starts_with("at least 4d 3h (bound by download_invoice_file's own interval: 4d 3h)"), "{run:?}");
+    assert!(run.stdout.contains("  list_billing_invoices's own interval: 10m 0s"), "{run:?}");
+    let bad = setup.run(&["plan", "no-such-operation=1"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("`no-such-operation` is no operation"), "{bad:?}");
+}
+
+#[test]
 fn dry_run_prints_the_request_and_spends_nothing() {
     let setup = Setup::new("dry");
     let body = setup.write("plan.json", "{\"type\": \"monthly\", \"hosts\": 12}");
