@@ -36,6 +36,7 @@ pub mod fake;
 pub mod files;
 pub mod generate;
 pub mod headers;
+pub mod lean;
 pub mod lint;
 pub mod metadata;
 pub mod rates;

@@ -5434,9 +5434,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                invoice_report_id: Err(
-                    "invoice_report_id was not initialized".to_string(),
-                ),
+                invoice_report_id: Err(::std::string::String::new()),
                 download: Ok(None),
             }
         }
@@ -5474,7 +5472,7 @@ pub mod builder {
             let download = download.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/billing/invoice_reports/{}", client.baseurl, encode_path(&
-                invoice_report_id.to_string()),
+                invoice_report_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5544,9 +5542,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                invoice_report_id: Err(
-                    "invoice_report_id was not initialized".to_string(),
-                ),
+                invoice_report_id: Err(::std::string::String::new()),
             }
         }
 
@@ -5569,7 +5565,7 @@ pub mod builder {
             let invoice_report_id = invoice_report_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/billing/invoice_reports/{}", client.baseurl, encode_path(&
-                invoice_report_id.to_string()),
+                invoice_report_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5771,7 +5767,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
             }
         }
 
@@ -5795,8 +5791,7 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5870,7 +5865,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -5926,8 +5921,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6003,7 +5997,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 from: Ok(None),
                 to: Ok(None),
             }
@@ -6060,7 +6054,7 @@ pub mod builder {
             let to = to.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/{}/billing/invoices", client.baseurl, encode_path(&
-                account_id.to_string()),
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6136,8 +6130,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
-                invoice_id: Err("invoice_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
+                invoice_id: Err(::std::string::String::new()),
             }
         }
 
@@ -6176,7 +6170,7 @@ pub mod builder {
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/{}/billing/invoices/{}", client.baseurl, encode_path(&
-                account_id.to_string()), encode_path(& invoice_id.to_string()),
+                account_id), encode_path(& invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6249,7 +6243,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
             }
         }
 
@@ -6273,8 +6267,7 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6348,7 +6341,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -6406,8 +6399,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6482,7 +6474,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -6538,8 +6530,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6614,7 +6605,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -6653,8 +6644,7 @@ pub mod builder {
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6729,7 +6719,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -6787,7 +6777,7 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/{}/plans/addons/status", client.baseurl, encode_path(&
-                account_id.to_string()),
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6862,7 +6852,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -6918,8 +6908,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/base", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans/base", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6994,7 +6983,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -7051,7 +7040,7 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/accounts/{}/plans/base/status", client.baseurl, encode_path(&
-                account_id.to_string()),
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7125,7 +7114,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err(::std::string::String::new()),
             }
         }
 
@@ -7149,8 +7138,7 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/usage", client.baseurl, encode_path(& account_id
-                .to_string()),
+                "{}/accounts/{}/plans/usage", client.baseurl, encode_path(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7223,7 +7211,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                invoice_id: Err("invoice_id was not initialized".to_string()),
+                invoice_id: Err(::std::string::String::new()),
             }
         }
 
@@ -7248,7 +7236,7 @@ pub mod builder {
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/download/billing/invoices/{}", client.baseurl, encode_path(&
-                invoice_id.to_string()),
+                invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -7314,7 +7302,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                invoice_id: Err("invoice_id was not initialized".to_string()),
+                invoice_id: Err(::std::string::String::new()),
             }
         }
 
@@ -7339,7 +7327,7 @@ pub mod builder {
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/billing/invoices/{}/download", client.baseurl, encode_path(&
-                invoice_id.to_string()),
+                invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;

@@ -1,0 +1,156 @@
+//! Two allocations progenitor's operation builders make on every call, and
+//! nothing reads, are removed from its output (each is about 0.2% of a small
+//! call's instructions, BENCHMARKS.md):
+//!
+//! - `new()` starts each required parameter as `Err("<name> was not
+//!   initialized".to_string())`, an allocated message that the setter then
+//!   replaces. The call layer (`calls.rs`) refuses a request whose required
+//!   parameters are not set before progenitor's `send()` runs, with its own
+//!   message, so the placeholder is an empty `String` (no allocation). The
+//!   body keeps progenitor's message.
+//! - `send()` formats each `String` path parameter as
+//!   `encode_path(&name.to_string())`: a copy of a `String` to borrow it as
+//!   `&str`. It becomes `encode_path(&name)`.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItem, Item, Lit};
+
+/// What [`lighten`] changed: the builders' placeholders and path copies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lightened {
+    /// Placeholder messages replaced by an empty `String`.
+    pub placeholders: usize,
+    /// `.to_string()` copies of `String` path parameters removed.
+    pub copies: usize,
+}
+
+/// Lighten every operation builder in `file` (progenitor's output).
+pub fn lighten(file: &mut syn::File) -> Lightened {
+    let mut done = Lightened::default();
+    let Some(items) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
+        _ => None,
+    }) else {
+        return done;
+    };
+    // The `String` fields of each builder struct: the path parameters `send()` copies.
+    let mut strings: Vec<(String, Vec<String>)> = Vec::new();
+    for item in items.iter() {
+        if let Item::Struct(s) = item {
+            let fields = s
+                .fields
+                .iter()
+                .filter(|f| {
+                    f.ty.to_token_stream().to_string().replace(' ', "") == "Result<::std::string::String,String>"
+                })
+                .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+                .collect();
+            strings.push((s.ident.to_string(), fields));
+        }
+    }
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let owner = imp.self_ty.to_token_stream().to_string();
+        let owner = owner.split(['<', ' ']).next().unwrap_or_default().to_owned();
+        let fields = strings.iter().find(|(name, _)| *name == owner).map(|(_, f)| f.clone()).unwrap_or_default();
+        for member in &mut imp.items {
+            let ImplItem::Fn(f) = member else { continue };
+            if f.sig.ident == "new" {
+                let mut visitor = Placeholders(0);
+                visitor.visit_block_mut(&mut f.block);
+                done.placeholders += visitor.0;
+            } else if f.sig.ident == "send" {
+                let mut visitor = Copies { fields: &fields, removed: 0 };
+                visitor.visit_block_mut(&mut f.block);
+                done.copies += visitor.removed;
+            }
+        }
+    }
+    done
+}
+
+/// `Err("x was not initialized".to_string())` → `Err(::std::string::String::new())`, except the body's.
+struct Placeholders(usize);
+
+impl VisitMut for Placeholders {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Call(call) = expr
+            && call.func.to_token_stream().to_string() == "Err"
+            && let Some(Expr::MethodCall(method)) = call.args.first()
+            && method.method == "to_string"
+            && let Expr::Lit(lit) = &*method.receiver
+            && let Lit::Str(text) = &lit.lit
+            && text.value().ends_with(" was not initialized")
+            && text.value() != "body was not initialized"
+        {
+            call.args[0] = syn::parse_quote!(::std::string::String::new());
+            self.0 += 1;
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// In `send()`'s `format!`, `& name . to_string ()` → `& name` for a `String` field.
+struct Copies<'a> {
+    fields: &'a [String],
+    removed: usize,
+}
+
+impl VisitMut for Copies<'_> {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let mut text = mac.tokens.to_string();
+        for field in self.fields {
+            let copy = format!("& {field} . to_string ()");
+            let count = text.matches(&copy).count();
+            if count > 0 {
+                text = text.replace(&copy, &format!("& {field}"));
+                self.removed += count;
+            }
+        }
+        if let Ok(tokens) = text.parse::<TokenStream>() {
+            mac.tokens = tokens;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_copies_go_and_nothing_else_changes() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod builder {
+                pub struct GetThing<'a> {
+                    client: &'a super::Client,
+                    account_id: Result<::std::string::String, String>,
+                    page: Result<Option<i64>, String>,
+                    body: Result<types::Body, String>,
+                }
+                impl<'a> GetThing<'a> {
+                    pub fn new(client: &'a super::Client) -> Self {
+                        Self {
+                            client: client,
+                            account_id: Err("account_id was not initialized".to_string()),
+                            page: Ok(None),
+                            body: Err("body was not initialized".to_string()),
+                        }
+                    }
+                    pub async fn send(self) -> Result<(), ()> {
+                        let url = format!("{}/a/{}/{}", client.baseurl, encode_path(&account_id.to_string()), encode_path(&page.to_string()));
+                        Ok(())
+                    }
+                }
+            }
+        };
+        assert_eq!(lighten(&mut file), Lightened { placeholders: 1, copies: 1 });
+        let text = file.to_token_stream().to_string();
+        assert!(text.contains("account_id : Err (:: std :: string :: String :: new ())"), "{text}");
+        assert!(text.contains("Err (\"body was not initialized\" . to_string ())"), "{text}");
+        assert!(text.contains("encode_path (& account_id)"), "{text}");
+        assert!(text.contains("encode_path (& page . to_string ())"), "not a String: {text}");
+    }
+}
