@@ -81,6 +81,7 @@ on_every_journal!(
     a_second_copy_is_told_who_holds_the_job,
     a_forgotten_journal_starts_afresh,
     an_update_is_journaled_and_not_sent_again,
+    the_report_helper_polls_fresh_in_a_job,
 );
 
 /// A fake whose `sub-1` has a base plan (add-ons need one).
@@ -326,4 +327,26 @@ async fn a_job_that_lost_its_lease_sends_nothing_more() {
     let shown = format!("{:#}", anyhow::Error::from(error));
     assert!(shown.contains("lost the job's lease, now held by other-host/pid 1/"), "{shown}");
     assert_eq!(fake.requests_for("get_plan_usage").len(), 1, "nothing more sent");
+}
+
+/// The invoice-report helper in a job: its polls see Zoom as it is now (a journaled poll would
+/// answer "Processing" forever), the generation and the download are journaled.
+async fn the_report_helper_polls_fresh_in_a_job(journals: Journals) {
+    let fake = FakeZoom::start().await.unwrap();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("zb-job-report-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wait = zoom_billing::reports::ReportWait::default().with_poll_interval(Duration::from_millis(10));
+    for _ in 0..2 {
+        let client = journals.client(&fake);
+        let job = journals.job(&client, "report").start().await.unwrap();
+        let request = types::GenerateInvoiceReportRequest::builder().account_ids(vec!["sub-1".to_owned()]);
+        let done =
+            job.client().generate_and_download_invoice_report(request, dir.join("report.csv"), wait).await.unwrap();
+        assert!(done.bytes > 0);
+        job.finish().await.unwrap();
+    }
+    assert_eq!(fake.requests_for("generate_invoice_report").len(), 1, "generated once");
+    assert_eq!(fake.requests_for("download_invoice_report").len(), 1, "the saved file is there");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

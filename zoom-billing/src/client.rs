@@ -38,6 +38,17 @@ impl Client {
         self.raw.inner().journal.as_ref()
     }
 
+    /// This client without a job's journal: for reads that must see Zoom as
+    /// it is now (a poll), which a job's journal would answer as it was.
+    pub(crate) fn unjournaled(&self) -> Client {
+        let inner = self.raw.inner();
+        if inner.journal.is_none() {
+            return self.clone();
+        }
+        let state = ClientState { runtime: Arc::clone(&inner.runtime), journal: None };
+        Client { raw: RawClient::new_with_client(self.raw.baseurl(), self.raw.client().clone(), state) }
+    }
+
     /// This client, running for `journal`'s job: same connections, token and pacing.
     pub(crate) fn for_job(&self, journal: Arc<Journal>) -> Client {
         let state = ClientState { runtime: Arc::clone(&self.raw.inner().runtime), journal: Some(journal) };

@@ -123,8 +123,11 @@ impl Client {
         started: tokio::time::Instant,
         last_status: &Mutex<String>,
     ) -> Result<ReportDownload, Error> {
+        // Polled without a job's journal, which would answer every poll with the first one's
+        // "Processing"; the generation and the download (through `self`) are journaled.
+        let polling = self.unjournaled();
         loop {
-            let mut reports = self.list_invoice_reports().stream();
+            let mut reports = polling.list_invoice_reports().stream();
             let mut found = None;
             while let Some(report) = reports.try_next().await? {
                 if report.id.as_deref() == Some(report_id) {
