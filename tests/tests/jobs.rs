@@ -82,6 +82,7 @@ on_every_journal!(
     a_forgotten_journal_starts_afresh,
     an_update_is_journaled_and_not_sent_again,
     the_report_helper_polls_fresh_in_a_job,
+    the_same_creating_request_sent_at_once_twice_is_sent_once,
 );
 
 /// A fake whose `sub-1` has a base plan (add-ons need one).
@@ -349,4 +350,21 @@ async fn the_report_helper_polls_fresh_in_a_job(journals: Journals) {
     assert_eq!(fake.requests_for("generate_invoice_report").len(), 1, "generated once");
     assert_eq!(fake.requests_for("download_invoice_report").len(), 1, "the saved file is there");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Two calls of one job send the same creating request at once: one is sent, the
+/// other is told its outcome is the first one's.
+async fn the_same_creating_request_sent_at_once_twice_is_sent_once(journals: Journals) {
+    let fake = fake_with_plan().await;
+    let client = journals.client(&fake);
+    let job = journals.job(&client, "twice").start().await.unwrap();
+    fake.inject(Fault::delay(Duration::from_millis(300)).operation("subscribe_addon_plan")).unwrap();
+    let send = || job.client().subscribe_addon_plan().account_id("sub-1").body(addon("webinar500_monthly"));
+    let (one, two) = tokio::join!(send().send(), send().send());
+    assert_eq!(fake.requests_for("subscribe_addon_plan").len(), 1, "sent once");
+    let (ok, unknown): (Vec<_>, Vec<_>) = [one, two].into_iter().partition(Result::is_ok);
+    assert_eq!(ok.len(), 1);
+    let Err(Error::UnknownOutcome(unknown)) = &unknown[0] else { panic!("{unknown:?}") };
+    assert_eq!(unknown.job.as_deref(), Some("twice"));
+    job.finish().await.unwrap();
 }

@@ -94,8 +94,10 @@ where
     let recorded = match journal.get(operation, &key).await? {
         None => {
             let intent = !operation.meta().idempotent;
-            if intent {
-                journal.intend(operation, &key).await?;
+            if intent && !journal.intend(operation, &key).await? {
+                // Another call of this job journaled the same request since the lookup.
+                let cause = format!("another call of job `{}` is sending this same request", journal.name);
+                return Err(unknown(journal, operation, &key, cause));
             }
             return Ok(Before::Send(Pending { journal: Arc::clone(journal), key, intent }));
         }
@@ -105,15 +107,7 @@ where
                 journal.name,
                 at.format("%Y-%m-%d %H:%M:%S UTC")
             );
-            return Err(Error::UnknownOutcome(Box::new(UnknownOutcome {
-                operation,
-                cause,
-                status: None,
-                tracking_id: None,
-                verify_with: operation.meta().verify_with,
-                job: Some(journal.name.to_string()),
-                journal_key: Some(key.as_str().to_owned()),
-            })));
+            return Err(unknown(journal, operation, &key, cause));
         }
         Some(Entry::Done(Done::Answer { status, content_type, body })) => {
             answer(status, content_type.as_deref(), &body)
@@ -139,6 +133,19 @@ where
         Ok(value) => Ok(Before::Answered(Ok(value))),
         Err(error) => Err(not_replayable(format!("its recorded answer no longer decodes ({error})"))),
     }
+}
+
+/// A creating request the journal holds as sent, with no answer: not sent again.
+fn unknown(journal: &Journal, operation: Operation, key: &RequestKey, cause: String) -> Error {
+    Error::UnknownOutcome(Box::new(UnknownOutcome {
+        operation,
+        cause,
+        status: None,
+        tracking_id: None,
+        verify_with: operation.meta().verify_with,
+        job: Some(journal.name.to_string()),
+        journal_key: Some(key.as_str().to_owned()),
+    }))
 }
 
 impl Pending {

@@ -83,8 +83,20 @@ impl Journal {
         })
     }
 
-    /// Journal that a creating request is about to be sent.
-    pub(crate) async fn intend(&self, operation: Operation, key: &RequestKey) -> Result<(), Error> {
-        self.put(operation, key, Some(&Entry::Sent { at: Utc::now() })).await
+    /// Journal that a creating request is about to be sent; `false` when the
+    /// journal already has an entry for it (another call of this job is sending
+    /// the same request, or has).
+    pub(crate) async fn intend(&self, operation: Operation, key: &RequestKey) -> Result<bool, Error> {
+        self.check_held()?;
+        let entry = Entry::Sent { at: Utc::now() }.encode();
+        let added = self
+            .store
+            .journal_add(&self.name, &self.holder, key.as_str(), &entry, self.retention)
+            .await
+            .map_err(|source| Error::SharedState { operation, source })?;
+        added.map_err(|to| {
+            self.mark_lost(to.clone());
+            self.lease_lost(to)
+        })
     }
 }

@@ -96,6 +96,30 @@ impl Store {
         self.fenced("journal_put", self.backend().run(op).await?)
     }
 
+    /// Add `entry` unless the field has one, while `holder` has the lease:
+    /// `Ok(Ok(false))` when it had one.
+    pub(crate) async fn journal_add(
+        &self,
+        job: &str,
+        holder: &str,
+        field: &str,
+        entry: &str,
+        retention: Duration,
+    ) -> Result<Result<bool, String>, StoreError> {
+        let op = Op::new(Script::JournalAdd)
+            .key(self.journal_key(job))
+            .key(self.lease_key(job))
+            .arg(holder)
+            .arg(field)
+            .arg(entry)
+            .arg(millis(retention));
+        let answer = self.backend().run(op).await?;
+        if answer.len() == 1 && answer[0] == "2" {
+            return Ok(Ok(false));
+        }
+        Ok(self.fenced("journal_add", answer)?.map(|()| true))
+    }
+
     /// Drop `job`'s whole journal while `holder` has the lease.
     pub(crate) async fn journal_drop(&self, job: &str, holder: &str) -> Result<Fenced, StoreError> {
         let op = Op::new(Script::JournalDrop).key(self.journal_key(job)).key(self.lease_key(job)).arg(holder);
@@ -147,7 +171,10 @@ mod tests {
         assert_eq!(store.journal_put("j", "b", "op:1", "Dx", ttl).await.unwrap(), Err("a".into()));
         assert_eq!(store.journal_get("j", "op:1").await.unwrap(), None);
         assert_eq!(store.journal_put("j", "a", "op:1", "Dx", ttl).await.unwrap(), Ok(()));
-        assert_eq!(store.journal_put("j", "a", "op:2", "Iy", ttl).await.unwrap(), Ok(()));
+        assert_eq!(store.journal_add("j", "a", "op:2", "Iy", ttl).await.unwrap(), Ok(true));
+        assert_eq!(store.journal_add("j", "a", "op:2", "Iz", ttl).await.unwrap(), Ok(false), "added once");
+        assert_eq!(store.journal_add("j", "b", "op:3", "Iz", ttl).await.unwrap(), Err("a".into()));
+        assert_eq!(store.journal_get("j", "op:2").await.unwrap().as_deref(), Some("Iy"));
         assert_eq!(store.journal_get("j", "op:1").await.unwrap().as_deref(), Some("Dx"));
         assert_eq!(store.journal_counts("j").await.unwrap(), vec![("op".to_owned(), 1)]);
         assert_eq!(store.lease_renew("j", "b", ttl).await.unwrap(), Err("a".into()));

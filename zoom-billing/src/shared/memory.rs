@@ -96,6 +96,20 @@ impl Backend {
                 *expires = until;
                 Ok(vec!["1".into()])
             }
+            (Script::JournalAdd, [journal, lease], [holder, field, entry, retention]) => {
+                let current = keys.value(lease);
+                if current != Some(holder.as_str()) {
+                    return Ok(not_held(current));
+                }
+                let until = now + millis(retention)?;
+                let (map, expires) = keys.maps.entry(journal.clone()).or_insert_with(|| (BTreeMap::new(), until));
+                if map.contains_key(field) {
+                    return Ok(vec!["2".into()]);
+                }
+                map.insert(field.clone(), entry.clone());
+                *expires = until;
+                Ok(vec!["1".into()])
+            }
             (Script::JournalDrop, [journal, lease], [holder]) => {
                 let current = keys.value(lease);
                 if current != Some(holder.as_str()) {

@@ -60,6 +60,7 @@ struct Scripts {
     lease_renew: Lua,
     journal_get: Lua,
     journal_put: Lua,
+    journal_add: Lua,
     journal_drop: Lua,
     journal_counts: Lua,
 }
@@ -171,6 +172,7 @@ impl Backend {
             Script::LeaseRenew => &self.scripts.lease_renew,
             Script::JournalGet => &self.scripts.journal_get,
             Script::JournalPut => &self.scripts.journal_put,
+            Script::JournalAdd => &self.scripts.journal_add,
             Script::JournalDrop => &self.scripts.journal_drop,
             Script::JournalCounts => &self.scripts.journal_counts,
             Script::SetUntil | Script::SetIfAbsent => {
@@ -393,6 +395,7 @@ impl RedisStoreBuilder {
                 lease_renew: Lua::new(include_str!("lua/lease_renew.lua")),
                 journal_get: Lua::new(include_str!("lua/journal_get.lua")),
                 journal_put: Lua::new(include_str!("lua/journal_put.lua")),
+                journal_add: Lua::new(include_str!("lua/journal_add.lua")),
                 journal_drop: Lua::new(include_str!("lua/journal_drop.lua")),
                 journal_counts: Lua::new(include_str!("lua/journal_counts.lua")),
             },

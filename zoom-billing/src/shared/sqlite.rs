@@ -464,6 +464,7 @@ fn run(
         Script::LeaseRenew => tx.lease_renew(keys, args)?,
         Script::JournalGet => tx.journal_get(keys, args)?,
         Script::JournalPut => tx.journal_put(keys, args)?,
+        Script::JournalAdd => tx.journal_add(keys, args)?,
         Script::JournalDrop => tx.journal_drop(keys, args)?,
         Script::JournalCounts => tx.journal_counts(keys)?,
     };
@@ -807,6 +808,31 @@ impl Tx<'_> {
                      ON CONFLICT (key, field) DO UPDATE SET value = excluded.value",
                 )?
                 .execute(params![journal, field, entry])?;
+        }
+        self.set(journal, "journal", self.now.saturating_add(int(retention)?.saturating_mul(1000)))?;
+        Ok(vec!["1".into()])
+    }
+
+    /// `lua/journal_add.lua`.
+    fn journal_add(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([journal, lease], [holder, field, entry, retention]) = (keys, args) else {
+            return Err(wrong("journal_add"));
+        };
+        let current = self.get(lease)?;
+        if current.as_deref() != Some(holder.as_str()) {
+            return Ok(Self::not_held(current));
+        }
+        if self.get(journal)?.is_none() {
+            self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
+        }
+        let added = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO journal (key, field, value) VALUES (?1, ?2, ?3) ON CONFLICT (key, field) DO NOTHING",
+            )?
+            .execute(params![journal, field, entry])?;
+        if added == 0 {
+            return Ok(vec!["2".into()]);
         }
         self.set(journal, "journal", self.now.saturating_add(int(retention)?.saturating_mul(1000)))?;
         Ok(vec!["1".into()])

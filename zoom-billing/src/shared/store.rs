@@ -96,6 +96,8 @@ pub(super) enum Script {
     JournalGet,
     /// `lua/journal_put.lua`.
     JournalPut,
+    /// `lua/journal_add.lua`.
+    JournalAdd,
     /// `lua/journal_drop.lua`.
     JournalDrop,
     /// `lua/journal_counts.lua`.
