@@ -440,6 +440,29 @@ async fn a_token_echoed_in_any_answer_never_reaches_an_error_or_a_log() {
     assert!(!logs.contains(TOKEN), "{logs}");
 }
 
+/// A job journals a success's body: a token a server echoed into it is scrubbed first, so
+/// it never reaches the state store (and a replay shows the placeholder).
+#[tokio::test(flavor = "current_thread")]
+async fn a_token_echoed_in_a_journaled_answer_never_reaches_the_journal() {
+    let body = json!({"plan_base": {"type": format!("Bearer {TOKEN}"), "hosts": 1}}).to_string();
+    let server = answering(200, body, "t-1".into()).await;
+    let client = builder(&server).build().unwrap();
+    let journal = zoom_billing::job::MemoryJournal::new();
+    let first = {
+        let job = client.job("echo").in_memory(&journal).start().await.unwrap();
+        let usage = job.client().get_plan_usage().account_id("me").await.unwrap().into_inner();
+        job.finish().await.unwrap();
+        usage
+    };
+    assert!(format!("{first:?}").contains(TOKEN), "the live answer is Zoom's, as it came");
+    let job = client.job("echo").in_memory(&journal).start().await.unwrap();
+    let replayed = job.client().get_plan_usage().account_id("me").await.unwrap().into_inner();
+    job.finish().await.unwrap();
+    assert_eq!(server.requests(), 1, "replayed");
+    let shown = format!("{replayed:?}");
+    assert!(!shown.contains(TOKEN) && shown.contains("[REDACTED]"), "{shown}");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn server_texts_in_errors_and_logs_are_bounded() {
     let (logs, _guard) = capture_logs();
