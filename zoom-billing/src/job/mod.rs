@@ -291,12 +291,12 @@ impl Job {
     }
 
     /// How far the job is with `workload` (what it has to do in all), from
-    /// its journal: done and remaining calls, and the soonest Zoom's limits
-    /// let the rest finish.
+    /// its journal: done and remaining calls, the soonest Zoom's limits let
+    /// the rest finish, and the binding operation's next slot.
     pub async fn progress(&self, workload: &Workload) -> Result<Progress> {
         let counts = self.journal.store.journal_counts(&self.journal.name).await.map_err(|e| self.store_error(e))?;
         let policy = &self.client.runtime().pacer.policy();
-        Ok(Progress::new(workload, &counts, policy, Utc::now()))
+        Ok(Progress::new(workload, &counts, policy, Utc::now(), |operation| self.journal.last_done(operation)))
     }
 
     /// End the run and release the lease; the journal is kept for its

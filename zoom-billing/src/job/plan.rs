@@ -174,6 +174,10 @@ pub struct Progress {
     pub floor: Floor,
     /// When the rest can finish at the soonest.
     pub eta: DateTime<Utc>,
+    /// When the operation that binds the rest (by its own interval) may be
+    /// sent next, from this run's last call of it (`None` before this run
+    /// made one, or when a label's rate or a daily limit binds).
+    pub next_slot: Option<DateTime<Utc>>,
 }
 
 impl Progress {
@@ -182,6 +186,7 @@ impl Progress {
         counts: &[(String, u64)],
         policy: &RateLimitPolicy,
         now: DateTime<Utc>,
+        last_done: impl Fn(Operation) -> Option<DateTime<Utc>>,
     ) -> Progress {
         let counted: BTreeMap<Operation, u64> =
             counts.iter().filter_map(|(id, n)| Operation::from_operation_id(id).map(|op| (op, *n))).collect();
@@ -201,7 +206,13 @@ impl Progress {
         }
         let floor = rest.floor(policy, now);
         let eta = now + chrono::Duration::from_std(floor.total).unwrap_or(chrono::Duration::MAX);
-        Progress { done, done_total, remaining, floor, eta }
+        let next_slot = floor.bindings.first().filter(|b| b.rule == Rule::Interval).and_then(|binding| {
+            let operation = binding.operation?;
+            let interval = policy.scaled(operation.meta().rate_limit.min_interval?);
+            let at = last_done(operation)? + chrono::Duration::from_std(interval).ok()?;
+            Some(at.max(now))
+        });
+        Progress { done, done_total, remaining, floor, eta, next_slot }
     }
 }
 
@@ -213,8 +224,12 @@ impl fmt::Display for Progress {
             self.done_total,
             self.done_total + self.remaining,
             self.floor,
-            self.eta.format("%Y-%m-%d %H:%M UTC")
-        )
+            self.eta.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
+        if let Some(next) = self.next_slot {
+            write!(f, "; next slot {}", next.format("%H:%M:%S UTC"))?;
+        }
+        Ok(())
     }
 }
 
@@ -272,13 +287,16 @@ mod tests {
         let workload = Workload::new().calls(Operation::ListBillingInvoices, 3, 2);
         let now = at("2026-12-01T00:00:00Z");
         let counts = vec![("list_billing_invoices".to_owned(), 4), ("unknown_op".to_owned(), 9)];
-        let progress = Progress::new(&workload, &counts, &RateLimitPolicy::default(), now);
+        let progress = Progress::new(&workload, &counts, &RateLimitPolicy::default(), now, |_| None);
         assert_eq!((progress.done_total, progress.remaining), (4, 2));
         assert!(progress.floor.total < Duration::from_secs(1), "one call left per account: {progress}");
         let counts = vec![("list_billing_invoices".to_owned(), 0)];
-        let progress = Progress::new(&workload, &counts, &RateLimitPolicy::default(), now);
+        let last = |op| (op == Operation::ListBillingInvoices).then(|| at("2026-11-30T23:58:00Z"));
+        let progress = Progress::new(&workload, &counts, &RateLimitPolicy::default(), now, last);
         assert_eq!(progress.floor.total, Duration::from_secs(600));
         assert_eq!(progress.eta, at("2026-12-01T00:10:00Z"));
+        assert_eq!(progress.next_slot, Some(at("2026-12-01T00:03:00Z")), "5 minutes after the last");
+        assert!(progress.to_string().ends_with("; next slot 00:03:00 UTC"), "{progress}");
         assert!(progress.to_string().starts_with("0 of 6 calls done"), "{progress}");
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct Journal {
     pub(crate) retention: Duration,
     /// Set when the lease was lost (to whom), by the renewal or by a fenced write.
     lost: Mutex<Option<String>>,
+    /// When this run last recorded a success of each operation (for progress's next slot).
+    last_done: Mutex<std::collections::BTreeMap<Operation, chrono::DateTime<Utc>>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -36,7 +38,7 @@ impl std::fmt::Debug for Journal {
 
 impl Journal {
     pub(crate) fn new(name: Arc<str>, store: Store, holder: String, retention: Duration) -> Self {
-        Journal { name, store, holder, retention, lost: Mutex::new(None) }
+        Journal { name, store, holder, retention, lost: Mutex::new(None), last_done: Mutex::default() }
     }
 
     /// The lease was lost to `to` ('' when it expired and nobody has it).
@@ -80,7 +82,16 @@ impl Journal {
         fenced.map_err(|to| {
             self.mark_lost(to.clone());
             self.lease_lost(to)
-        })
+        })?;
+        if let Some(Entry::Done(_)) = entry {
+            self.last_done.lock().unwrap_or_else(PoisonError::into_inner).insert(operation, Utc::now());
+        }
+        Ok(())
+    }
+
+    /// When this run last recorded a success of `operation`.
+    pub(crate) fn last_done(&self, operation: Operation) -> Option<chrono::DateTime<Utc>> {
+        self.last_done.lock().unwrap_or_else(PoisonError::into_inner).get(&operation).copied()
     }
 
     /// Journal that a creating request is about to be sent; `false` when the
