@@ -131,7 +131,11 @@ where
     }
     match Sending::replay(operation, recorded, attempt()).await {
         Ok(value) => Ok(Before::Answered(Ok(value))),
-        Err(error) => Err(not_replayable(format!("its recorded answer no longer decodes ({error})"))),
+        Err(error) => {
+            // progenitor's message may quote the whole body: a bounded start of it.
+            let reason: String = error.to_string().chars().take(300).collect();
+            Err(not_replayable(format!("its recorded answer no longer decodes ({reason})")))
+        }
     }
 }
 
