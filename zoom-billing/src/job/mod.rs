@@ -66,7 +66,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
-pub use self::plan::{Binding, Floor, Progress, Workload};
+pub use self::plan::{Binding, Floor, Progress, Rule, Workload};
 use crate::Client;
 use crate::error::{Error, JobError, Result, UnknownOutcome};
 use crate::journal::{Done, Entry, Journal, RequestKey};
