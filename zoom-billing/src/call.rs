@@ -148,7 +148,7 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
-async fn pipeline<T, F, Fut>(
+async fn pipeline<'a, T, F, Fut>(
     runtime: &Runtime,
     journal: Option<&Arc<Journal>>,
     call: Call<T>,
@@ -156,7 +156,7 @@ async fn pipeline<T, F, Fut>(
 ) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = RawResult<T>>,
+    Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
     let Call { operation, account_id, options, empty } = call;
     // 0. A job's call: its journal may answer it, or refuse it, before anything is spent.

@@ -14,6 +14,7 @@
 //! check the file a rerun finds; here they pass through.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use progenitor_client::{Error as GenError, ResponseValue};
@@ -47,8 +48,17 @@ pub(crate) struct Pending {
     intent: bool,
 }
 
-/// Ask `journal` about the call `attempt` sends.
-pub(crate) async fn before<T, F, Fut>(
+/// What the journal decided, before anything generic over the call's type:
+/// compiled once, not per operation.
+enum Decided {
+    Send(Pending),
+    /// Answer with this recorded success (decoded by progenitor, or the operation's empty value).
+    Replay(Recorded),
+}
+
+/// Ask `journal` about the call `attempt` sends. Only the request's probe and
+/// the replay are generic; the journal's logic is in [`decide`].
+pub(crate) async fn before<'a, T, F, Fut>(
     journal: &Arc<Journal>,
     operation: Operation,
     empty: Option<fn() -> T>,
@@ -56,34 +66,47 @@ pub(crate) async fn before<T, F, Fut>(
 ) -> Before<T>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = RawResult<T>>,
+    Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
-    match look_up(journal, operation, empty, attempt).await {
-        Ok(before) => before,
-        Err(error) => Before::Answered(Err(error)),
+    if let Err(error) = journal.check_held() {
+        return Before::Answered(Err(error));
+    }
+    // progenitor's `send()` future behind a pointer: its (large) poll is not compiled again
+    // into these two scopes, for every operation.
+    let erased = |future: Fut| -> Pin<Box<dyn Future<Output = RawResult<T>> + Send + 'a>> { Box::pin(future) };
+    let key = Sending::probe(operation, erased(attempt())).await;
+    let recorded = match Box::pin(decide(journal, operation, key, empty.is_some())).await {
+        Ok(Decided::Send(pending)) => return Before::Send(pending),
+        Ok(Decided::Replay(recorded)) => recorded,
+        Err(error) => return Before::Answered(Err(error)),
+    };
+    if let Some(empty) = empty {
+        return Before::Answered(Ok(ResponseValue::new(empty(), recorded.status, HeaderMap::new())));
+    }
+    match Sending::replay(operation, recorded, erased(attempt())).await {
+        Ok(value) => Before::Answered(Ok(value)),
+        Err(error) => Before::Answered(Err(not_replayable(journal, operation, &error.to_string()))),
     }
 }
 
-async fn look_up<T, F, Fut>(
-    journal: &Arc<Journal>,
-    operation: Operation,
-    empty: Option<fn() -> T>,
-    attempt: &mut F,
-) -> Result<Before<T>>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = RawResult<T>>,
-{
-    journal.check_held()?;
-    let Some(key) = Sending::probe(operation, attempt()).await else {
-        // progenitor could not build the request: sending fails the same way, and nothing is journaled.
-        return Ok(Before::Send(Pending {
+fn not_replayable(journal: &Journal, operation: Operation, decode_error: &str) -> Error {
+    // progenitor's message may quote the whole body: a bounded start of it.
+    let reason: String = decode_error.chars().take(300).collect();
+    let reason = format!("its recorded answer no longer decodes ({reason})");
+    Error::Job(Box::new(JobError::NotReplayable { job: journal.name.to_string(), operation, reason }))
+}
+
+/// What the journal holds for `key` (`None`: progenitor could not build the
+/// request, which then fails the same way when sent; nothing is journaled).
+async fn decide(journal: &Arc<Journal>, operation: Operation, key: Option<RequestKey>, empty: bool) -> Result<Decided> {
+    let Some(key) = key else {
+        return Ok(Decided::Send(Pending {
             journal: Arc::clone(journal),
             key: RequestKey::none(operation),
             intent: false,
         }));
     };
-    let not_replayable = |reason: String| {
+    let refused = |reason: String| {
         Error::Job(Box::new(JobError::NotReplayable { job: journal.name.to_string(), operation, reason }))
     };
     let answer = |status: u16, content_type: Option<&str>, body: &str| Recorded {
@@ -91,7 +114,7 @@ where
         content_type: content_type.and_then(|ct| HeaderValue::from_str(ct).ok()),
         body: bytes::Bytes::copy_from_slice(body.as_bytes()),
     };
-    let recorded = match journal.get(operation, &key).await? {
+    match journal.get(operation, &key).await? {
         None => {
             let intent = !operation.meta().idempotent;
             if intent && !journal.intend(operation, &key).await? {
@@ -99,7 +122,7 @@ where
                 let cause = format!("another call of job `{}` is sending this same request", journal.name);
                 return Err(unknown(journal, operation, &key, cause));
             }
-            return Ok(Before::Send(Pending { journal: Arc::clone(journal), key, intent }));
+            Ok(Decided::Send(Pending { journal: Arc::clone(journal), key, intent }))
         }
         Some(Entry::Sent { at }) => {
             let cause = format!(
@@ -107,35 +130,21 @@ where
                 journal.name,
                 at.format("%Y-%m-%d %H:%M:%S UTC")
             );
-            return Err(unknown(journal, operation, &key, cause));
+            Err(unknown(journal, operation, &key, cause))
         }
         Some(Entry::Done(Done::Answer { status, content_type, body })) => {
-            answer(status, content_type.as_deref(), &body)
+            Ok(Decided::Replay(answer(status, content_type.as_deref(), &body)))
         }
         Some(Entry::Done(Done::Settled { body: Some(body) })) => {
-            answer(operation.meta().success_status, Some("application/json"), &body)
+            Ok(Decided::Replay(answer(operation.meta().success_status, Some("application/json"), &body)))
         }
-        Some(Entry::Done(done)) => {
-            if let Some(empty) = empty {
-                return Ok(Before::Answered(Ok(ResponseValue::new(empty(), StatusCode::OK, HeaderMap::new()))));
-            }
-            return Err(not_replayable(match done {
-                Done::Unkept { size, .. } => format!("its answer ({size} bytes) was too large to keep in the journal"),
-                Done::Settled { .. } => "it was settled as done without an answer (`Found::Applied(None)`)".into(),
-                _ => "the journal holds a download's entry for it".into(),
-            }));
-        }
-    };
-    if let Some(empty) = empty {
-        return Ok(Before::Answered(Ok(ResponseValue::new(empty(), recorded.status, HeaderMap::new()))));
-    }
-    match Sending::replay(operation, recorded, attempt()).await {
-        Ok(value) => Ok(Before::Answered(Ok(value))),
-        Err(error) => {
-            // progenitor's message may quote the whole body: a bounded start of it.
-            let reason: String = error.to_string().chars().take(300).collect();
-            Err(not_replayable(format!("its recorded answer no longer decodes ({reason})")))
-        }
+        // Done without an answer: enough for an operation whose success has none.
+        Some(Entry::Done(_)) if empty => Ok(Decided::Replay(answer(operation.meta().success_status, None, ""))),
+        Some(Entry::Done(done)) => Err(refused(match done {
+            Done::Unkept { size, .. } => format!("its answer ({size} bytes) was too large to keep in the journal"),
+            Done::Settled { .. } => "it was settled as done without an answer (`Found::Applied(None)`)".into(),
+            _ => "the journal holds a download's entry for it".into(),
+        })),
     }
 }
 
