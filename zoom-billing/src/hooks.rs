@@ -75,8 +75,6 @@ pub(crate) struct Recorded {
 /// A job's attempt: what the journal asked, and what the hooks found.
 struct Journaled {
     asked: Cell<Option<Journaling>>,
-    /// Recording: whether to keep the body (a success's, within the cap).
-    recording: Cell<bool>,
     key: Cell<Option<RequestKey>>,
     recorded: Cell<Option<Recorded>>,
 }
@@ -94,7 +92,6 @@ impl Sending {
 
     /// A job's attempt: what the journal asks of it.
     fn journaled(operation: Operation, authorization: Option<HeaderValue>, asked: Journaling) -> Self {
-        let recording = matches!(asked, Journaling::Record);
         Sending {
             operation,
             authorization: Cell::new(authorization),
@@ -102,7 +99,6 @@ impl Sending {
             headers: Cell::new(None),
             journal: Some(Box::new(Journaled {
                 asked: Cell::new(Some(asked)),
-                recording: Cell::new(recording),
                 key: Cell::new(None),
                 recorded: Cell::new(None),
             })),
@@ -168,22 +164,21 @@ impl ClientHooks<ClientState> for RawClient {
     }
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<Response> {
-        let Ok(operation) = SENDING.try_with(|sending| sending.operation) else {
+        // One look at the scope: the operation, and what a job's journal asks of the attempt.
+        let scope = SENDING.try_with(|sending| {
+            let Some(journal) = sending.journal.as_deref() else { return (sending.operation, None, false) };
+            match journal.asked.take() {
+                Some(Journaling::Replay(recorded)) => (sending.operation, Some(recorded), false),
+                asked => {
+                    let recording = matches!(asked, Some(Journaling::Record));
+                    journal.asked.set(asked);
+                    (sending.operation, None, recording)
+                }
+            }
+        });
+        let Ok((operation, replay, recording)) = scope else {
             return self.client().execute(request).await;
         };
-        let replay = SENDING
-            .try_with(|sending| {
-                let journal = sending.journal.as_deref()?;
-                match journal.asked.take()? {
-                    Journaling::Replay(recorded) => Some(recorded),
-                    other => {
-                        journal.asked.set(Some(other));
-                        None
-                    }
-                }
-            })
-            .ok()
-            .flatten();
         if let Some(recorded) = replay {
             return Ok(replayed(request.url().clone(), recorded));
         }
@@ -199,10 +194,7 @@ impl ClientHooks<ClientState> for RawClient {
         let runtime = &self.inner().runtime;
         let limits = &runtime.limits;
         let kind = operation.meta().response;
-        let recording = status.is_success()
-            && kind != ResponseKind::Binary
-            && SENDING.try_with(|sending| sending.journal.as_ref().is_some_and(|j| j.recording.get())).unwrap_or(false);
-        if recording {
+        if recording && status.is_success() && kind != ResponseKind::Binary {
             // The journal needs the bytes: read them here (capped), keep a copy, hand them on.
             let max = limits.max_body_size;
             let response = rewrap(response, |body| reqwest::Body::wrap(Capped::new(body, max)));

@@ -25,6 +25,17 @@ impl Store {
         self.key(&format!("job:{job}:journal"))
     }
 
+    /// A write of one entry (`journal_put`, `journal_add`): the same keys and arguments.
+    fn entry_op(&self, script: Script, job: &str, holder: &str, field: &str, entry: &str, retention: Duration) -> Op {
+        Op::new(script)
+            .key(self.journal_key(job))
+            .key(self.lease_key(job))
+            .arg(holder)
+            .arg(field)
+            .arg(entry)
+            .arg(millis(retention))
+    }
+
     /// `{1}` or `{0, holder}`.
     fn fenced(&self, script: &str, answer: Vec<String>) -> Result<Fenced, StoreError> {
         match <[String; 1]>::try_from(answer) {
@@ -86,13 +97,7 @@ impl Store {
         entry: &str,
         retention: Duration,
     ) -> Result<Fenced, StoreError> {
-        let op = Op::new(Script::JournalPut)
-            .key(self.journal_key(job))
-            .key(self.lease_key(job))
-            .arg(holder)
-            .arg(field)
-            .arg(entry)
-            .arg(millis(retention));
+        let op = self.entry_op(Script::JournalPut, job, holder, field, entry, retention);
         self.fenced("journal_put", self.backend().run(op).await?)
     }
 
@@ -106,13 +111,7 @@ impl Store {
         entry: &str,
         retention: Duration,
     ) -> Result<Result<bool, String>, StoreError> {
-        let op = Op::new(Script::JournalAdd)
-            .key(self.journal_key(job))
-            .key(self.lease_key(job))
-            .arg(holder)
-            .arg(field)
-            .arg(entry)
-            .arg(millis(retention));
+        let op = self.entry_op(Script::JournalAdd, job, holder, field, entry, retention);
         let answer = self.backend().run(op).await?;
         if answer.len() == 1 && answer[0] == "2" {
             return Ok(Ok(false));

@@ -748,6 +748,20 @@ impl Tx<'_> {
         vec!["0".into(), current.unwrap_or_default()]
     }
 
+    /// `None` while `holder` has `lease`; else the scripts' `{0, holder or ''}` answer.
+    fn not_holding(&self, lease: &str, holder: &str) -> Result<Option<Vec<String>>, Fault> {
+        let current = self.get(lease)?;
+        Ok((current.as_deref() != Some(holder)).then(|| Self::not_held(current)))
+    }
+
+    /// An expired journal's rows, not swept yet, are not a new journal's.
+    fn forget_if_expired(&self, journal: &str) -> Result<(), Fault> {
+        if self.get(journal)?.is_none() {
+            self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
+        }
+        Ok(())
+    }
+
     /// `lua/lease_take.lua`.
     fn lease_take(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
         let ([lease], [holder, ttl, stale]) = (keys, args) else { return Err(wrong("lease_take")) };
@@ -762,9 +776,8 @@ impl Tx<'_> {
     /// `lua/lease_renew.lua`.
     fn lease_renew(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
         let ([lease], [holder, ttl]) = (keys, args) else { return Err(wrong("lease_renew")) };
-        let current = self.get(lease)?;
-        if current.as_deref() != Some(holder.as_str()) {
-            return Ok(Self::not_held(current));
+        if let Some(not_held) = self.not_holding(lease, holder)? {
+            return Ok(not_held);
         }
         self.set(lease, holder, self.now.saturating_add(int(ttl)?.saturating_mul(1000)))?;
         Ok(vec!["1".into()])
@@ -789,14 +802,10 @@ impl Tx<'_> {
         let ([journal, lease], [holder, field, entry, retention]) = (keys, args) else {
             return Err(wrong("journal_put"));
         };
-        let current = self.get(lease)?;
-        if current.as_deref() != Some(holder.as_str()) {
-            return Ok(Self::not_held(current));
+        if let Some(not_held) = self.not_holding(lease, holder)? {
+            return Ok(not_held);
         }
-        if self.get(journal)?.is_none() {
-            // An expired journal's rows, not swept yet, are not this one's.
-            self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
-        }
+        self.forget_if_expired(journal)?;
         if entry.is_empty() {
             self.tx
                 .prepare_cached("DELETE FROM journal WHERE key = ?1 AND field = ?2")?
@@ -818,13 +827,10 @@ impl Tx<'_> {
         let ([journal, lease], [holder, field, entry, retention]) = (keys, args) else {
             return Err(wrong("journal_add"));
         };
-        let current = self.get(lease)?;
-        if current.as_deref() != Some(holder.as_str()) {
-            return Ok(Self::not_held(current));
+        if let Some(not_held) = self.not_holding(lease, holder)? {
+            return Ok(not_held);
         }
-        if self.get(journal)?.is_none() {
-            self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
-        }
+        self.forget_if_expired(journal)?;
         let added = self
             .tx
             .prepare_cached(
@@ -841,9 +847,8 @@ impl Tx<'_> {
     /// `lua/journal_drop.lua`.
     fn journal_drop(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
         let ([journal, lease], [holder]) = (keys, args) else { return Err(wrong("journal_drop")) };
-        let current = self.get(lease)?;
-        if current.as_deref() != Some(holder.as_str()) {
-            return Ok(Self::not_held(current));
+        if let Some(not_held) = self.not_holding(lease, holder)? {
+            return Ok(not_held);
         }
         self.tx.prepare_cached("DELETE FROM journal WHERE key = ?1")?.execute(params![journal])?;
         self.del(journal)?;
