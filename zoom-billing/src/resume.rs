@@ -126,7 +126,7 @@ async fn decide(journal: &Arc<Journal>, operation: Operation, key: Option<Reques
         }
         Some(Entry::Sent { at }) => {
             let cause = format!(
-                "a run of job `{}` sent it at {} and stopped before its answer was journaled",
+                "a run of job `{}` sent it at {}, and no answer was journaled",
                 journal.name,
                 at.format("%Y-%m-%d %H:%M:%S UTC")
             );

@@ -105,9 +105,7 @@ pub(super) async fn take(
             Some(deadline) if Instant::now() + pause < deadline => tokio::time::sleep(pause).await,
             _ => {
                 let since = since(&other);
-                // Shown without the host instance, which means nothing to a reader.
-                let who = other.rsplit_once('@').map_or(other.as_str(), |(who, _)| who);
-                let holder = who.rsplit_once('/').map_or(who, |(shown, _)| shown).to_owned();
+                let holder = crate::journal::shown_holder(&other);
                 return Err(Error::Job(Box::new(JobError::Held { job: job.to_owned(), holder, since, lease })));
             }
         }

@@ -17,6 +17,13 @@ use crate::error::{Error, JobError};
 use crate::metadata::Operation;
 use crate::shared::{Fenced, Store};
 
+/// A lease's holder as messages show it: `host/pid N/random`, without the
+/// host instance and the start time (a message says since when on its own).
+pub(crate) fn shown_holder(holder: &str) -> String {
+    let who = holder.rsplit_once('@').map_or(holder, |(who, _)| who);
+    who.rsplit_once('/').filter(|(shown, _)| shown.contains('/')).map_or(who, |(shown, _)| shown).to_owned()
+}
+
 /// One running job: its name, where its journal is, and the lease it holds.
 pub(crate) struct Journal {
     pub(crate) name: Arc<str>,
@@ -55,7 +62,8 @@ impl Journal {
     }
 
     fn lease_lost(&self, to: String) -> Error {
-        Error::Job(Box::new(JobError::LeaseLost { job: self.name.to_string(), holder: self.holder.clone(), now: to }))
+        let (holder, now) = (shown_holder(&self.holder), shown_holder(&to));
+        Error::Job(Box::new(JobError::LeaseLost { job: self.name.to_string(), holder, now }))
     }
 
     /// The entry of `key`, if any.
