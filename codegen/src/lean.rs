@@ -1,6 +1,6 @@
-//! Two allocations progenitor's operation builders make on every call, and
-//! nothing reads, are removed from its output (each is about 0.2% of a small
-//! call's instructions, BENCHMARKS.md):
+//! Three allocations progenitor's operation builders make on every call, and
+//! nothing reads, are removed from its output (each is about 0.2-0.4% of a
+//! small call's instructions, BENCHMARKS.md):
 //!
 //! - `new()` starts each required parameter as `Err("<name> was not
 //!   initialized".to_string())`, an allocated message that the setter then
@@ -11,23 +11,30 @@
 //! - `send()` formats each `String` path parameter as
 //!   `encode_path(&name.to_string())`: a copy of a `String` to borrow it as
 //!   `&str`. It becomes `encode_path(&name)`.
+//! - `encode_path` itself collects the encoded segment in a new `String`, which
+//!   `format!` then copies into the URL. It becomes the runtime's
+//!   `request::path_segment`, the same encoding displayed in place.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, Lit};
 
-/// What [`lighten`] changed: the builders' placeholders and path copies.
+/// What [`lighten`] changed: the builders' placeholders, path copies and encodings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lightened {
     /// Placeholder messages replaced by an empty `String`.
     pub placeholders: usize,
     /// `.to_string()` copies of `String` path parameters removed.
     pub copies: usize,
+    /// `encode_path` calls that now display in place.
+    pub encodings: usize,
 }
 
-/// Lighten every operation builder in `file` (progenitor's output).
-pub fn lighten(file: &mut syn::File) -> Lightened {
+/// Lighten every operation builder in `file` (progenitor's output), whose
+/// runtime (`request.rs`) lives under `module_root`.
+pub fn lighten(file: &mut syn::File, module_root: &syn::Path) -> Lightened {
+    let segment = format!("{} :: request :: path_segment (", module_root.to_token_stream());
     let mut done = Lightened::default();
     let Some(items) = file.items.iter_mut().find_map(|item| match item {
         Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
@@ -62,9 +69,10 @@ pub fn lighten(file: &mut syn::File) -> Lightened {
                 visitor.visit_block_mut(&mut f.block);
                 done.placeholders += visitor.0;
             } else if f.sig.ident == "send" {
-                let mut visitor = Copies { fields: &fields, removed: 0 };
+                let mut visitor = Copies { fields: &fields, segment: &segment, removed: 0, encodings: 0 };
                 visitor.visit_block_mut(&mut f.block);
                 done.copies += visitor.removed;
+                done.encodings += visitor.encodings;
             }
         }
     }
@@ -93,10 +101,13 @@ impl VisitMut for Placeholders {
     }
 }
 
-/// In `send()`'s `format!`, `& name . to_string ()` → `& name` for a `String` field.
+/// In `send()`'s `format!`, `& name . to_string ()` → `& name` for a `String` field, and
+/// `encode_path (` → `<root>::request::path_segment (`.
 struct Copies<'a> {
     fields: &'a [String],
+    segment: &'a str,
     removed: usize,
+    encodings: usize,
 }
 
 impl VisitMut for Copies<'_> {
@@ -109,6 +120,11 @@ impl VisitMut for Copies<'_> {
                 text = text.replace(&copy, &format!("& {field}"));
                 self.removed += count;
             }
+        }
+        let encodings = text.matches("encode_path (").count();
+        if encodings > 0 {
+            text = text.replace("encode_path (", self.segment);
+            self.encodings += encodings;
         }
         if let Ok(tokens) = text.parse::<TokenStream>() {
             mac.tokens = tokens;
@@ -146,11 +162,15 @@ mod tests {
                 }
             }
         };
-        assert_eq!(lighten(&mut file), Lightened { placeholders: 1, copies: 1 });
+        assert_eq!(
+            lighten(&mut file, &syn::parse_quote!(crate)),
+            Lightened { placeholders: 1, copies: 1, encodings: 2 }
+        );
         let text = file.to_token_stream().to_string();
         assert!(text.contains("account_id : Err (:: std :: string :: String :: new ())"), "{text}");
         assert!(text.contains("Err (\"body was not initialized\" . to_string ())"), "{text}");
-        assert!(text.contains("encode_path (& account_id)"), "{text}");
-        assert!(text.contains("encode_path (& page . to_string ())"), "not a String: {text}");
+        assert!(text.contains("crate :: request :: path_segment (& account_id)"), "{text}");
+        assert!(text.contains("crate :: request :: path_segment (& page . to_string ())"), "not a String: {text}");
+        assert!(!text.contains("encode_path"), "{text}");
     }
 }

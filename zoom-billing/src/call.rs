@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures::FutureExt;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
@@ -203,18 +202,14 @@ where
         // each move of it (into a scope, into a timeout) would copy it.
         let mut slot = None;
         let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
-            let slot = &mut slot;
-            // A combinator, not an `async` block: a block would hold progenitor's future
-            // twice (as its capture and as the future it awaits).
-            #[allow(clippy::result_large_err, reason = "progenitor's error, passed on as it came")]
-            let future = pin!(attempt().map(|raw| raw.map(|value| *slot = Some(value))));
+            let future = pin!(attempt());
             let timer = pin!(None);
             let deadline = sent_at.checked_add(timeout);
             let sending = match pending {
                 Some(_) => Sending::recording(operation, authorization),
                 None => Sending::new(operation, authorization),
             };
-            sending.send(with_deadline(&span, deadline, future, timer)).await
+            sending.send(with_deadline(&span, deadline, future, timer, &mut slot)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.
@@ -223,8 +218,9 @@ where
                 // Read where it lies: the value (kilobytes) is moved once, into the call's output.
                 if let Some(value) = &slot {
                     let listening = runtime.observer.is_some() || spans::listening(&span);
+                    // Looked up only for someone listening (a header lookup per call otherwise).
                     let tracking_id =
-                        classify::tracking_id(value.headers()).filter(|_| listening).map(|id| scrub(&token, id));
+                        listening.then(|| classify::tracking_id(value.headers())).flatten().map(|id| scrub(&token, id));
                     spans::record_response(&span, value.status().as_u16(), tracking_id.as_deref());
                     if runtime.observer.is_some() {
                         let event = Event {
@@ -243,7 +239,11 @@ where
                     Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
                 }
                 // Returned from here, not through `result`; always filled by a successful attempt.
-                return slot.take().ok_or_else(|| lost(operation));
+                // Moved out of the slot into the output at once (no `take()` into a temporary).
+                return match slot {
+                    Some(value) => Ok(value),
+                    None => Err(lost(operation)),
+                };
             }
             Some(Err(error)) => Some(error),
             None => None,
@@ -313,7 +313,8 @@ async fn prepare(
         token = runtime.auth.access_token().await.map_err(|source| no_token(operation, source))?;
         sent_at = Instant::now();
     }
-    let authorization = token.header().ok_or(Error::Auth { operation, source: AuthError::InvalidToken })?.clone();
+    let authorization =
+        token.header().ok_or_else(|| Error::Auth { operation, source: AuthError::InvalidToken })?.clone();
     Ok(Prepared { ticket, token, authorization, pacing_wait, sent_at })
 }
 
@@ -529,20 +530,22 @@ fn in_span<'a, F: Future>(span: &'a Span, mut future: Pin<&'a mut F>) -> impl Fu
     })
 }
 
-/// Poll `future`, inside the call's `span`, until it completes or its
-/// `deadline` passes (`None`). The `timer` is only made once the future has
-/// to wait. Not an `async fn`: the caller pins everything, so nothing large
-/// is moved and the value passes through no extra future.
-fn with_deadline<'a, F: Future>(
+/// Poll `future` (progenitor's `send()`), inside the call's `span`, until it
+/// completes, its value put in `slot`, or its `deadline` passes (`None`). The
+/// `timer` is only made once the future has to wait. Not an `async fn`, and no
+/// combinator: the caller pins everything, so nothing large is moved, and the
+/// value (kilobytes) goes from progenitor's output straight into the slot.
+fn with_deadline<'a, T, F: Future<Output = RawResult<T>>>(
     span: &'a Span,
     deadline: Option<Instant>,
     mut future: Pin<&'a mut F>,
     mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
-) -> impl Future<Output = Option<F::Output>> + 'a {
+    slot: &'a mut Option<ResponseValue<T>>,
+) -> impl Future<Output = Ended> + 'a {
     poll_fn(move |cx| {
         let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
+            return Poll::Ready(Some(output.map(|value| *slot = Some(value))));
         }
         // A deadline too far to represent never comes: no timer.
         if timer.is_none()

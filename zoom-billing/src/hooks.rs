@@ -4,8 +4,8 @@
 //! progenitor 0.15 gives a hook the client (one for every call), the request
 //! and an [`OperationInfo`] that holds the operation id; nothing of the call
 //! being sent. So the pipeline ([`crate::call`]) runs each attempt's
-//! `send()` inside a [`Sending`] scope, a task-local that carries what the
-//! hooks cannot get otherwise: `pre` puts its `Authorization` value on the
+//! `send()` inside a [`Sending`] scope, a scoped thread-local set around
+//! each poll of the attempt, that carries what the hooks cannot get otherwise: `pre` puts its `Authorization` value on the
 //! request, `exec` notes Zoom's status (with an error answer's headers) in
 //! it, and the redirect policy reads its operation. The token, the pacing
 //! turn, classification and retries all stay in the pipeline, before and
@@ -18,6 +18,8 @@
 //! success's body for the journal.
 
 use std::cell::Cell;
+use std::future::poll_fn;
+use std::pin::pin;
 
 use bytes::Bytes;
 
@@ -31,8 +33,24 @@ use crate::journal::RequestKey;
 use crate::metadata::{Operation, ResponseKind};
 use crate::state::ClientState;
 
-tokio::task_local! {
-    static SENDING: Sending;
+// Set only while an attempt is polled, by reference: the hooks (and the redirect policy) run
+// inside that poll. Not a tokio task-local, which moves its value in and out on every poll.
+scoped_tls::scoped_thread_local!(static SENDING: Sending);
+
+/// What `f` finds in the [`Sending`] scope of the attempt being polled (`None` outside one).
+fn in_scope<R>(f: impl FnOnce(&Sending) -> R) -> Option<R> {
+    SENDING.is_set().then(|| SENDING.with(f))
+}
+
+/// Poll `attempt` to its end with `sending` in scope. Borrowed `&mut`, which is `Send`
+/// (its `Cell`s make a shared reference not): the future holds it across polls.
+async fn scoped<F: Future>(sending: &mut Sending, attempt: F) -> F::Output {
+    let mut attempt = pin!(attempt);
+    poll_fn(move |cx| {
+        let sending: &Sending = sending;
+        SENDING.set(sending, || attempt.as_mut().poll(cx))
+    })
+    .await
 }
 
 /// Zoom's status, and the headers of an answer that was not a success (its
@@ -42,7 +60,6 @@ pub(crate) type Answer = (StatusCode, HeaderMap);
 /// What the hooks read and write during one attempt's `send()`. Owned by the
 /// scope, handed back to the pipeline when the attempt ends
 /// ([`Sending::send`]); touched only from the task that polls the attempt.
-/// Kept small: the scope moves it in and out of the task-local on every poll.
 pub(crate) struct Sending {
     operation: Operation,
     /// Taken by `pre` (a request is authorised once).
@@ -115,36 +132,31 @@ impl Sending {
     /// nothing is sent. `None` when progenitor could not build it (the call
     /// then fails the same way when sent).
     pub(crate) async fn probe<F: Future>(operation: Operation, attempt: F) -> Option<RequestKey> {
-        let sending = Self::journaled(operation, None, Journaling::Probe);
-        let mut scoped = std::pin::pin!(SENDING.scope(sending, attempt));
-        let _refused = scoped.as_mut().await;
-        scoped.as_mut().take_value().and_then(|sending| sending.journal.and_then(|journal| journal.key.take()))
+        let mut sending = Self::journaled(operation, None, Journaling::Probe);
+        let _refused = scoped(&mut sending, attempt).await;
+        sending.journal.and_then(|journal| journal.key.take())
     }
 
     /// Run `attempt` answered by `recorded`; nothing is sent.
     pub(crate) async fn replay<F: Future>(operation: Operation, recorded: Recorded, attempt: F) -> F::Output {
-        SENDING.scope(Self::journaled(operation, None, Journaling::Replay(recorded)), attempt).await
+        scoped(&mut Self::journaled(operation, None, Journaling::Replay(recorded)), attempt).await
     }
 
     /// Poll `attempt` (progenitor's `send()`) with this scope set; its output,
     /// the answer `exec` noted (`None` when nothing came back), and, for a
     /// [`recording`](Self::recording) attempt, the success kept for the journal.
-    pub(crate) async fn send<F: Future>(self, attempt: F) -> (F::Output, Option<Answer>, Option<Recorded>) {
-        let mut scoped = std::pin::pin!(SENDING.scope(self, attempt));
-        let output = scoped.as_mut().await;
-        let mut recorded = None;
-        let answer = scoped.as_mut().take_value().and_then(|sending| {
-            recorded = sending.journal.and_then(|journal| journal.recorded.take());
-            let headers = sending.headers.into_inner().map(|h| *h).unwrap_or_default();
-            sending.status.get().map(|status| (status, headers))
-        });
+    pub(crate) async fn send<F: Future>(mut self, attempt: F) -> (F::Output, Option<Answer>, Option<Recorded>) {
+        let output = scoped(&mut self, attempt).await;
+        let recorded = self.journal.and_then(|journal| journal.recorded.take());
+        let headers = self.headers.into_inner().map(|h| *h).unwrap_or_default();
+        let answer = self.status.get().map(|status| (status, headers));
         (output, answer, recorded)
     }
 }
 
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
-        let probed = SENDING.try_with(|sending| {
+        let probed = in_scope(|sending| {
             if let Some(value) = sending.authorization.take() {
                 request.headers_mut().insert(AUTHORIZATION, value);
             }
@@ -157,7 +169,7 @@ impl ClientHooks<ClientState> for RawClient {
             journal.asked.set(asked);
             Some(probe)
         });
-        if let Ok(Some(true)) = probed {
+        if let Some(Some(true)) = probed {
             return Err(GenError::Custom("a journal probe: not sent".into()));
         }
         Ok(())
@@ -165,7 +177,7 @@ impl ClientHooks<ClientState> for RawClient {
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<Response> {
         // One look at the scope: the operation, and what a job's journal asks of the attempt.
-        let scope = SENDING.try_with(|sending| {
+        let scope = in_scope(|sending| {
             let Some(journal) = sending.journal.as_deref() else { return (sending.operation, None, false) };
             match journal.asked.take() {
                 Some(Journaling::Replay(recorded)) => (sending.operation, Some(recorded), false),
@@ -176,7 +188,7 @@ impl ClientHooks<ClientState> for RawClient {
                 }
             }
         });
-        let Ok((operation, replay, recording)) = scope else {
+        let Some((operation, replay, recording)) = scope else {
             return self.client().execute(request).await;
         };
         if let Some(recorded) = replay {
@@ -184,7 +196,7 @@ impl ClientHooks<ClientState> for RawClient {
         }
         let response = self.client().execute(request).await?;
         let status = response.status();
-        let _ = SENDING.try_with(|sending| {
+        in_scope(|sending| {
             sending.status.set(Some(status));
             // Headers are kept for error answers only (their body may not decode); a success needs none.
             if !status.is_success() {
@@ -208,7 +220,7 @@ impl ClientHooks<ClientState> for RawClient {
             {
                 drift.observe(operation, &bytes);
             }
-            let _ = SENDING.try_with(|sending| {
+            in_scope(|sending| {
                 if let Some(journal) = &sending.journal {
                     journal.recorded.set(Some(Recorded { status, content_type, body: bytes.clone() }));
                 }
@@ -257,7 +269,7 @@ impl ClientHooks<ClientState> for RawClient {
 pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let to_get = matches!(attempt.status().as_u16(), 301..=303);
-        let is_get = SENDING.try_with(|s| s.operation.meta().method.eq_ignore_ascii_case("get")).unwrap_or(true);
+        let is_get = in_scope(|s| s.operation.meta().method.eq_ignore_ascii_case("get")).unwrap_or(true);
         if to_get && !is_get {
             attempt.stop()
         } else if attempt.previous().len() > 10 {

@@ -5471,8 +5471,8 @@ pub mod builder {
             let invoice_report_id = invoice_report_id.map_err(Error::InvalidRequest)?;
             let download = download.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/billing/invoice_reports/{}", client.baseurl, encode_path(&
-                invoice_report_id),
+                "{}/accounts/billing/invoice_reports/{}", client.baseurl, crate
+                ::request::path_segment(& invoice_report_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5564,8 +5564,8 @@ pub mod builder {
             let Self { client, invoice_report_id } = self;
             let invoice_report_id = invoice_report_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/billing/invoice_reports/{}", client.baseurl, encode_path(&
-                invoice_report_id),
+                "{}/accounts/billing/invoice_reports/{}", client.baseurl, crate
+                ::request::path_segment(& invoice_report_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5791,7 +5791,8 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/billing", client.baseurl, crate ::request::path_segment(&
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5921,7 +5922,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/billing", client.baseurl, crate ::request::path_segment(&
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6053,8 +6055,8 @@ pub mod builder {
             let from = from.map_err(Error::InvalidRequest)?;
             let to = to.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing/invoices", client.baseurl, encode_path(&
-                account_id),
+                "{}/accounts/{}/billing/invoices", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6169,8 +6171,9 @@ pub mod builder {
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/billing/invoices/{}", client.baseurl, encode_path(&
-                account_id), encode_path(& invoice_id),
+                "{}/accounts/{}/billing/invoices/{}", client.baseurl, crate
+                ::request::path_segment(& account_id), crate ::request::path_segment(&
+                invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6267,7 +6270,8 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans", client.baseurl, crate ::request::path_segment(&
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6399,7 +6403,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans", client.baseurl, crate ::request::path_segment(&
+                account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6530,7 +6535,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans/addons", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6644,7 +6650,8 @@ pub mod builder {
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/addons", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans/addons", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6776,8 +6783,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/addons/status", client.baseurl, encode_path(&
-                account_id),
+                "{}/accounts/{}/plans/addons/status", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6908,7 +6915,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/base", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans/base", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7039,8 +7047,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/base/status", client.baseurl, encode_path(&
-                account_id),
+                "{}/accounts/{}/plans/base/status", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7138,7 +7146,8 @@ pub mod builder {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/accounts/{}/plans/usage", client.baseurl, encode_path(& account_id),
+                "{}/accounts/{}/plans/usage", client.baseurl, crate
+                ::request::path_segment(& account_id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7235,8 +7244,8 @@ pub mod builder {
             let Self { client, invoice_id } = self;
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/download/billing/invoices/{}", client.baseurl, encode_path(&
-                invoice_id),
+                "{}/api/download/billing/invoices/{}", client.baseurl, crate
+                ::request::path_segment(& invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -7326,8 +7335,8 @@ pub mod builder {
             let Self { client, invoice_id } = self;
             let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/billing/invoices/{}/download", client.baseurl, encode_path(&
-                invoice_id),
+                "{}/billing/invoices/{}/download", client.baseurl, crate
+                ::request::path_segment(& invoice_id),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
