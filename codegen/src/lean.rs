@@ -1,6 +1,6 @@
-//! Three allocations progenitor's operation builders make on every call, and
-//! nothing reads, are removed from its output (each is about 0.2-0.4% of a
-//! small call's instructions, BENCHMARKS.md):
+//! Allocations progenitor's operation builders make on every call, and nothing
+//! reads, are removed from its output (each is about 0.2-0.5% of a small call's
+//! instructions, BENCHMARKS.md):
 //!
 //! - `new()` starts each required parameter as `Err("<name> was not
 //!   initialized".to_string())`, an allocated message that the setter then
@@ -14,6 +14,9 @@
 //! - `encode_path` itself collects the encoded segment in a new `String`, which
 //!   `format!` then copies into the URL. It becomes the runtime's
 //!   `request::path_segment`, the same encoding displayed in place.
+//! - `ResponseValue::from_response(response)` clones the response's headers
+//!   (two allocations) and drops the originals. It becomes the runtime's
+//!   `decode::json`, which moves them, with progenitor's errors.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -29,12 +32,15 @@ pub struct Lightened {
     pub copies: usize,
     /// `encode_path` calls that now display in place.
     pub encodings: usize,
+    /// `ResponseValue::from_response` calls that now move the headers.
+    pub decodes: usize,
 }
 
 /// Lighten every operation builder in `file` (progenitor's output), whose
 /// runtime (`request.rs`) lives under `module_root`.
 pub fn lighten(file: &mut syn::File, module_root: &syn::Path) -> Lightened {
     let segment = format!("{} :: request :: path_segment (", module_root.to_token_stream());
+    let json: syn::Path = syn::parse_quote!(#module_root::decode::json);
     let mut done = Lightened::default();
     let Some(items) = file.items.iter_mut().find_map(|item| match item {
         Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
@@ -73,6 +79,9 @@ pub fn lighten(file: &mut syn::File, module_root: &syn::Path) -> Lightened {
                 visitor.visit_block_mut(&mut f.block);
                 done.copies += visitor.removed;
                 done.encodings += visitor.encodings;
+                let mut visitor = Decodes { json: &json, replaced: 0 };
+                visitor.visit_block_mut(&mut f.block);
+                done.decodes += visitor.replaced;
             }
         }
     }
@@ -132,6 +141,23 @@ impl VisitMut for Copies<'_> {
     }
 }
 
+/// `ResponseValue::from_response(response)` → `<root>::decode::json(response)`.
+struct Decodes<'a> {
+    json: &'a syn::Path,
+    replaced: usize,
+}
+
+impl VisitMut for Decodes<'_> {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if call.func.to_token_stream().to_string() == "ResponseValue :: from_response" {
+            let json = self.json;
+            *call.func = syn::parse_quote!(#json);
+            self.replaced += 1;
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,14 +183,19 @@ mod tests {
                     }
                     pub async fn send(self) -> Result<(), ()> {
                         let url = format!("{}/a/{}/{}", client.baseurl, encode_path(&account_id.to_string()), encode_path(&page.to_string()));
-                        Ok(())
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            400u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                            204u16 => Ok(ResponseValue::empty(response)),
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
                     }
                 }
             }
         };
         assert_eq!(
             lighten(&mut file, &syn::parse_quote!(crate)),
-            Lightened { placeholders: 1, copies: 1, encodings: 2 }
+            Lightened { placeholders: 1, copies: 1, encodings: 2, decodes: 2 }
         );
         let text = file.to_token_stream().to_string();
         assert!(text.contains("account_id : Err (:: std :: string :: String :: new ())"), "{text}");
@@ -172,5 +203,8 @@ mod tests {
         assert!(text.contains("crate :: request :: path_segment (& account_id)"), "{text}");
         assert!(text.contains("crate :: request :: path_segment (& page . to_string ())"), "not a String: {text}");
         assert!(!text.contains("encode_path"), "{text}");
+        assert!(!text.contains("from_response"), "{text}");
+        assert_eq!(text.matches("crate :: decode :: json (response)").count(), 2, "{text}");
+        assert!(text.contains("ResponseValue :: empty (response)"), "{text}");
     }
 }

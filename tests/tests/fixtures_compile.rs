@@ -40,6 +40,11 @@ macro_rules! fixture {
                 include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/request.rs"));
             }
 
+            /// zoom-billing's JSON decoding, the same file.
+            pub mod decode {
+                include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../zoom-billing/src/decode.rs"));
+            }
+
             /// What the generated streams need: a stream type, a cursor and a constructor.
             pub mod paginate {
                 #[derive(Clone, Debug, Default)]

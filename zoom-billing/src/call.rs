@@ -147,12 +147,40 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
+/// The call: its [`attempts`] put the value in `slot`, from which it is moved once, into
+/// the output, with nothing left to drop in between (returned from inside the attempts'
+/// loop, a value of kilobytes was copied to the stack first, then out).
 async fn pipeline<'a, T, F, Fut>(
     runtime: &Runtime,
     journal: Option<&Arc<Journal>>,
     call: Call<T>,
-    mut attempt: F,
+    attempt: F,
 ) -> Result<ResponseValue<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RawResult<T>> + Send + 'a,
+{
+    let operation = call.operation;
+    let mut slot = None;
+    // Both arms consume the slot: no drop of it, guarded by a flag, between the reads of
+    // the value and its write into the output, which would keep them two copies.
+    match attempts(runtime, journal, call, attempt, &mut slot).await {
+        Ok(()) => slot.ok_or_else(|| lost(operation)),
+        Err(error) => {
+            drop(slot);
+            Err(error)
+        }
+    }
+}
+
+/// The steps of every attempt, in order; a success's value is left in `slot`.
+async fn attempts<'a, T, F, Fut>(
+    runtime: &Runtime,
+    journal: Option<&Arc<Journal>>,
+    call: Call<T>,
+    mut attempt: F,
+    slot: &mut Option<ResponseValue<T>>,
+) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>> + Send + 'a,
@@ -162,7 +190,7 @@ where
     let mut pending = None;
     if let Some(journal) = journal.filter(|_| operation.meta().response != ResponseKind::Binary) {
         match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
-            Before::Answered(result) => return result,
+            Before::Answered(result) => return result.map(|value| *slot = Some(value)),
             Before::Send(sending) => pending = Some(sending),
         }
     }
@@ -200,7 +228,6 @@ where
         // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let mut slot = None;
         let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
             let future = pin!(attempt());
             let timer = pin!(None);
@@ -209,14 +236,14 @@ where
                 Some(_) => Sending::recording(operation, authorization),
                 None => Sending::new(operation, authorization),
             };
-            sending.send(with_deadline(&span, deadline, future, timer, &mut slot)).await
+            sending.send(with_deadline(&span, deadline, future, timer, slot)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.
         let failure = match ended {
             Some(Ok(())) => {
                 // Read where it lies: the value (kilobytes) is moved once, into the call's output.
-                if let Some(value) = &slot {
+                if let Some(value) = &*slot {
                     let listening = runtime.observer.is_some() || spans::listening(&span);
                     // Looked up only for someone listening (a header lookup per call otherwise).
                     let tracking_id =
@@ -238,12 +265,8 @@ where
                     let redactor = Redactor::new([token.secret().expose_secret()]);
                     Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
                 }
-                // Returned from here, not through `result`; always filled by a successful attempt.
-                // Moved out of the slot into the output at once (no `take()` into a temporary).
-                return match slot {
-                    Some(value) => Ok(value),
-                    None => Err(lost(operation)),
-                };
+                // Returned from here, not through `result`; the value stays in the slot.
+                return Ok(());
             }
             Some(Err(error)) => Some(error),
             None => None,
@@ -268,7 +291,7 @@ where
         }
     };
     spans::record_done(&span, started.map(|at| at.elapsed()), &result);
-    result
+    result.map(|value| *slot = Some(value))
 }
 
 /// What [`prepare`] got for an attempt.

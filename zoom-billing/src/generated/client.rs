@@ -5276,35 +5276,11 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5386,35 +5362,11 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                201u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5489,41 +5441,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5585,41 +5507,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5720,35 +5612,11 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5811,42 +5679,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5944,41 +5782,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6077,42 +5885,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6192,42 +5970,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6290,42 +6038,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6424,42 +6142,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                201u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6557,41 +6245,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6671,42 +6329,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                201u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6805,41 +6433,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6937,41 +6535,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7069,41 +6637,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7166,42 +6704,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                200u16 => crate::decode::json(response).await,
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7258,41 +6766,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7349,41 +6827,11 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
