@@ -33,6 +33,7 @@ use tracing::{Instrument, Span};
 
 use crate::auth::Token;
 use crate::classify::{self, Failure, Outcome, Verdict};
+use crate::deadline::{Deadlines, Wait};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
 use crate::hooks::{Answer, Recorded, Sending};
@@ -147,9 +148,9 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
-/// The call: its [`attempts`] put the value in `slot`, from which it is moved once, into
-/// the output, with nothing left to drop in between (returned from inside the attempts'
-/// loop, a value of kilobytes was copied to the stack first, then out).
+/// The call: its [`attempts`] leave the result in `slot`, from which it is moved once,
+/// into the output (returned from inside the attempts' loop, a value of kilobytes was
+/// copied to the stack first, then out).
 async fn pipeline<'a, T, F, Fut>(
     runtime: &Runtime,
     journal: Option<&Arc<Journal>>,
@@ -161,27 +162,25 @@ where
     Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
     let operation = call.operation;
-    let mut slot = None;
-    // Both arms consume the slot: no drop of it, guarded by a flag, between the reads of
-    // the value and its write into the output, which would keep them two copies.
-    match attempts(runtime, journal, call, attempt, &mut slot).await {
-        Ok(()) => slot.ok_or_else(|| lost(operation)),
-        Err(error) => {
-            drop(slot);
-            Err(error)
-        }
-    }
+    // Every way out of `attempts` sets the slot: this placeholder is never returned, and
+    // costs no allocation. One source for the output, success or failure: a value of
+    // kilobytes is moved from here once (with two sources, it went through the stack).
+    let mut slot = Err(Error::InvalidRequest { operation, message: String::new() });
+    attempts(runtime, journal, call, attempt, &mut slot).await;
+    slot
 }
 
-/// The steps of every attempt, in order; a success's value is left in `slot`.
+/// Where a call's result is left, success or failure.
+type Slot<T> = Result<ResponseValue<T>>;
+
+/// The steps of every attempt, in order; the call's result is left in `slot`.
 async fn attempts<'a, T, F, Fut>(
     runtime: &Runtime,
     journal: Option<&Arc<Journal>>,
     call: Call<T>,
     mut attempt: F,
-    slot: &mut Option<ResponseValue<T>>,
-) -> Result<()>
-where
+    slot: &mut Slot<T>,
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
@@ -190,7 +189,10 @@ where
     let mut pending = None;
     if let Some(journal) = journal.filter(|_| operation.meta().response != ResponseKind::Binary) {
         match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
-            Before::Answered(result) => return result.map(|value| *slot = Some(value)),
+            Before::Answered(result) => {
+                *slot = result;
+                return;
+            }
             Before::Send(sending) => pending = Some(sending),
         }
     }
@@ -230,20 +232,21 @@ where
         // each move of it (into a scope, into a timeout) would copy it.
         let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
             let future = pin!(attempt());
-            let timer = pin!(None);
+            let mut wait = Wait::default();
             let deadline = sent_at.checked_add(timeout);
             let sending = match pending {
                 Some(_) => Sending::recording(operation, authorization),
                 None => Sending::new(operation, authorization),
             };
-            sending.send(with_deadline(&span, deadline, future, timer, slot)).await
+            let deadlines = &runtime.deadlines;
+            sending.send(with_deadline(&span, deadlines, deadline, future, &mut wait, slot)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.
         let failure = match ended {
             Some(Ok(())) => {
                 // Read where it lies: the value (kilobytes) is moved once, into the call's output.
-                if let Some(value) = &*slot {
+                if let Ok(value) = &*slot {
                     let listening = runtime.observer.is_some() || spans::listening(&span);
                     // Looked up only for someone listening (a header lookup per call otherwise).
                     let tracking_id =
@@ -261,12 +264,12 @@ where
                     }
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
-                if let (Some(pending), Some(status)) = (pending, slot.as_ref().map(ResponseValue::status)) {
+                if let (Some(pending), Some(status)) = (pending, slot.as_ref().ok().map(ResponseValue::status)) {
                     let redactor = Redactor::new([token.secret().expose_secret()]);
                     Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
                 }
                 // Returned from here, not through `result`; the value stays in the slot.
-                return Ok(());
+                return;
             }
             Some(Err(error)) => Some(error),
             None => None,
@@ -291,7 +294,7 @@ where
         }
     };
     spans::record_done(&span, started.map(|at| at.elapsed()), &result);
-    result.map(|value| *slot = Some(value))
+    *slot = result;
 }
 
 /// What [`prepare`] got for an attempt.
@@ -339,12 +342,6 @@ async fn prepare(
     let authorization =
         token.header().ok_or_else(|| Error::Auth { operation, source: AuthError::InvalidToken })?.clone();
     Ok(Prepared { ticket, token, authorization, pacing_wait, sent_at })
-}
-
-/// A successful attempt whose value is not in its slot: never happens, and is an error, not a panic.
-#[cold]
-fn lost(operation: Operation) -> Error {
-    Error::InvalidRequest { operation, message: "the attempt's value was lost".into() }
 }
 
 /// Why no token could be had: a shared store that failed is the same
@@ -555,29 +552,26 @@ fn in_span<'a, F: Future>(span: &'a Span, mut future: Pin<&'a mut F>) -> impl Fu
 
 /// Poll `future` (progenitor's `send()`), inside the call's `span`, until it
 /// completes, its value put in `slot`, or its `deadline` passes (`None`). The
-/// `timer` is only made once the future has to wait. Not an `async fn`, and no
-/// combinator: the caller pins everything, so nothing large is moved, and the
-/// value (kilobytes) goes from progenitor's output straight into the slot.
-fn with_deadline<'a, T, F: Future<Output = RawResult<T>>>(
+/// attempt waits in the client's [`Deadlines`] (`wait`) only once it has to
+/// wait. Not an `async fn`, and no combinator: the caller pins everything, so
+/// nothing large is moved, and the value (kilobytes) goes from progenitor's
+/// output straight into the slot.
+fn with_deadline<'a, 'r: 'a, T, F: Future<Output = RawResult<T>>>(
     span: &'a Span,
+    deadlines: &'r Deadlines,
     deadline: Option<Instant>,
     mut future: Pin<&'a mut F>,
-    mut timer: Pin<&'a mut Option<tokio::time::Sleep>>,
-    slot: &'a mut Option<ResponseValue<T>>,
+    wait: &'a mut Wait<'r>,
+    slot: &'a mut Slot<T>,
 ) -> impl Future<Output = Ended> + 'a {
     poll_fn(move |cx| {
         let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(output.map(|value| *slot = Some(value))));
+            return Poll::Ready(Some(output.map(|value| *slot = Ok(value))));
         }
-        // A deadline too far to represent never comes: no timer.
-        if timer.is_none()
-            && let Some(deadline) = deadline
-        {
-            timer.set(Some(tokio::time::sleep_until(deadline)));
-        }
-        if let Some(sleep) = timer.as_mut().as_pin_mut()
-            && sleep.poll(cx).is_ready()
+        // A deadline too far to represent never comes: no wait.
+        if let Some(deadline) = deadline
+            && deadlines.poll_expired(wait, deadline, cx).is_ready()
         {
             return Poll::Ready(None);
         }

@@ -316,6 +316,7 @@ impl ClientBuilder {
             },
             retry: self.retry,
             timeout,
+            deadlines: Default::default(),
             limits: BodyLimits {
                 max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
                 idle_timeout: self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),

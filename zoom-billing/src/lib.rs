@@ -97,7 +97,7 @@ mod generated;
 // metadata, drift, human, redact, error, request, body, classify, shared, journal, auth, retry,
 // pacing, observer, state, spans, hooks, resume, client, call, config, paginate, download,
 // reports, job.
-// `dates`, `decode`, `money` and `tls` use none of them. One call runs down from `call`: see
+// `dates`, `deadline`, `decode`, `money` and `tls` use none of them. One call runs down from `call`: see
 // docs/maintaining.md, "One call, top to bottom".
 pub mod auth;
 mod body;
@@ -106,6 +106,7 @@ mod classify;
 mod client;
 mod config;
 mod dates;
+mod deadline;
 mod decode;
 mod download;
 #[cfg(feature = "drift")]

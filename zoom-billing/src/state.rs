@@ -40,6 +40,8 @@ pub(crate) struct Runtime {
     /// Per attempt, from sending: until the response headers, and for JSON
     /// bodies until the whole body is read.
     pub(crate) timeout: Duration,
+    /// Where attempts wait for their timeout ([`crate::deadline`]).
+    pub(crate) deadlines: crate::deadline::Deadlines,
     pub(crate) limits: BodyLimits,
     /// Called once per attempt, when set.
     pub(crate) observer: Option<SharedObserver>,
