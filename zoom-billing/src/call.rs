@@ -36,7 +36,7 @@ use crate::classify::{self, Failure, Outcome, Verdict};
 use crate::deadline::{Deadlines, Wait};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
-use crate::hooks::{Answer, Recorded, Sending};
+use crate::hooks::{Answer, Sending};
 use crate::journal::Journal;
 use crate::metadata::Operation;
 use crate::metadata::ResponseKind;
@@ -230,7 +230,7 @@ async fn attempts<'a, T, F, Fut>(
         // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
+        let (ended, sent): (Ended, Sending) = {
             let future = pin!(attempt());
             let mut wait = Wait::default();
             let deadline = sent_at.checked_add(timeout);
@@ -266,7 +266,7 @@ async fn attempts<'a, T, F, Fut>(
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
                 if let (Some(pending), Some(status)) = (pending, slot.as_ref().ok().map(ResponseValue::status)) {
                     let redactor = Redactor::new([token.secret().expose_secret()]);
-                    Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
+                    Box::pin(pending.succeeded(operation, status, sent.recorded(), &redactor)).await;
                 }
                 // Returned from here, not through `result`; the value stays in the slot.
                 return;
@@ -282,7 +282,7 @@ async fn attempts<'a, T, F, Fut>(
             timeout,
             ticket,
             token,
-            answer,
+            answer: sent.answer(),
             sent_at,
             pacing_wait,
         };

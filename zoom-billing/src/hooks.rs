@@ -143,14 +143,22 @@ impl Sending {
     }
 
     /// Poll `attempt` (progenitor's `send()`) with this scope set; its output,
-    /// the answer `exec` noted (`None` when nothing came back), and, for a
-    /// [`recording`](Self::recording) attempt, the success kept for the journal.
-    pub(crate) async fn send<F: Future>(mut self, attempt: F) -> (F::Output, Option<Answer>, Option<Recorded>) {
+    /// and the scope with what the hooks left in it ([`answer`](Self::answer),
+    /// [`recorded`](Self::recorded)), read only by the path that needs it.
+    pub(crate) async fn send<F: Future>(mut self, attempt: F) -> (F::Output, Self) {
         let output = scoped(&mut self, attempt).await;
-        let recorded = self.journal.and_then(|journal| journal.recorded.take());
+        (output, self)
+    }
+
+    /// The answer `exec` noted: `None` when nothing came back.
+    pub(crate) fn answer(self) -> Option<Answer> {
         let headers = self.headers.into_inner().map(|h| *h).unwrap_or_default();
-        let answer = self.status.get().map(|status| (status, headers));
-        (output, answer, recorded)
+        self.status.get().map(|status| (status, headers))
+    }
+
+    /// For a [`recording`](Self::recording) attempt, the success kept for the journal.
+    pub(crate) fn recorded(&self) -> Option<Recorded> {
+        self.journal.as_ref().and_then(|journal| journal.recorded.take())
     }
 }
 
