@@ -230,16 +230,16 @@ async fn attempts<'a, T, F, Fut>(
         // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let (ended, sent): (Ended, Sending) = {
+        let mut sent = match pending {
+            Some(_) => Sending::recording(operation, authorization),
+            None => Sending::new(operation, authorization),
+        };
+        let ended: Ended = {
             let future = pin!(attempt());
             let mut wait = Wait::default();
             let deadline = sent_at.checked_add(timeout);
-            let sending = match pending {
-                Some(_) => Sending::recording(operation, authorization),
-                None => Sending::new(operation, authorization),
-            };
             let deadlines = &runtime.deadlines;
-            sending.send(with_deadline(&span, deadlines, deadline, future, &mut wait, slot)).await
+            sent.send(with_deadline(&span, deadlines, deadline, future, &mut wait, slot)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.

@@ -142,12 +142,12 @@ impl Sending {
         scoped(&mut Self::journaled(operation, None, Journaling::Replay(recorded)), attempt).await
     }
 
-    /// Poll `attempt` (progenitor's `send()`) with this scope set; its output,
-    /// and the scope with what the hooks left in it ([`answer`](Self::answer),
-    /// [`recorded`](Self::recorded)), read only by the path that needs it.
-    pub(crate) async fn send<F: Future>(mut self, attempt: F) -> (F::Output, Self) {
-        let output = scoped(&mut self, attempt).await;
-        (output, self)
+    /// Poll `attempt` (progenitor's `send()`) with this scope set, to its
+    /// output. The scope keeps what the hooks left in it ([`answer`](Self::answer),
+    /// [`recorded`](Self::recorded)), read only by the path that needs it; lent,
+    /// not moved in and out of the attempt.
+    pub(crate) async fn send<F: Future>(&mut self, attempt: F) -> F::Output {
+        scoped(self, attempt).await
     }
 
     /// The answer `exec` noted: `None` when nothing came back.
