@@ -64,7 +64,8 @@ impl Checks {
     /// Why the request cannot be sent, if it cannot: `required` names the required
     /// parameters (with a hint from the spec) in bit order.
     pub fn refusal(self, required: &[(&str, &str)]) -> Option<String> {
-        if self.refusal.is_some() {
+        if self.refusal.is_some() || self.missing == 0 {
+            // Every call asks: the common answer, nothing wrong, without a search.
             return self.refusal;
         }
         let (name, hint) = required.iter().enumerate().find(|(i, _)| self.missing & (1 << i) != 0)?.1;
