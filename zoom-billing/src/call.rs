@@ -20,7 +20,6 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
-use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -36,13 +35,14 @@ use crate::auth::Token;
 use crate::classify::{self, Failure, Outcome, Verdict};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
-use crate::hooks::{Answer, Recorded, Sending};
-use crate::journal::Journal;
+use crate::hooks::{Answer, Left, Sending};
 use crate::metadata::Operation;
+#[cfg(feature = "jobs")]
 use crate::metadata::ResponseKind;
 use crate::observer::AttemptEvent;
 use crate::pacing::Ticket;
 use crate::redact::Redactor;
+#[cfg(feature = "jobs")]
 use crate::resume::{self, Before};
 use crate::retry::RetryPolicy;
 use crate::spans;
@@ -139,7 +139,7 @@ where
 {
     // Written into its allocation rather than moved into it: the pipeline's state
     // is kilobytes, of which a new call fills a few hundred bytes.
-    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), client.journal(), call, attempt));
+    let boxed = Box::write(Box::new_uninit(), pipeline(client, call, attempt));
     Box::into_pin(boxed)
 }
 
@@ -148,25 +148,22 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
     Box::pin(std::future::ready(Err(Error::InvalidRequest { operation, message })))
 }
 
-async fn pipeline<'a, T, F, Fut>(
-    runtime: &Runtime,
-    journal: Option<&Arc<Journal>>,
-    call: Call<T>,
-    mut attempt: F,
-) -> Result<ResponseValue<T>>
+async fn pipeline<'a, T, F, Fut>(client: &crate::Client, call: Call<T>, mut attempt: F) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
+    let runtime = client.runtime();
     let Call { operation, account_id, options, empty } = call;
     // 0. A job's call: its journal may answer it, or refuse it, before anything is spent.
-    let mut pending = None;
-    if let Some(journal) = journal.filter(|_| operation.meta().response != ResponseKind::Binary) {
-        match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
+    #[cfg(feature = "jobs")]
+    let pending = match client.journal().filter(|_| operation.meta().response != ResponseKind::Binary) {
+        Some(journal) => match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
             Before::Answered(result) => return result,
-            Before::Send(sending) => pending = Some(sending),
-        }
-    }
+            Before::Send(pending) => Some(pending),
+        },
+        None => None,
+    };
     let timeout = options.timeout.unwrap_or(runtime.timeout);
     let span = spans::call_span(operation.meta(), account_id.as_deref());
     // Only a span records the call's duration: no clock read without one.
@@ -202,7 +199,7 @@ where
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
         let mut slot = None;
-        let (ended, answer, recorded): (Ended, Option<Answer>, Option<Recorded>) = {
+        let (ended, left): (Ended, Left) = {
             let slot = &mut slot;
             // A combinator, not an `async` block: a block would hold progenitor's future
             // twice (as its capture and as the future it awaits).
@@ -210,10 +207,10 @@ where
             let future = pin!(attempt().map(|raw| raw.map(|value| *slot = Some(value))));
             let timer = pin!(None);
             let deadline = sent_at.checked_add(timeout);
-            let sending = match pending {
-                Some(_) => Sending::recording(operation, authorization),
-                None => Sending::new(operation, authorization),
-            };
+            let sending = Sending::new(operation, authorization);
+            // A job's attempt also keeps a success's body for the journal.
+            #[cfg(feature = "jobs")]
+            let sending = if pending.is_some() { sending.recording() } else { sending };
             sending.send(with_deadline(&span, deadline, future, timer)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
@@ -238,9 +235,10 @@ where
                     }
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
+                #[cfg(feature = "jobs")]
                 if let (Some(pending), Some(status)) = (pending, slot.as_ref().map(ResponseValue::status)) {
                     let redactor = Redactor::new([token.secret().expose_secret()]);
-                    Box::pin(pending.succeeded(operation, status, recorded, &redactor)).await;
+                    Box::pin(pending.succeeded(operation, status, left.recorded, &redactor)).await;
                 }
                 // Returned from here, not through `result`; always filled by a successful attempt.
                 return slot.take().ok_or_else(|| lost(operation));
@@ -256,15 +254,17 @@ where
             timeout,
             ticket,
             token,
-            answer,
+            answer: left.answer,
             sent_at,
             pacing_wait,
         };
         if let Some(result) = Box::pin(failed.next(failure, &mut calls, &span).instrument(span.clone())).await {
-            break match (result, pending) {
+            #[cfg(feature = "jobs")]
+            let result = match (result, pending) {
                 (Err(error), Some(pending)) => Err(Box::pin(pending.failed(operation, error)).await),
                 (result, _) => result,
             };
+            break result;
         }
     };
     spans::record_done(&span, started.map(|at| at.elapsed()), &result);
@@ -476,6 +476,7 @@ impl<T> Failed<'_, T> {
                     tracking_id,
                     verify_with: meta.verify_with,
                     job: None,
+                    #[cfg(feature = "jobs")]
                     journal_key: None,
                 }))));
             }
