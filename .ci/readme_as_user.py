@@ -27,10 +27,12 @@ publish = false
 zoom-billing = {{ path = "{zoom_billing}" }}
 tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
 
-# The README's store example is behind the user's own `redis` and `sqlite` features.
+# The README's store and jobs examples are behind the user's own `redis`, `sqlite` and `jobs`
+# features, as the README tells users to turn them on.
 [features]
 redis = ["zoom-billing/redis"]
 sqlite = ["zoom-billing/sqlite"]
+jobs = ["zoom-billing/jobs"]
 
 [dev-dependencies]
 fake-zoom = {{ path = "{fake_zoom}" }}

@@ -457,12 +457,14 @@ fn sink_tokens(variant: &syn::Ident, module_root: &syn::Path) -> TokenStream {
         /// Send the request and save the body to `path` atomically: a temporary file beside
         /// it (created before anything is sent, so a path that cannot be written spends no
         /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
-        /// written; the body streams, whatever its size. In a job, the file's size and digest
-        /// are journaled, and a rerun that finds that file at `path` does not download it again.
+        /// written; the body streams, whatever its size. In a job (feature `jobs`), the file's size
+        /// and digest are journaled, and a rerun that finds that file at `path` does not download
+        /// it again.
         pub async fn save_to(self, path: impl AsRef<::std::path::Path>) -> #module_root::Result<u64> {
+            // The probe builds the request without sending it: a job finds it in its journal.
             let raw = self.raw.clone();
-            let journaled = #module_root::download::journaled(self.client, Operation::#variant, move || raw.clone().send());
-            #module_root::download::save_to(Operation::#variant, journaled, self.send(), path.as_ref()).await
+            let probe = move || raw.clone().send();
+            #module_root::download::save_to(self.client, Operation::#variant, probe, self.send(), path.as_ref()).await
         }
 
         /// Send the request and stream the body to `writer`; returns the bytes written.

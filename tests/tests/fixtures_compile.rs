@@ -64,24 +64,18 @@ macro_rules! fixture {
             pub mod download {
                 use super::generated::client::ByteStream;
 
-                /// A job's journal for the download (never here).
-                pub struct Journaled;
-
-                pub async fn journaled<F, Fut>(_client: &super::Client, _op: super::metadata::Operation, _attempt: F) -> Option<Journaled>
+                /// `probe` builds the request without sending it (a job's journal; never here).
+                pub async fn save_to<F, Fut>(
+                    _client: &super::Client,
+                    _op: super::metadata::Operation,
+                    _probe: F,
+                    call: super::CallFuture<'_, ByteStream>,
+                    _path: &::std::path::Path,
+                ) -> super::Result<u64>
                 where
                     F: FnMut() -> Fut,
                     Fut: ::std::future::Future,
                 {
-                    None
-                }
-
-                pub async fn save_to(
-                    _op: super::metadata::Operation,
-                    journaled: impl ::std::future::Future<Output = Option<Journaled>>,
-                    call: super::CallFuture<'_, ByteStream>,
-                    _path: &::std::path::Path,
-                ) -> super::Result<u64> {
-                    let _ = journaled.await;
                     call.await.map(|_| 0)
                 }
 

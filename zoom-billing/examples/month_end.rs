@@ -11,7 +11,7 @@
 //! through (as a crash or a deploy would); the second goes on from the journal:
 //!
 //! ```text
-//! cargo run -p zoom-billing --example month_end --features sqlite
+//! cargo run -p zoom-billing --example month_end --features sqlite,jobs
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -20,7 +20,6 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
-use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -37,12 +36,13 @@ use crate::deadline::{Deadlines, Wait};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
 use crate::hooks::{Answer, Sending};
-use crate::journal::Journal;
 use crate::metadata::Operation;
+#[cfg(feature = "jobs")]
 use crate::metadata::ResponseKind;
 use crate::observer::AttemptEvent;
 use crate::pacing::Ticket;
 use crate::redact::Redactor;
+#[cfg(feature = "jobs")]
 use crate::resume::{self, Before};
 use crate::retry::RetryPolicy;
 use crate::spans;
@@ -139,7 +139,7 @@ where
 {
     // Written into its allocation rather than moved into it: the pipeline's state
     // is kilobytes, of which a new call fills a few hundred bytes.
-    let boxed = Box::write(Box::new_uninit(), pipeline(client.runtime(), client.journal(), call, attempt));
+    let boxed = Box::write(Box::new_uninit(), pipeline(client, call, attempt));
     Box::into_pin(boxed)
 }
 
@@ -151,12 +151,7 @@ pub(crate) fn refused<'a, T: Send + 'a>(operation: Operation, message: String) -
 /// The call: its [`attempts`] leave the result in `slot`, from which it is moved once,
 /// into the output (returned from inside the attempts' loop, a value of kilobytes was
 /// copied to the stack first, then out).
-async fn pipeline<'a, T, F, Fut>(
-    runtime: &Runtime,
-    journal: Option<&Arc<Journal>>,
-    call: Call<T>,
-    attempt: F,
-) -> Result<ResponseValue<T>>
+async fn pipeline<'a, T, F, Fut>(client: &crate::Client, call: Call<T>, attempt: F) -> Result<ResponseValue<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>> + Send + 'a,
@@ -166,7 +161,7 @@ where
     // costs no allocation. One source for the output, success or failure: a value of
     // kilobytes is moved from here once (with two sources, it went through the stack).
     let mut slot = Err(Error::InvalidRequest { operation, message: String::new() });
-    attempts(runtime, journal, call, attempt, &mut slot).await;
+    attempts(client, call, attempt, &mut slot).await;
     slot
 }
 
@@ -174,28 +169,25 @@ where
 type Slot<T> = Result<ResponseValue<T>>;
 
 /// The steps of every attempt, in order; the call's result is left in `slot`.
-async fn attempts<'a, T, F, Fut>(
-    runtime: &Runtime,
-    journal: Option<&Arc<Journal>>,
-    call: Call<T>,
-    mut attempt: F,
-    slot: &mut Slot<T>,
-) where
+async fn attempts<'a, T, F, Fut>(client: &crate::Client, call: Call<T>, mut attempt: F, slot: &mut Slot<T>)
+where
     F: FnMut() -> Fut,
     Fut: Future<Output = RawResult<T>> + Send + 'a,
 {
+    let runtime = client.runtime();
     let Call { operation, account_id, options, empty } = call;
     // 0. A job's call: its journal may answer it, or refuse it, before anything is spent.
-    let mut pending = None;
-    if let Some(journal) = journal.filter(|_| operation.meta().response != ResponseKind::Binary) {
-        match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
+    #[cfg(feature = "jobs")]
+    let pending = match client.journal().filter(|_| operation.meta().response != ResponseKind::Binary) {
+        Some(journal) => match Box::pin(resume::before(journal, operation, empty, &mut attempt)).await {
             Before::Answered(result) => {
                 *slot = result;
                 return;
             }
-            Before::Send(sending) => pending = Some(sending),
-        }
-    }
+            Before::Send(pending) => Some(pending),
+        },
+        None => None,
+    };
     let timeout = options.timeout.unwrap_or(runtime.timeout);
     let span = spans::call_span(operation.meta(), account_id.as_deref());
     // Only a span records the call's duration: no clock read without one.
@@ -230,10 +222,12 @@ async fn attempts<'a, T, F, Fut>(
         // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let mut sent = match pending {
-            Some(_) => Sending::recording(operation, authorization),
-            None => Sending::new(operation, authorization),
-        };
+        let mut sent = Sending::new(operation, authorization);
+        // A job's attempt also keeps a success's body for the journal.
+        #[cfg(feature = "jobs")]
+        if pending.is_some() {
+            sent = sent.recording();
+        }
         let ended: Ended = {
             let future = pin!(attempt());
             let mut wait = Wait::default();
@@ -264,6 +258,7 @@ async fn attempts<'a, T, F, Fut>(
                     }
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
+                #[cfg(feature = "jobs")]
                 if let (Some(pending), Some(status)) = (pending, slot.as_ref().ok().map(ResponseValue::status)) {
                     let redactor = Redactor::new([token.secret().expose_secret()]);
                     Box::pin(pending.succeeded(operation, status, sent.recorded(), &redactor)).await;
@@ -287,10 +282,12 @@ async fn attempts<'a, T, F, Fut>(
             pacing_wait,
         };
         if let Some(result) = Box::pin(failed.next(failure, &mut calls, &span).instrument(span.clone())).await {
-            break match (result, pending) {
+            #[cfg(feature = "jobs")]
+            let result = match (result, pending) {
                 (Err(error), Some(pending)) => Err(Box::pin(pending.failed(operation, error)).await),
                 (result, _) => result,
             };
+            break result;
         }
     };
     spans::record_done(&span, started.map(|at| at.elapsed()), &result);
@@ -497,6 +494,7 @@ impl<T> Failed<'_, T> {
                     tracking_id,
                     verify_with: meta.verify_with,
                     job: None,
+                    #[cfg(feature = "jobs")]
                     journal_key: None,
                 }))));
             }

@@ -2,13 +2,17 @@
 //! returning a request builder whose `send()` runs the call pipeline.
 
 use std::fmt;
+#[cfg(feature = "jobs")]
 use std::sync::Arc;
 
 use progenitor_client::ClientInfo;
 
 use crate::generated::client::Client as RawClient;
+#[cfg(feature = "jobs")]
 use crate::journal::Journal;
-use crate::state::{ClientState, Runtime};
+#[cfg(feature = "jobs")]
+use crate::state::ClientState;
+use crate::state::Runtime;
 
 /// A client of Zoom's billing master-account API.
 ///
@@ -33,6 +37,15 @@ impl Client {
         &self.raw.inner().runtime
     }
 
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.raw.baseurl()
+    }
+}
+
+/// A job's client: the same connections, token and pacing, with a journal.
+#[cfg(feature = "jobs")]
+impl Client {
     /// The journal of the job this client runs for, if any.
     pub(crate) fn journal(&self) -> Option<&Arc<Journal>> {
         self.raw.inner().journal.as_ref()
@@ -45,7 +58,7 @@ impl Client {
         if inner.journal.is_none() {
             return self.clone();
         }
-        let state = ClientState { runtime: Arc::clone(&inner.runtime), journal: None };
+        let state = ClientState::new(Arc::clone(&inner.runtime));
         Client { raw: RawClient::new_with_client(self.raw.baseurl(), self.raw.client().clone(), state) }
     }
 
@@ -53,11 +66,6 @@ impl Client {
     pub(crate) fn for_job(&self, journal: Arc<Journal>) -> Client {
         let state = ClientState { runtime: Arc::clone(&self.raw.inner().runtime), journal: Some(journal) };
         Client { raw: RawClient::new_with_client(self.raw.baseurl(), self.raw.client().clone(), state) }
-    }
-
-    /// The base URL requests go to.
-    pub fn base_url(&self) -> &str {
-        self.raw.baseurl()
     }
 }
 

@@ -307,6 +307,7 @@ impl ClientBuilder {
         let runtime = Runtime {
             auth,
             auth_kind,
+            #[cfg(feature = "jobs")]
             store: shared.clone(),
             pacer: match shared {
                 Some(store) => {
@@ -325,7 +326,7 @@ impl ClientBuilder {
             #[cfg(feature = "drift")]
             drift: self.drift,
         };
-        let state = ClientState { runtime: Arc::new(runtime), journal: None };
+        let state = ClientState::new(Arc::new(runtime));
         Ok(Client::from_raw(RawClient::new_with_client(&base_url, http, state)))
     }
 

@@ -8,7 +8,7 @@
 //! then renames it on success; on any failure, including the future being
 //! dropped, the temporary file is removed and the target is untouched.
 //!
-//! In a job ([`crate::job`]), `save_to` journals the file's size and SHA-256;
+//! In a job (feature `jobs`), `save_to` journals the file's size and SHA-256;
 //! a rerun that finds the same file at the destination does not download it
 //! again (a file that differs, or is missing, is downloaded again).
 //!
@@ -25,94 +25,26 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use futures::TryStreamExt;
 use progenitor_client::Error as GenError;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::body::{self, Limit};
-use crate::hooks::Sending;
-use crate::journal::{Done, Entry, Journal, RequestKey};
 use crate::metadata::Operation;
 use crate::types::ZoomError;
 use crate::{ByteStream, CallFuture, Client, Error, ResponseValue};
 
-/// A job's download: its journal and the request's key there.
-pub(crate) struct Journaled {
-    journal: Arc<Journal>,
-    key: RequestKey,
-}
+/// Each chunk of a download, as it is written (a job's digest).
+type Tap<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
 
-/// For a job's client, the journal and key of the request `attempt` would
-/// send (built, not sent); `None` for any other client.
-pub(crate) async fn journaled<F, Fut>(client: &Client, operation: Operation, mut attempt: F) -> Option<Journaled>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<ResponseValue<ByteStream>, GenError<ZoomError>>>,
-{
-    let journal = Arc::clone(client.journal()?);
-    let key = Sending::probe(operation, attempt()).await?;
-    Some(Journaled { journal, key })
-}
-
-impl Journaled {
-    /// The size of the file at `path` if it is the one the journal says was saved.
-    async fn saved(&self, operation: Operation, path: &Path) -> Result<Option<u64>, Error> {
-        self.journal.check_held()?;
-        let Some(Entry::Done(Done::Saved { size, sha256 })) = self.journal.get(operation, &self.key).await? else {
-            return Ok(None);
-        };
-        match digest_of(path, size).await {
-            Ok(Some(digest)) if digest == sha256 => Ok(Some(size)),
-            _ => Ok(None),
-        }
-    }
-
-    /// Record the file saved; a journal that cannot be written is logged (the
-    /// file is there; a rerun downloads it again).
-    async fn record(self, operation: Operation, size: u64, sha256: String) {
-        let entry = Entry::Done(Done::Saved { size, sha256 });
-        if let Err(error) = self.journal.put(operation, &self.key, Some(&entry)).await {
-            tracing::warn!(job = %self.journal.name, %operation, error = %error, "the download was not journaled");
-        }
-    }
-}
-
-/// The SHA-256 of the file at `path`, if it exists and has `size` bytes.
-async fn digest_of(path: &Path, size: u64) -> std::io::Result<Option<String>> {
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if file.metadata().await?.len() != size {
-        return Ok(None);
-    }
-    let mut hash = Sha256::new();
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        let read = file.read(&mut buffer).await?;
-        if read == 0 {
-            break;
-        }
-        hash.update(&buffer[..read]);
-    }
-    Ok(Some(hex(&hash.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Copy a binary response to `writer`, feeding `hash` if given; returns the number of bytes.
+/// Copy a binary response to `writer`, feeding each chunk to `tap`; returns the number of bytes.
 async fn copy<W: AsyncWrite + Unpin + ?Sized>(
     operation: Operation,
     response: ResponseValue<ByteStream>,
     writer: &mut W,
     path: Option<&Path>,
-    mut hash: Option<&mut Sha256>,
+    tap: Tap<'_>,
 ) -> Result<u64, Error> {
     let io = |source| Error::Io { operation, path: path.map(Path::to_path_buf), source };
     let mut stream = response.into_inner().into_inner();
@@ -129,9 +61,7 @@ async fn copy<W: AsyncWrite + Unpin + ?Sized>(
             }
         };
         writer.write_all(&chunk).await.map_err(io)?;
-        if let Some(hash) = hash.as_deref_mut() {
-            hash.update(&chunk);
-        }
+        tap(&chunk);
         written += chunk.len() as u64;
     }
     writer.flush().await.map_err(io)?;
@@ -177,10 +107,10 @@ impl Destination {
         mut self,
         operation: Operation,
         response: ResponseValue<ByteStream>,
-        hash: Option<&mut Sha256>,
+        tap: Tap<'_>,
     ) -> Result<u64, Error> {
         let io = |source| Error::Io { operation, path: Some(self.path.clone()), source };
-        let written = copy(operation, response, &mut self.file, Some(&self.path), hash).await?;
+        let written = copy(operation, response, &mut self.file, Some(&self.path), tap).await?;
         self.file.sync_all().await.map_err(io)?;
         drop(self.file);
         if let Some(temp) = self.temp.0.as_ref() {
@@ -192,29 +122,29 @@ impl Destination {
 }
 
 /// What a binary operation's builder `save_to(path)` runs: the destination exists before
-/// `call` is polled, so nothing is sent when it cannot be written. In a job (`journaled`
-/// finds its journal), a file the journal says was saved, still at `path`, is not
-/// downloaded again.
-pub(crate) async fn save_to(
+/// `call` is polled, so nothing is sent when it cannot be written. `probe` builds the
+/// request `call` sends: for a job's client (feature `jobs`), its key in the journal,
+/// where a file saved already, still at `path`, is not downloaded again. Any other
+/// client never calls it.
+pub(crate) async fn save_to<F, Fut>(
+    client: &Client,
     operation: Operation,
-    journaled: impl Future<Output = Option<Journaled>>,
+    probe: F,
     call: CallFuture<'_, ByteStream>,
     path: &Path,
-) -> Result<u64, Error> {
-    let journaled = journaled.await;
-    if let Some(journaled) = &journaled
-        && let Some(size) = journaled.saved(operation, path).await?
-    {
-        return Ok(size);
+) -> Result<u64, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<ResponseValue<ByteStream>, GenError<ZoomError>>>,
+{
+    #[cfg(feature = "jobs")]
+    if let Some(journaled) = journaled::Journaled::find(client, operation, probe).await {
+        return journaled.save_to(operation, call, path).await;
     }
-    let destination = Destination::create(operation, path)?;
-    let Some(journaled) = journaled else {
-        return destination.write(operation, call.await?, None).await;
-    };
-    let mut hash = Sha256::new();
-    let size = destination.write(operation, call.await?, Some(&mut hash)).await?;
-    journaled.record(operation, size, hex(&hash.finalize())).await;
-    Ok(size)
+    // Without jobs no client has a journal: nothing to probe.
+    #[cfg(not(feature = "jobs"))]
+    let _ = (client, probe);
+    Destination::create(operation, path)?.write(operation, call.await?, &mut |_| {}).await
 }
 
 /// What a binary operation's builder `write_to(writer)` runs.
@@ -223,5 +153,109 @@ pub(crate) async fn write_to<W: AsyncWrite + Unpin + ?Sized>(
     call: CallFuture<'_, ByteStream>,
     writer: &mut W,
 ) -> Result<u64, Error> {
-    copy(operation, call.await?, writer, None, None).await
+    copy(operation, call.await?, writer, None, &mut |_| {}).await
+}
+
+/// A job's downloads (feature `jobs`): journaled with the file's size and digest.
+#[cfg(feature = "jobs")]
+mod journaled {
+    use std::future::Future;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use progenitor_client::Error as GenError;
+    use sha2::{Digest, Sha256};
+    use tokio::io::AsyncReadExt;
+
+    use super::Destination;
+    use crate::hooks::Sending;
+    use crate::journal::{Done, Entry, Journal, RequestKey};
+    use crate::metadata::Operation;
+    use crate::types::ZoomError;
+    use crate::{ByteStream, CallFuture, Client, Error, ResponseValue};
+
+    /// A job's download: its journal and the request's key there.
+    pub(super) struct Journaled {
+        journal: Arc<Journal>,
+        key: RequestKey,
+    }
+
+    impl Journaled {
+        /// For a job's client, the journal and key of the request `attempt` would
+        /// send (built, not sent); `None` for any other client.
+        pub(super) async fn find<F, Fut>(client: &Client, operation: Operation, mut attempt: F) -> Option<Journaled>
+        where
+            F: FnMut() -> Fut,
+            Fut: Future<Output = Result<ResponseValue<ByteStream>, GenError<ZoomError>>>,
+        {
+            let journal = Arc::clone(client.journal()?);
+            let key = Sending::probe(operation, attempt()).await?;
+            Some(Journaled { journal, key })
+        }
+
+        /// `save_to` in a job: a file the journal says was saved, still at `path`, is
+        /// not downloaded again; a new one is journaled.
+        pub(super) async fn save_to(
+            self,
+            operation: Operation,
+            call: CallFuture<'_, ByteStream>,
+            path: &Path,
+        ) -> Result<u64, Error> {
+            if let Some(size) = self.saved(operation, path).await? {
+                return Ok(size);
+            }
+            let destination = Destination::create(operation, path)?;
+            let mut hash = Sha256::new();
+            let size = destination.write(operation, call.await?, &mut |chunk| hash.update(chunk)).await?;
+            self.record(operation, size, hex(&hash.finalize())).await;
+            Ok(size)
+        }
+
+        /// The size of the file at `path` if it is the one the journal says was saved.
+        async fn saved(&self, operation: Operation, path: &Path) -> Result<Option<u64>, Error> {
+            self.journal.check_held()?;
+            let Some(Entry::Done(Done::Saved { size, sha256 })) = self.journal.get(operation, &self.key).await? else {
+                return Ok(None);
+            };
+            match digest_of(path, size).await {
+                Ok(Some(digest)) if digest == sha256 => Ok(Some(size)),
+                _ => Ok(None),
+            }
+        }
+
+        /// Record the file saved; a journal that cannot be written is logged (the
+        /// file is there; a rerun downloads it again).
+        async fn record(self, operation: Operation, size: u64, sha256: String) {
+            let entry = Entry::Done(Done::Saved { size, sha256 });
+            if let Err(error) = self.journal.put(operation, &self.key, Some(&entry)).await {
+                tracing::warn!(job = %self.journal.name, %operation, error = %error, "the download was not journaled");
+            }
+        }
+    }
+
+    /// The SHA-256 of the file at `path`, if it exists and has `size` bytes.
+    async fn digest_of(path: &Path, size: u64) -> std::io::Result<Option<String>> {
+        let mut file = match tokio::fs::File::open(path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if file.metadata().await?.len() != size {
+            return Ok(None);
+        }
+        let mut hash = Sha256::new();
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            hash.update(&buffer[..read]);
+        }
+        Ok(Some(hex(&hash.finalize())))
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }

@@ -203,6 +203,10 @@ pub enum Error {
     },
     /// A job ([`crate::job`]) cannot go on: another runner has it, this
     /// runner lost its lease, or its journal cannot be used.
+    // Only a job's calls can fail so, so the variant and `JobError` come with
+    // the `jobs` feature; `Error` is `#[non_exhaustive]`, so adding the
+    // variant with the feature breaks no match.
+    #[cfg(feature = "jobs")]
     #[error("{0}")]
     Job(Box<JobError>),
     /// Writing a download failed.
@@ -380,11 +384,14 @@ pub struct UnknownOutcome {
     pub tracking_id: Option<String>,
     /// How to find out whether it took effect (from the spec's `x-zoom-verify-with`).
     pub verify_with: Option<Verification>,
-    /// For a call of a job: the job whose journal holds the request as sent
-    /// without an answer. Settle it with [`Job::settle`](crate::job::Job::settle)
-    /// once checked; until then the job does not send it again.
+    /// For a call of a job (feature `jobs`): the job whose journal holds the
+    /// request as sent without an answer. Settle it with `Job::settle` once
+    /// checked; until then the job does not send it again. Always `None`
+    /// without the feature (the field stays, so code that reads it builds
+    /// either way).
     pub job: Option<String>,
     /// The request's key in the job's journal.
+    #[cfg(feature = "jobs")]
     pub(crate) journal_key: Option<String>,
 }
 
@@ -441,6 +448,7 @@ impl Error {
             | Error::InvalidRequest { operation, .. }
             | Error::SharedState { operation, .. }
             | Error::Io { operation, .. } => *operation,
+            #[cfg(feature = "jobs")]
             Error::Job(e) => return e.operation(),
             Error::ReportFailed { .. } | Error::ReportNotReady { .. } => return None,
         })
@@ -481,6 +489,7 @@ impl Error {
 }
 
 /// Why a job cannot go on.
+#[cfg(feature = "jobs")]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JobError {
@@ -552,6 +561,7 @@ pub enum JobError {
     },
 }
 
+#[cfg(feature = "jobs")]
 impl JobError {
     /// The operation the error is about, if any.
     pub fn operation(&self) -> Option<Operation> {
@@ -824,6 +834,7 @@ mod tests {
                 tracking_id: Some("t-3".into()),
                 verify_with: Some(Verification { operation: Operation::GetAccountPlans, how: "look for the plan" }),
                 job: Some("month-end".into()),
+                #[cfg(feature = "jobs")]
                 journal_key: None,
             })),
             Error::PageTokenExpired { operation: op, items_seen: 300 },
@@ -841,6 +852,19 @@ mod tests {
             assert!(text.starts_with("get_plan_usage: ") || text.starts_with("subscribe_plan: "), "{text}");
             assert!(!text.contains(".."), "a doubled full stop: {text}");
         }
+        for error in [
+            BuildError::Http(reqwest_error()),
+            BuildError::InvalidSetting { setting: "timeout", reason: "must be above zero".into() },
+        ] {
+            chain(&error);
+        }
+    }
+
+    #[cfg(feature = "jobs")]
+    #[test]
+    fn no_job_message_repeats_its_source() {
+        let op = Operation::GetPlanUsage;
+        let store = || StoreError::Unavailable { url: "redis://127.0.0.1:6379/".into(), reason: "refused".into() };
         let job = |source: JobError| Error::Job(Box::new(source));
         let since = Some("2026-12-01T08:00:00Z".parse().unwrap());
         for error in [
@@ -855,12 +879,6 @@ mod tests {
             let text = chain(&error);
             assert!(text.starts_with("job `j`"), "{text}");
             assert!(!text.contains(".."), "a doubled full stop: {text}");
-        }
-        for error in [
-            BuildError::Http(reqwest_error()),
-            BuildError::InvalidSetting { setting: "timeout", reason: "must be above zero".into() },
-        ] {
-            chain(&error);
         }
     }
 }

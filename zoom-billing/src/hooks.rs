@@ -11,24 +11,28 @@
 //! turn, classification and retries all stay in the pipeline, before and
 //! after progenitor's `send()`.
 //!
-//! For a job's call ([`crate::resume`]), the scope also carries what the
-//! journal asks of the attempt ([`Journaling`]): `pre` takes the request's
-//! key and stops it there (progenitor has no way to build a request without
-//! sending it), `exec` answers from the journal without sending, or keeps a
-//! success's body for the journal.
+//! For a job's call (feature `jobs`, see `crate::resume`), the scope also
+//! carries what the journal asks of the attempt (`Journaling`): `pre` takes
+//! the request's key and stops it there (progenitor has no way to build a
+//! request without sending it), `exec` answers from the journal without
+//! sending, or keeps a success's body for the journal.
 
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::pin::pin;
 
+#[cfg(feature = "jobs")]
 use bytes::Bytes;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error as GenError, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+#[cfg(feature = "jobs")]
+use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Response, ResponseBuilderExt, StatusCode};
 
 use crate::body::{Capped, IdleTimeout};
 use crate::generated::client::Client as RawClient;
+#[cfg(feature = "jobs")]
 use crate::journal::RequestKey;
 use crate::metadata::{Operation, ResponseKind};
 use crate::state::ClientState;
@@ -58,8 +62,8 @@ async fn scoped<F: Future>(sending: &mut Sending, attempt: F) -> F::Output {
 pub(crate) type Answer = (StatusCode, HeaderMap);
 
 /// What the hooks read and write during one attempt's `send()`. Owned by the
-/// scope, handed back to the pipeline when the attempt ends
-/// ([`Sending::send`]); touched only from the task that polls the attempt.
+/// pipeline's attempt and lent to each poll ([`Sending::send`]); touched only
+/// from the task that polls the attempt.
 pub(crate) struct Sending {
     operation: Operation,
     /// Taken by `pre` (a request is authorised once).
@@ -69,10 +73,20 @@ pub(crate) struct Sending {
     /// Left by `exec` for an answer that was not a success (boxed: rare, and large).
     headers: Cell<Option<Box<HeaderMap>>>,
     /// For a job's call only (boxed: most calls have none).
+    #[cfg(feature = "jobs")]
     journal: Option<Box<Journaled>>,
 }
 
+/// What `exec` takes from the scope, in one look.
+struct Look {
+    operation: Operation,
+    /// What a job's journal asks of the sending: a replay, or a recording.
+    #[cfg(feature = "jobs")]
+    journal: Option<Journaling>,
+}
+
 /// What the journal asks of one attempt.
+#[cfg(feature = "jobs")]
 pub(crate) enum Journaling {
     /// Build the request and take its key; send nothing.
     Probe,
@@ -83,6 +97,7 @@ pub(crate) enum Journaling {
 }
 
 /// A success as the journal keeps it.
+#[cfg(feature = "jobs")]
 pub(crate) struct Recorded {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<HeaderValue>,
@@ -90,10 +105,42 @@ pub(crate) struct Recorded {
 }
 
 /// A job's attempt: what the journal asked, and what the hooks found.
+#[cfg(feature = "jobs")]
 struct Journaled {
     asked: Cell<Option<Journaling>>,
     key: Cell<Option<RequestKey>>,
     recorded: Cell<Option<Recorded>>,
+}
+
+#[cfg(feature = "jobs")]
+impl Journaled {
+    fn new(asked: Journaling) -> Box<Self> {
+        Box::new(Journaled { asked: Cell::new(Some(asked)), key: Cell::new(None), recorded: Cell::new(None) })
+    }
+
+    /// For `pre`: whether this is a probe, which takes the request's key (and
+    /// is not sent).
+    fn probed(&self, operation: Operation, request: &reqwest::Request) -> bool {
+        let asked = self.asked.take();
+        let probe = matches!(asked, Some(Journaling::Probe));
+        if probe {
+            self.key.set(Some(RequestKey::of(operation, request)));
+        }
+        self.asked.set(asked);
+        probe
+    }
+
+    /// For `exec`: a replay (taken: it answers once), or a recording.
+    fn asked(&self) -> Option<Journaling> {
+        match self.asked.take() {
+            Some(replay @ Journaling::Replay(_)) => Some(replay),
+            asked => {
+                let recording = matches!(asked, Some(Journaling::Record));
+                self.asked.set(asked);
+                recording.then_some(Journaling::Record)
+            }
+        }
+    }
 }
 
 impl Sending {
@@ -103,57 +150,68 @@ impl Sending {
             authorization: Cell::new(Some(authorization)),
             status: Cell::new(None),
             headers: Cell::new(None),
+            #[cfg(feature = "jobs")]
             journal: None,
         }
     }
 
-    /// A job's attempt: what the journal asks of it.
-    fn journaled(operation: Operation, authorization: Option<HeaderValue>, asked: Journaling) -> Self {
+    /// Poll `attempt` (progenitor's `send()`) with this scope set, to its
+    /// output. The scope keeps what the hooks left in it ([`answer`](Self::answer),
+    /// and for a job `recorded`), read only by the path that needs it; lent,
+    /// not moved in and out of the attempt.
+    pub(crate) async fn send<F: Future>(&mut self, attempt: F) -> F::Output {
+        scoped(self, attempt).await
+    }
+
+    /// The answer `exec` noted: Zoom's status and, for an answer that was not a
+    /// success, its headers; `None` when nothing came back.
+    pub(crate) fn answer(self) -> Option<Answer> {
+        let headers = self.headers.into_inner().map(|h| *h).unwrap_or_default();
+        self.status.get().map(|status| (status, headers))
+    }
+
+    /// What `exec` reads of the scope.
+    fn look(&self) -> Look {
+        Look {
+            operation: self.operation,
+            #[cfg(feature = "jobs")]
+            journal: self.journal.as_deref().and_then(Journaled::asked),
+        }
+    }
+}
+
+/// A job's attempts (feature `jobs`).
+#[cfg(feature = "jobs")]
+impl Sending {
+    /// A job's attempt that sends nothing: what the journal asks of it.
+    fn journaled(operation: Operation, asked: Journaling) -> Self {
         Sending {
             operation,
-            authorization: Cell::new(authorization),
+            authorization: Cell::new(None),
             status: Cell::new(None),
             headers: Cell::new(None),
-            journal: Some(Box::new(Journaled {
-                asked: Cell::new(Some(asked)),
-                key: Cell::new(None),
-                recorded: Cell::new(None),
-            })),
+            journal: Some(Journaled::new(asked)),
         }
     }
 
-    /// A job's attempt that keeps a success's body for the journal
-    /// ([`Sending::send`]).
-    pub(crate) fn recording(operation: Operation, authorization: HeaderValue) -> Self {
-        Self::journaled(operation, Some(authorization), Journaling::Record)
+    /// This attempt, keeping a success's body for the journal ([`Sending::recorded`]).
+    pub(crate) fn recording(mut self) -> Self {
+        self.journal = Some(Journaled::new(Journaling::Record));
+        self
     }
 
     /// Build the request `attempt` would send and return its journal key;
     /// nothing is sent. `None` when progenitor could not build it (the call
     /// then fails the same way when sent).
     pub(crate) async fn probe<F: Future>(operation: Operation, attempt: F) -> Option<RequestKey> {
-        let mut sending = Self::journaled(operation, None, Journaling::Probe);
+        let mut sending = Self::journaled(operation, Journaling::Probe);
         let _refused = scoped(&mut sending, attempt).await;
         sending.journal.and_then(|journal| journal.key.take())
     }
 
     /// Run `attempt` answered by `recorded`; nothing is sent.
     pub(crate) async fn replay<F: Future>(operation: Operation, recorded: Recorded, attempt: F) -> F::Output {
-        scoped(&mut Self::journaled(operation, None, Journaling::Replay(recorded)), attempt).await
-    }
-
-    /// Poll `attempt` (progenitor's `send()`) with this scope set, to its
-    /// output. The scope keeps what the hooks left in it ([`answer`](Self::answer),
-    /// [`recorded`](Self::recorded)), read only by the path that needs it; lent,
-    /// not moved in and out of the attempt.
-    pub(crate) async fn send<F: Future>(&mut self, attempt: F) -> F::Output {
-        scoped(self, attempt).await
-    }
-
-    /// The answer `exec` noted: `None` when nothing came back.
-    pub(crate) fn answer(self) -> Option<Answer> {
-        let headers = self.headers.into_inner().map(|h| *h).unwrap_or_default();
-        self.status.get().map(|status| (status, headers))
+        scoped(&mut Self::journaled(operation, Journaling::Replay(recorded)), attempt).await
     }
 
     /// For a [`recording`](Self::recording) attempt, the success kept for the journal.
@@ -168,16 +226,13 @@ impl ClientHooks<ClientState> for RawClient {
             if let Some(value) = sending.authorization.take() {
                 request.headers_mut().insert(AUTHORIZATION, value);
             }
-            let journal = sending.journal.as_deref()?;
-            let asked = journal.asked.take();
-            let probe = matches!(asked, Some(Journaling::Probe));
-            if probe {
-                journal.key.set(Some(RequestKey::of(sending.operation, request)));
+            #[cfg(feature = "jobs")]
+            if let Some(journal) = sending.journal.as_deref() {
+                return journal.probed(sending.operation, request);
             }
-            journal.asked.set(asked);
-            Some(probe)
+            false
         });
-        if let Some(Some(true)) = probed {
+        if let Some(true) = probed {
             return Err(GenError::Custom("a journal probe: not sent".into()));
         }
         Ok(())
@@ -185,23 +240,15 @@ impl ClientHooks<ClientState> for RawClient {
 
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<Response> {
         // One look at the scope: the operation, and what a job's journal asks of the attempt.
-        let scope = in_scope(|sending| {
-            let Some(journal) = sending.journal.as_deref() else { return (sending.operation, None, false) };
-            match journal.asked.take() {
-                Some(Journaling::Replay(recorded)) => (sending.operation, Some(recorded), false),
-                asked => {
-                    let recording = matches!(asked, Some(Journaling::Record));
-                    journal.asked.set(asked);
-                    (sending.operation, None, recording)
-                }
-            }
-        });
-        let Some((operation, replay, recording)) = scope else {
+        let Some(look) = in_scope(Sending::look) else {
             return self.client().execute(request).await;
         };
-        if let Some(recorded) = replay {
-            return Ok(replayed(request.url().clone(), recorded));
-        }
+        let operation = look.operation;
+        #[cfg(feature = "jobs")]
+        let recording = match look.journal {
+            Some(Journaling::Replay(recorded)) => return Ok(replayed(request.url().clone(), recorded)),
+            asked => matches!(asked, Some(Journaling::Record)),
+        };
         let response = self.client().execute(request).await?;
         let status = response.status();
         in_scope(|sending| {
@@ -214,6 +261,7 @@ impl ClientHooks<ClientState> for RawClient {
         let runtime = &self.inner().runtime;
         let limits = &runtime.limits;
         let kind = operation.meta().response;
+        #[cfg(feature = "jobs")]
         if recording && status.is_success() && kind != ResponseKind::Binary {
             // The journal needs the bytes: read them here (capped), keep a copy, hand them on.
             let max = limits.max_body_size;
@@ -297,6 +345,7 @@ fn rewrap(response: Response, wrap: impl FnOnce(reqwest::Body) -> reqwest::Body)
 }
 
 /// The response a recorded success gives again.
+#[cfg(feature = "jobs")]
 fn replayed(url: reqwest::Url, recorded: Recorded) -> Response {
     let mut response = http::Response::new(reqwest::Body::from(recorded.body));
     *response.status_mut() = recorded.status;

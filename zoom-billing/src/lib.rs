@@ -41,8 +41,9 @@
 //!   has `save_to(path)` and `write_to(writer)`. A value the spec does not allow is
 //!   refused before sending, with what is allowed.
 //! - [`reports`]: the generate-wait-download helper for invoice reports.
-//! - [`job`]: billing jobs that take days: calls journaled in the state store,
-//!   so a rerun goes on where it stopped and sends no billing effect twice.
+//! - `job` (feature `jobs`): billing jobs that take days: calls journaled in
+//!   the state store, so a rerun goes on where it stopped and sends no billing
+//!   effect twice.
 //! - [`Money`], [`ZoomDate`], and [`NaiveDate`] and [`Decimal`] re-exported, so the
 //!   types the API makes you name need no dependency of your own.
 //!
@@ -72,6 +73,11 @@
 //!   the spec's response schemas, compiled into the crate. Off by default, as
 //!   most programs never use it: without it the schemas and the checker are
 //!   not built.
+//! - `jobs`: billing jobs that take days (`zoom_billing::job`,
+//!   `Client::job`): a job's calls are journaled in the state store (`sqlite`
+//!   or `redis`), so a rerun goes on where it stopped. Off by default, as most
+//!   programs never use it: without it the journal, its steps in the call path
+//!   and its store operations are not built.
 //!
 //! With no TLS feature the client speaks plain HTTP only: enough for tests
 //! against a local server, and an `https` URL fails with a transport error.
@@ -114,7 +120,9 @@ pub mod drift;
 mod error;
 mod hooks;
 mod human;
+#[cfg(feature = "jobs")]
 pub mod job;
+#[cfg(feature = "jobs")]
 mod journal;
 pub mod metadata;
 mod money;
@@ -124,6 +132,7 @@ pub mod paginate;
 mod redact;
 pub mod reports;
 mod request;
+#[cfg(feature = "jobs")]
 mod resume;
 mod retry;
 pub mod shared;
@@ -137,9 +146,11 @@ pub use chrono::NaiveDate;
 pub use client::{Client, ResponseExt};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, USER_AGENT};
 pub use dates::{ZoomDate, ZoomDateParseError};
+#[cfg(feature = "jobs")]
+pub use error::JobError;
 pub use error::{
-    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, JobError, RateLimitKind, RateLimited, Result,
-    StoreError, UnknownOutcome,
+    ApiError, AuthError, BuildError, DecodeError, Error, FieldError, RateLimitKind, RateLimited, Result, StoreError,
+    UnknownOutcome,
 };
 pub use generated::calls::builder;
 pub use generated::client::{ByteStream, ResponseValue, types};

@@ -125,7 +125,10 @@ impl Client {
     ) -> Result<ReportDownload, Error> {
         // Polled without a job's journal, which would answer every poll with the first one's
         // "Processing"; the generation and the download (through `self`) are journaled.
-        let polling = self.unjournaled();
+        #[cfg(feature = "jobs")]
+        let polling = &self.unjournaled();
+        #[cfg(not(feature = "jobs"))]
+        let polling = self;
         loop {
             let mut reports = polling.list_invoice_reports().stream();
             let mut found = None;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Auth;
+#[cfg(feature = "jobs")]
 use crate::journal::Journal;
 use crate::observer::SharedObserver;
 use crate::pacing::Pacer;
@@ -17,7 +18,19 @@ use crate::retry::RetryPolicy;
 pub struct ClientState {
     pub(crate) runtime: Arc<Runtime>,
     /// Set on a job's client ([`crate::job::Job::client`]): its calls are journaled.
+    #[cfg(feature = "jobs")]
     pub(crate) journal: Option<Arc<Journal>>,
+}
+
+impl ClientState {
+    /// A client's state, running for no job.
+    pub(crate) fn new(runtime: Arc<Runtime>) -> Self {
+        ClientState {
+            runtime,
+            #[cfg(feature = "jobs")]
+            journal: None,
+        }
+    }
 }
 
 /// Limits on response bodies.
@@ -33,7 +46,9 @@ pub(crate) struct BodyLimits {
 pub(crate) struct Runtime {
     pub(crate) auth: Auth,
     pub(crate) auth_kind: &'static str,
-    /// The shared state store, namespaced (jobs keep their journals there).
+    /// The shared state store, namespaced: jobs keep their journals there (the
+    /// pacer and auth hold their own handles).
+    #[cfg(feature = "jobs")]
     pub(crate) store: Option<crate::shared::Store>,
     pub(crate) pacer: Pacer,
     pub(crate) retry: RetryPolicy,
@@ -53,14 +68,16 @@ pub(crate) struct Runtime {
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rt = &self.runtime;
-        f.debug_struct("ClientState")
+        let mut debug = f.debug_struct("ClientState");
+        debug
             .field("auth", &format_args!("{} ([REDACTED])", rt.auth_kind))
             .field("retry", &rt.retry)
             .field("timeout", &rt.timeout)
             .field("limits", &rt.limits)
             .field("pacer", &rt.pacer)
-            .field("observer", &rt.observer.is_some())
-            .field("job", &self.journal.as_ref().map(|journal| &*journal.name))
-            .finish()
+            .field("observer", &rt.observer.is_some());
+        #[cfg(feature = "jobs")]
+        debug.field("job", &self.journal.as_ref().map(|journal| &*journal.name));
+        debug.finish()
     }
 }

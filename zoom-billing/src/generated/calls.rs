@@ -1075,21 +1075,19 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request and save the body to `path` atomically: a temporary file beside
         /// it (created before anything is sent, so a path that cannot be written spends no
         /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
-        /// written; the body streams, whatever its size. In a job, the file's size and digest
-        /// are journaled, and a rerun that finds that file at `path` does not download it again.
+        /// written; the body streams, whatever its size. In a job (feature `jobs`), the file's size
+        /// and digest are journaled, and a rerun that finds that file at `path` does not download
+        /// it again.
         pub async fn save_to(
             self,
             path: impl AsRef<::std::path::Path>,
         ) -> crate::Result<u64> {
             let raw = self.raw.clone();
-            let journaled = crate::download::journaled(
-                self.client,
-                Operation::DownloadInvoiceReport,
-                move || raw.clone().send(),
-            );
+            let probe = move || raw.clone().send();
             crate::download::save_to(
+                    self.client,
                     Operation::DownloadInvoiceReport,
-                    journaled,
+                    probe,
                     self.send(),
                     path.as_ref(),
                 )
@@ -2484,21 +2482,19 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request and save the body to `path` atomically: a temporary file beside
         /// it (created before anything is sent, so a path that cannot be written spends no
         /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
-        /// written; the body streams, whatever its size. In a job, the file's size and digest
-        /// are journaled, and a rerun that finds that file at `path` does not download it again.
+        /// written; the body streams, whatever its size. In a job (feature `jobs`), the file's size
+        /// and digest are journaled, and a rerun that finds that file at `path` does not download
+        /// it again.
         pub async fn save_to(
             self,
             path: impl AsRef<::std::path::Path>,
         ) -> crate::Result<u64> {
             let raw = self.raw.clone();
-            let journaled = crate::download::journaled(
-                self.client,
-                Operation::DownloadInvoicePdf,
-                move || raw.clone().send(),
-            );
+            let probe = move || raw.clone().send();
             crate::download::save_to(
+                    self.client,
                     Operation::DownloadInvoicePdf,
-                    journaled,
+                    probe,
                     self.send(),
                     path.as_ref(),
                 )
@@ -2597,21 +2593,19 @@ Set the parameters, then `.send().await` (or `.await` the builder). The call is 
         /// Send the request and save the body to `path` atomically: a temporary file beside
         /// it (created before anything is sent, so a path that cannot be written spends no
         /// rate-limit turn), renamed on success and removed on any failure. Returns the bytes
-        /// written; the body streams, whatever its size. In a job, the file's size and digest
-        /// are journaled, and a rerun that finds that file at `path` does not download it again.
+        /// written; the body streams, whatever its size. In a job (feature `jobs`), the file's size
+        /// and digest are journaled, and a rerun that finds that file at `path` does not download
+        /// it again.
         pub async fn save_to(
             self,
             path: impl AsRef<::std::path::Path>,
         ) -> crate::Result<u64> {
             let raw = self.raw.clone();
-            let journaled = crate::download::journaled(
-                self.client,
-                Operation::DownloadInvoiceFile,
-                move || raw.clone().send(),
-            );
+            let probe = move || raw.clone().send();
             crate::download::save_to(
+                    self.client,
                     Operation::DownloadInvoiceFile,
-                    journaled,
+                    probe,
                     self.send(),
                     path.as_ref(),
                 )

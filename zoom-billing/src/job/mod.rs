@@ -3,6 +3,10 @@
 //! where it stopped, a billing effect is never sent twice, and one copy of
 //! the job runs at a time.
 //!
+//! Behind the `jobs` Cargo feature (off by default), with a state store for
+//! the journal (feature `sqlite` or `redis`):
+//! `zoom-billing = { version = "0.4", features = ["jobs", "sqlite"] }`.
+//!
 //! ```no_run
 //! # #[cfg(feature = "sqlite")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

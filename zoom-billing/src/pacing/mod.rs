@@ -93,7 +93,8 @@ pub(crate) enum Ticket {
 }
 
 impl Pacer {
-    /// The policy the pacer applies.
+    /// The policy the pacer applies (a job's progress counts with it).
+    #[cfg(feature = "jobs")]
     pub(crate) fn policy(&self) -> &RateLimitPolicy {
         &self.policy
     }

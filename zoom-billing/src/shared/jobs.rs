@@ -16,6 +16,30 @@ pub(crate) const MAX_ENTRY: usize = 48 * 1024;
 /// (empty when nobody has it).
 pub(crate) type Fenced = Result<(), String>;
 
+/// The operations on leases and journals a backend runs, atomically (see
+/// [`Script`]); the comments in `lua/` say what each does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum JobScript {
+    /// `lua/lease_take.lua`.
+    LeaseTake,
+    /// `lua/lease_renew.lua`.
+    LeaseRenew,
+    /// `lua/journal_get.lua`.
+    JournalGet,
+    /// `lua/journal_put.lua`.
+    JournalPut,
+    /// `lua/journal_add.lua`.
+    JournalAdd,
+    /// `lua/journal_drop.lua`.
+    JournalDrop,
+    /// `lua/journal_counts.lua`.
+    JournalCounts,
+}
+
+fn job_op(script: JobScript) -> Op {
+    Op::new(Script::Job(script))
+}
+
 impl Store {
     fn lease_key(&self, job: &str) -> String {
         self.key(&format!("job:{job}:lease"))
@@ -26,8 +50,16 @@ impl Store {
     }
 
     /// A write of one entry (`journal_put`, `journal_add`): the same keys and arguments.
-    fn entry_op(&self, script: Script, job: &str, holder: &str, field: &str, entry: &str, retention: Duration) -> Op {
-        Op::new(script)
+    fn entry_op(
+        &self,
+        script: JobScript,
+        job: &str,
+        holder: &str,
+        field: &str,
+        entry: &str,
+        retention: Duration,
+    ) -> Op {
+        job_op(script)
             .key(self.journal_key(job))
             .key(self.lease_key(job))
             .arg(holder)
@@ -57,13 +89,13 @@ impl Store {
         ttl: Duration,
         stale: &str,
     ) -> Result<Fenced, StoreError> {
-        let op = Op::new(Script::LeaseTake).key(self.lease_key(job)).arg(holder).arg(millis(ttl)).arg(stale);
+        let op = job_op(JobScript::LeaseTake).key(self.lease_key(job)).arg(holder).arg(millis(ttl)).arg(stale);
         self.fenced("lease_take", self.backend().run(op).await?)
     }
 
     /// Renew `job`'s lease only while `holder` has it.
     pub(crate) async fn lease_renew(&self, job: &str, holder: &str, ttl: Duration) -> Result<Fenced, StoreError> {
-        let op = Op::new(Script::LeaseRenew).key(self.lease_key(job)).arg(holder).arg(millis(ttl));
+        let op = job_op(JobScript::LeaseRenew).key(self.lease_key(job)).arg(holder).arg(millis(ttl));
         self.fenced("lease_renew", self.backend().run(op).await?)
     }
 
@@ -74,7 +106,7 @@ impl Store {
 
     /// One entry of `job`'s journal.
     pub(crate) async fn journal_get(&self, job: &str, field: &str) -> Result<Option<String>, StoreError> {
-        let answer = self.backend().run(Op::new(Script::JournalGet).key(self.journal_key(job)).arg(field)).await?;
+        let answer = self.backend().run(job_op(JobScript::JournalGet).key(self.journal_key(job)).arg(field)).await?;
         self.entry_from(answer)
     }
 
@@ -97,7 +129,7 @@ impl Store {
         entry: &str,
         retention: Duration,
     ) -> Result<Fenced, StoreError> {
-        let op = self.entry_op(Script::JournalPut, job, holder, field, entry, retention);
+        let op = self.entry_op(JobScript::JournalPut, job, holder, field, entry, retention);
         self.fenced("journal_put", self.backend().run(op).await?)
     }
 
@@ -111,7 +143,7 @@ impl Store {
         entry: &str,
         retention: Duration,
     ) -> Result<Result<bool, String>, StoreError> {
-        let op = self.entry_op(Script::JournalAdd, job, holder, field, entry, retention);
+        let op = self.entry_op(JobScript::JournalAdd, job, holder, field, entry, retention);
         let answer = self.backend().run(op).await?;
         if answer.len() == 1 && answer[0] == "2" {
             return Ok(Ok(false));
@@ -121,13 +153,13 @@ impl Store {
 
     /// Drop `job`'s whole journal while `holder` has the lease.
     pub(crate) async fn journal_drop(&self, job: &str, holder: &str) -> Result<Fenced, StoreError> {
-        let op = Op::new(Script::JournalDrop).key(self.journal_key(job)).key(self.lease_key(job)).arg(holder);
+        let op = job_op(JobScript::JournalDrop).key(self.journal_key(job)).key(self.lease_key(job)).arg(holder);
         self.fenced("journal_drop", self.backend().run(op).await?)
     }
 
     /// How many calls of each operation are done in `job`'s journal.
     pub(crate) async fn journal_counts(&self, job: &str) -> Result<Vec<(String, u64)>, StoreError> {
-        let answer = self.backend().run(Op::new(Script::JournalCounts).key(self.journal_key(job))).await?;
+        let answer = self.backend().run(job_op(JobScript::JournalCounts).key(self.journal_key(job))).await?;
         self.counts_from(answer)
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::jobs::JobScript;
 use super::store::{Op, Script};
 use crate::error::StoreError;
 
@@ -55,7 +56,7 @@ impl Backend {
         keys.forget_expired(now);
         let (k, a) = (op.keys.as_slice(), op.args.as_slice());
         match (op.script, k, a) {
-            (Script::LeaseTake, [lease], [holder, ttl, stale]) => {
+            (Script::Job(JobScript::LeaseTake), [lease], [holder, ttl, stale]) => {
                 let current = keys.value(lease);
                 if current.is_some_and(|c| c != holder && (stale.is_empty() || c != stale)) {
                     return Ok(not_held(current));
@@ -63,7 +64,7 @@ impl Backend {
                 keys.values.insert(lease.clone(), (holder.clone(), now + millis(ttl)?));
                 Ok(vec!["1".into()])
             }
-            (Script::LeaseRenew, [lease], [holder, ttl]) => match keys.values.get_mut(lease) {
+            (Script::Job(JobScript::LeaseRenew), [lease], [holder, ttl]) => match keys.values.get_mut(lease) {
                 Some((current, until)) if current == holder => {
                     *until = now + millis(ttl)?;
                     Ok(vec!["1".into()])
@@ -77,11 +78,11 @@ impl Backend {
                 }
                 Ok(vec!["0".into()])
             }
-            (Script::JournalGet, [journal], [field]) => {
+            (Script::Job(JobScript::JournalGet), [journal], [field]) => {
                 let entry = keys.maps.get(journal).and_then(|(map, _)| map.get(field));
                 Ok(entry.into_iter().cloned().collect())
             }
-            (Script::JournalPut, [journal, lease], [holder, field, entry, retention]) => {
+            (Script::Job(JobScript::JournalPut), [journal, lease], [holder, field, entry, retention]) => {
                 let current = keys.value(lease);
                 if current != Some(holder.as_str()) {
                     return Ok(not_held(current));
@@ -96,7 +97,7 @@ impl Backend {
                 *expires = until;
                 Ok(vec!["1".into()])
             }
-            (Script::JournalAdd, [journal, lease], [holder, field, entry, retention]) => {
+            (Script::Job(JobScript::JournalAdd), [journal, lease], [holder, field, entry, retention]) => {
                 let current = keys.value(lease);
                 if current != Some(holder.as_str()) {
                     return Ok(not_held(current));
@@ -110,7 +111,7 @@ impl Backend {
                 *expires = until;
                 Ok(vec!["1".into()])
             }
-            (Script::JournalDrop, [journal, lease], [holder]) => {
+            (Script::Job(JobScript::JournalDrop), [journal, lease], [holder]) => {
                 let current = keys.value(lease);
                 if current != Some(holder.as_str()) {
                     return Ok(not_held(current));
@@ -118,7 +119,7 @@ impl Backend {
                 keys.maps.remove(journal);
                 Ok(vec!["1".into()])
             }
-            (Script::JournalCounts, [journal], []) => {
+            (Script::Job(JobScript::JournalCounts), [journal], []) => {
                 let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
                 if let Some((map, _)) = keys.maps.get(journal) {
                     for (field, entry) in map {

@@ -69,9 +69,12 @@
     doc = "\n\n*This build has neither store: enable the `sqlite` or `redis` feature.*"
 )]
 
+// Jobs' leases and journals: their operations, and the in-memory store of tests.
+#[cfg(feature = "jobs")]
 mod jobs;
 #[cfg(feature = "redis")]
 mod link;
+#[cfg(feature = "jobs")]
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -86,6 +89,7 @@ pub use self::redis::{RedisStore, RedisStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
 
+#[cfg(feature = "jobs")]
 pub(crate) use self::jobs::{Fenced, MAX_ENTRY};
 pub(crate) use self::store::{Charged, Reservation, Reserved, Store, check_namespace};
 

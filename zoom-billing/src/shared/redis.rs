@@ -17,6 +17,8 @@ use ::redis::cluster_async::ClusterConnection;
 use ::redis::{Cmd, ErrorKind, RedisError, ServerErrorKind, Value};
 
 use super::WhenUnavailable;
+#[cfg(feature = "jobs")]
+use super::jobs::JobScript;
 use super::link::{Link, MAX_REPLY};
 use super::script::{Call, Lua};
 use super::store::{Backend as AnyBackend, Op, Script, Settings, Store, bounded};
@@ -56,6 +58,13 @@ struct Scripts {
     token_get: Lua,
     token_put: Lua,
     compare_delete: Lua,
+    #[cfg(feature = "jobs")]
+    jobs: JobScripts,
+}
+
+/// Jobs' leases and journals.
+#[cfg(feature = "jobs")]
+struct JobScripts {
     lease_take: Lua,
     lease_renew: Lua,
     journal_get: Lua,
@@ -63,6 +72,33 @@ struct Scripts {
     journal_add: Lua,
     journal_drop: Lua,
     journal_counts: Lua,
+}
+
+#[cfg(feature = "jobs")]
+impl JobScripts {
+    fn new() -> Self {
+        JobScripts {
+            lease_take: Lua::new(include_str!("lua/lease_take.lua")),
+            lease_renew: Lua::new(include_str!("lua/lease_renew.lua")),
+            journal_get: Lua::new(include_str!("lua/journal_get.lua")),
+            journal_put: Lua::new(include_str!("lua/journal_put.lua")),
+            journal_add: Lua::new(include_str!("lua/journal_add.lua")),
+            journal_drop: Lua::new(include_str!("lua/journal_drop.lua")),
+            journal_counts: Lua::new(include_str!("lua/journal_counts.lua")),
+        }
+    }
+
+    fn get(&self, script: JobScript) -> &Lua {
+        match script {
+            JobScript::LeaseTake => &self.lease_take,
+            JobScript::LeaseRenew => &self.lease_renew,
+            JobScript::JournalGet => &self.journal_get,
+            JobScript::JournalPut => &self.journal_put,
+            JobScript::JournalAdd => &self.journal_add,
+            JobScript::JournalDrop => &self.journal_drop,
+            JobScript::JournalCounts => &self.journal_counts,
+        }
+    }
 }
 
 /// How one command went, before it is a [`StoreError`].
@@ -168,13 +204,8 @@ impl Backend {
             Script::TokenGet => &self.scripts.token_get,
             Script::TokenPut => &self.scripts.token_put,
             Script::CompareDelete => &self.scripts.compare_delete,
-            Script::LeaseTake => &self.scripts.lease_take,
-            Script::LeaseRenew => &self.scripts.lease_renew,
-            Script::JournalGet => &self.scripts.journal_get,
-            Script::JournalPut => &self.scripts.journal_put,
-            Script::JournalAdd => &self.scripts.journal_add,
-            Script::JournalDrop => &self.scripts.journal_drop,
-            Script::JournalCounts => &self.scripts.journal_counts,
+            #[cfg(feature = "jobs")]
+            Script::Job(script) => self.scripts.jobs.get(script),
             Script::SetUntil | Script::SetIfAbsent => {
                 let [key] = op.keys.as_slice() else { return Err(self.protocol("a SET takes one key")) };
                 let [value, time] = op.args.as_slice() else { return Err(self.protocol("a SET takes two arguments")) };
@@ -391,13 +422,8 @@ impl RedisStoreBuilder {
                 token_get: Lua::new(include_str!("lua/token_get.lua")),
                 token_put: Lua::new(include_str!("lua/token_put.lua")),
                 compare_delete: Lua::new(include_str!("lua/compare_delete.lua")),
-                lease_take: Lua::new(include_str!("lua/lease_take.lua")),
-                lease_renew: Lua::new(include_str!("lua/lease_renew.lua")),
-                journal_get: Lua::new(include_str!("lua/journal_get.lua")),
-                journal_put: Lua::new(include_str!("lua/journal_put.lua")),
-                journal_add: Lua::new(include_str!("lua/journal_add.lua")),
-                journal_drop: Lua::new(include_str!("lua/journal_drop.lua")),
-                journal_counts: Lua::new(include_str!("lua/journal_counts.lua")),
+                #[cfg(feature = "jobs")]
+                jobs: JobScripts::new(),
             },
         };
         Ok(RedisStore(Store::new(AnyBackend::Redis(Arc::new(backend)), self.settings.namespace)))

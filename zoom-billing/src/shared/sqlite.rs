@@ -30,6 +30,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::WhenUnavailable;
+#[cfg(feature = "jobs")]
+use super::jobs::JobScript;
 use super::store::{Backend as AnyBackend, Op, Script, Settings, Store, bounded, snippet};
 use crate::error::{BuildError, StoreError};
 
@@ -50,8 +52,10 @@ const SCHEMA: &str = "
 ";
 
 /// `journal`: jobs' journals (a hash on Redis), one row per entry; a journal
-/// lives while its `kv` row (its expiry) does. Added to layout 1 when missing,
-/// so that files shared with 0.4 processes stay readable by both.
+/// lives while its `kv` row (its expiry) does. Added to layout 1 when missing
+/// by a build with jobs, so that files shared with 0.4 processes, and with
+/// builds without jobs (which leave it alone), stay readable by all.
+#[cfg(feature = "jobs")]
 const JOURNAL_SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS journal (key TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (key, field)) WITHOUT ROWID;
 ";
@@ -325,7 +329,10 @@ impl Opened {
         let version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         match (app, version) {
-            (APPLICATION_ID, SCHEMA_VERSION) => tx.execute_batch(JOURNAL_SCHEMA)?,
+            (APPLICATION_ID, SCHEMA_VERSION) => {
+                #[cfg(feature = "jobs")]
+                tx.execute_batch(JOURNAL_SCHEMA)?;
+            }
             (APPLICATION_ID, newer) if newer > SCHEMA_VERSION => {
                 return Err(Refused::Other(format!(
                     "written by a newer zoom-billing (state layout {newer}; this one knows {SCHEMA_VERSION})"
@@ -333,6 +340,7 @@ impl Opened {
             }
             (0, 0) if tables == 0 => {
                 tx.execute_batch(SCHEMA)?;
+                #[cfg(feature = "jobs")]
                 tx.execute_batch(JOURNAL_SCHEMA)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -442,8 +450,13 @@ fn run(
     sweep: bool,
     deadline: std::time::Instant,
 ) -> Result<Vec<String>, Fault> {
-    // Reading the token takes no write lock; every other operation writes.
-    let reads_only = matches!(op.script, Script::TokenGet | Script::JournalGet | Script::JournalCounts);
+    // Reading the token or a journal takes no write lock; every other operation writes.
+    let reads_only = match op.script {
+        Script::TokenGet => true,
+        #[cfg(feature = "jobs")]
+        Script::Job(script) => matches!(script, JobScript::JournalGet | JobScript::JournalCounts),
+        _ => false,
+    };
     let behavior = if reads_only { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
     let tx = Tx { tx: connection.transaction_with_behavior(behavior)?, now };
     if sweep && !reads_only {
@@ -460,13 +473,8 @@ fn run(
         Script::CompareDelete => tx.compare_delete(keys, args)?,
         Script::SetUntil => tx.set_until(keys, args)?,
         Script::SetIfAbsent => tx.set_if_absent(keys, args)?,
-        Script::LeaseTake => tx.lease_take(keys, args)?,
-        Script::LeaseRenew => tx.lease_renew(keys, args)?,
-        Script::JournalGet => tx.journal_get(keys, args)?,
-        Script::JournalPut => tx.journal_put(keys, args)?,
-        Script::JournalAdd => tx.journal_add(keys, args)?,
-        Script::JournalDrop => tx.journal_drop(keys, args)?,
-        Script::JournalCounts => tx.journal_counts(keys)?,
+        #[cfg(feature = "jobs")]
+        Script::Job(script) => tx.job(script, keys, args)?,
     };
     if std::time::Instant::now() >= deadline {
         // The caller has given up (or is about to): roll back rather than commit unseen.
@@ -566,6 +574,7 @@ impl Tx<'_> {
         self.tx.prepare_cached("DELETE FROM kv WHERE expires <= ?1")?.execute(params![self.now])?;
         self.tx.prepare_cached("DELETE FROM pending WHERE until <= ?1")?.execute(params![self.now])?;
         self.tx.prepare_cached("DELETE FROM used WHERE day < ?1")?.execute(params![self.day() - 1])?;
+        #[cfg(feature = "jobs")]
         self.tx
             .prepare_cached("DELETE FROM journal WHERE NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = journal.key)")?
             .execute([])?;
@@ -743,6 +752,32 @@ impl Tx<'_> {
         Ok(vec!["OK".into()])
     }
 
+    /// `SET key value NX PX ttl`.
+    fn set_if_absent(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        let ([key], [value, ttl_millis]) = (keys, args) else { return Err(wrong("set_if_absent")) };
+        if self.get(key)?.is_some() {
+            return Ok(Vec::new());
+        }
+        self.set(key, value, self.now.saturating_add(int(ttl_millis)?.saturating_mul(1000)))?;
+        Ok(vec!["OK".into()])
+    }
+}
+
+/// Jobs' leases and journals (feature `jobs`).
+#[cfg(feature = "jobs")]
+impl Tx<'_> {
+    fn job(&self, script: JobScript, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
+        match script {
+            JobScript::LeaseTake => self.lease_take(keys, args),
+            JobScript::LeaseRenew => self.lease_renew(keys, args),
+            JobScript::JournalGet => self.journal_get(keys, args),
+            JobScript::JournalPut => self.journal_put(keys, args),
+            JobScript::JournalAdd => self.journal_add(keys, args),
+            JobScript::JournalDrop => self.journal_drop(keys, args),
+            JobScript::JournalCounts => self.journal_counts(keys),
+        }
+    }
+
     /// `{0, holder or ''}`: the lease is not this holder's.
     fn not_held(current: Option<String>) -> Vec<String> {
         vec!["0".into(), current.unwrap_or_default()]
@@ -874,16 +909,6 @@ impl Tx<'_> {
             answer.push(fmt(count));
         }
         Ok(answer)
-    }
-
-    /// `SET key value NX PX ttl`.
-    fn set_if_absent(&self, keys: &[String], args: &[String]) -> Result<Vec<String>, Fault> {
-        let ([key], [value, ttl_millis]) = (keys, args) else { return Err(wrong("set_if_absent")) };
-        if self.get(key)?.is_some() {
-            return Ok(Vec::new());
-        }
-        self.set(key, value, self.now.saturating_add(int(ttl_millis)?.saturating_mul(1000)))?;
-        Ok(vec!["OK".into()])
     }
 }
 

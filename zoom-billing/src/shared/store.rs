@@ -88,20 +88,9 @@ pub(super) enum Script {
     /// `SET key value NX PX ttl`: KEYS[1]; ARGV[1] value, ARGV[2] time to live (ms).
     /// Answers `["OK"]` when set, nothing when the key exists.
     SetIfAbsent,
-    /// `lua/lease_take.lua`.
-    LeaseTake,
-    /// `lua/lease_renew.lua`.
-    LeaseRenew,
-    /// `lua/journal_get.lua`.
-    JournalGet,
-    /// `lua/journal_put.lua`.
-    JournalPut,
-    /// `lua/journal_add.lua`.
-    JournalAdd,
-    /// `lua/journal_drop.lua`.
-    JournalDrop,
-    /// `lua/journal_counts.lua`.
-    JournalCounts,
+    /// Jobs' leases and journals.
+    #[cfg(feature = "jobs")]
+    Job(super::jobs::JobScript),
 }
 
 /// One operation: a script with its keys and arguments.
@@ -129,10 +118,11 @@ impl Op {
 }
 
 /// The backends a store can run on. Without the `redis` and `sqlite`
-/// features only the in-memory one, which keeps jobs' journals for tests
-/// (and runs nothing else).
+/// features only the in-memory one (feature `jobs`), which keeps jobs'
+/// journals for tests (and runs nothing else); with none of the three, none.
 #[derive(Clone)]
 pub(super) enum Backend {
+    #[cfg(feature = "jobs")]
     Memory(Arc<super::memory::Backend>),
     #[cfg(feature = "redis")]
     Redis(Arc<super::redis::Backend>),
@@ -143,6 +133,7 @@ pub(super) enum Backend {
 impl Backend {
     pub(super) async fn run(&self, op: Op) -> Result<Vec<String>, StoreError> {
         match *self {
+            #[cfg(feature = "jobs")]
             Backend::Memory(ref memory) => memory.run(op),
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.run(op).await,
@@ -154,6 +145,7 @@ impl Backend {
     /// Where the store is, for messages (no credentials).
     fn shown(&self) -> &str {
         match *self {
+            #[cfg(feature = "jobs")]
             Backend::Memory(_) => "memory",
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.shown(),
@@ -164,6 +156,7 @@ impl Backend {
 
     fn when_unavailable(&self) -> WhenUnavailable {
         match *self {
+            #[cfg(feature = "jobs")]
             Backend::Memory(_) => WhenUnavailable::Fail,
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => redis.when_unavailable(),
@@ -185,6 +178,7 @@ impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Store");
         match self.backend {
+            #[cfg(feature = "jobs")]
             Backend::Memory(_) => debug.field("memory", &"journal"),
             #[cfg(feature = "redis")]
             Backend::Redis(ref redis) => debug.field("redis", redis),
@@ -197,10 +191,13 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// A store in this process's memory that keeps jobs' journals only.
+    #[cfg(feature = "jobs")]
     pub(crate) fn memory() -> Self {
         Store::new(Backend::Memory(Arc::default()), Some("memory".into()))
     }
 
+    /// For jobs' operations (`super::jobs`).
+    #[cfg(feature = "jobs")]
     pub(super) fn backend(&self) -> &Backend {
         &self.backend
     }
