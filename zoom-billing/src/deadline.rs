@@ -321,4 +321,26 @@ mod tests {
         });
         a.join().expect("runtime A's thread");
     }
+
+    #[test]
+    fn the_watcher_ends_with_its_client() {
+        paused().block_on(async {
+            let deadlines = Deadlines::default();
+            let shared = Arc::downgrade(&deadlines.shared);
+            // A finished wait leaves the watcher asleep until that deadline, an hour away.
+            let mut wait = Wait::default();
+            let hour = Instant::now() + Duration::from_secs(3600);
+            let pending = poll_fn(|cx| Poll::Ready(deadlines.poll_expired(&mut wait, hour, cx))).await;
+            assert!(pending.is_pending());
+            drop(wait);
+            tokio::task::yield_now().await;
+            assert!(deadlines.shared.watching.load(Ordering::Acquire), "the watcher runs");
+            drop(deadlines);
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            // The watcher held the last reference: told of the client's end, it has ended.
+            assert!(shared.upgrade().is_none(), "the watcher outlived its client");
+        });
+    }
 }
