@@ -222,18 +222,16 @@ where
         // 2. The request, timed from here (waiting for a turn or a token is not timed).
         // Pinned here once and passed on by reference: progenitor's future is large, and
         // each move of it (into a scope, into a timeout) would copy it.
-        let mut sent = Sending::new(operation, authorization);
+        let mut sending = Sending::new(operation, authorization);
         // A job's attempt also keeps a success's body for the journal.
         #[cfg(feature = "jobs")]
         if pending.is_some() {
-            sent = sent.recording();
+            sending = sending.recording();
         }
         let ended: Ended = {
             let future = pin!(attempt());
-            let mut wait = Wait::default();
             let deadline = sent_at.checked_add(timeout);
-            let deadlines = &runtime.deadlines;
-            sent.send(with_deadline(&span, deadlines, deadline, future, &mut wait, slot)).await
+            sending.send(with_deadline(&span, &runtime.deadlines, deadline, future, slot)).await
         };
         // 3 and 4. A success leaves at once. Anything else is classified and decided in a
         // boxed future: every call's state need not hold room for the failure path.
@@ -261,7 +259,7 @@ where
                 #[cfg(feature = "jobs")]
                 if let (Some(pending), Some(status)) = (pending, slot.as_ref().ok().map(ResponseValue::status)) {
                     let redactor = Redactor::new([token.secret().expose_secret()]);
-                    Box::pin(pending.succeeded(operation, status, sent.recorded(), &redactor)).await;
+                    Box::pin(pending.succeeded(operation, status, sending.recorded(), &redactor)).await;
                 }
                 // Returned from here, not through `result`; the value stays in the slot.
                 return;
@@ -277,7 +275,7 @@ where
             timeout,
             ticket,
             token,
-            answer: sent.answer(),
+            answer: sending.answer(),
             sent_at,
             pacing_wait,
         };
@@ -550,18 +548,18 @@ fn in_span<'a, F: Future>(span: &'a Span, mut future: Pin<&'a mut F>) -> impl Fu
 
 /// Poll `future` (progenitor's `send()`), inside the call's `span`, until it
 /// completes, its value put in `slot`, or its `deadline` passes (`None`). The
-/// attempt waits in the client's [`Deadlines`] (`wait`) only once it has to
-/// wait. Not an `async fn`, and no combinator: the caller pins everything, so
-/// nothing large is moved, and the value (kilobytes) goes from progenitor's
-/// output straight into the slot.
-fn with_deadline<'a, 'r: 'a, T, F: Future<Output = RawResult<T>>>(
+/// attempt waits in the client's [`Deadlines`] only once it has to wait, and
+/// leaves them when this future is dropped. Not an `async fn`, and no
+/// combinator: the caller pins everything, so nothing large is moved, and the
+/// value (kilobytes) goes from progenitor's output straight into the slot.
+fn with_deadline<'a, T, F: Future<Output = RawResult<T>>>(
     span: &'a Span,
-    deadlines: &'r Deadlines,
+    deadlines: &'a Deadlines,
     deadline: Option<Instant>,
     mut future: Pin<&'a mut F>,
-    wait: &'a mut Wait<'r>,
     slot: &'a mut Slot<T>,
 ) -> impl Future<Output = Ended> + 'a {
+    let mut wait = Wait::default();
     poll_fn(move |cx| {
         let _entered = span.enter();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
@@ -569,7 +567,7 @@ fn with_deadline<'a, 'r: 'a, T, F: Future<Output = RawResult<T>>>(
         }
         // A deadline too far to represent never comes: no wait.
         if let Some(deadline) = deadline
-            && deadlines.poll_expired(wait, deadline, cx).is_ready()
+            && deadlines.poll_expired(&mut wait, deadline, cx).is_ready()
         {
             return Poll::Ready(None);
         }

@@ -17,11 +17,9 @@
 //! It parks when a wake-up finds the table empty. Spawned on the runtime of
 //! the attempt that first needs it; if that runtime goes, the watcher's drop
 //! wakes every attempt it watched, and the first to be polled again spawns a
-//! new one where it runs. Without a tokio runtime at all, an attempt falls
-//! back to a timer of its own (which, as before, needs one).
+//! new one where it runs.
 
-use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -80,20 +78,14 @@ impl Deadlines {
     /// registers, on its first wait, to be woken then (`wait`), and keeps
     /// its waker current.
     pub(crate) fn poll_expired<'a>(&'a self, wait: &mut Wait<'a>, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        match wait {
-            Wait::Timer(sleep) => return sleep.as_mut().poll(cx),
-            // Woken again: by the watcher at the deadline, or by the attempt's own progress.
-            Wait::Slot { .. } if Instant::now() >= deadline => return Poll::Ready(()),
-            // The first wait: a deadline already past is the watcher's to wake at once
-            // (no clock read here, for the attempts that never reach theirs).
-            _ => {}
+        // Woken again: by the watcher at the deadline, or by the attempt's own progress.
+        // (On the first wait, a deadline already past is the watcher's to wake at once:
+        // no clock read there, for the attempts that never reach theirs.)
+        if matches!(wait, Wait::Slot { .. }) && Instant::now() >= deadline {
+            return Poll::Ready(());
         }
-        if !self.shared.watching.load(Ordering::Acquire) && !self.watch() {
-            // No runtime to spawn the watcher on: a timer of its own.
-            let mut sleep = Box::pin(tokio::time::sleep_until(deadline));
-            let poll = sleep.as_mut().poll(cx);
-            *wait = Wait::Timer(sleep);
-            return poll;
+        if !self.shared.watching.load(Ordering::Acquire) {
+            self.watch();
         }
         match wait {
             Wait::None => {
@@ -127,28 +119,27 @@ impl Deadlines {
                     }
                 }
             }
-            Wait::Timer(_) => {}
         }
         Poll::Pending
     }
 
-    /// Spawn the watcher on the current runtime; `false` without one.
-    fn watch(&self) -> bool {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
+    /// Spawn the watcher on the current runtime. There is always one: the attempt
+    /// polled is reqwest's, whose connections are tokio's.
+    fn watch(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         // Only one attempt spawns it, however many see it missing at once.
         if self.shared.watching.swap(true, Ordering::AcqRel) {
-            return true;
+            return;
         }
         // A new watcher starts from the table, whatever the last one slept until.
         self.shared.table().target = None;
         let watcher = Watcher(Arc::clone(&self.shared));
         runtime.spawn(watcher.run());
-        true
     }
 }
 
-/// An attempt's registration: none yet, a slot in the table (given back on
-/// drop), or a timer of its own.
+/// An attempt's registration: none yet, or a slot in the table (given back
+/// on drop).
 #[derive(Default)]
 pub(crate) enum Wait<'a> {
     #[default]
@@ -159,7 +150,6 @@ pub(crate) enum Wait<'a> {
         waker: Waker,
         shared: &'a Shared,
     },
-    Timer(Pin<Box<tokio::time::Sleep>>),
 }
 
 impl Drop for Wait<'_> {

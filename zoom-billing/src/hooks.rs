@@ -5,9 +5,10 @@
 //! and an [`OperationInfo`] that holds the operation id; nothing of the call
 //! being sent. So the pipeline ([`crate::call`]) runs each attempt's
 //! `send()` inside a [`Sending`] scope, a scoped thread-local set around
-//! each poll of the attempt, that carries what the hooks cannot get otherwise: `pre` puts its `Authorization` value on the
-//! request, `exec` notes Zoom's status (with an error answer's headers) in
-//! it, and the redirect policy reads its operation. The token, the pacing
+//! each poll of the attempt, that carries what the hooks cannot get
+//! otherwise: `pre` puts its `Authorization` value on the request, `exec`
+//! notes Zoom's status (with an error answer's headers) in it, and the
+//! redirect policy reads its operation. The token, the pacing
 //! turn, classification and retries all stay in the pipeline, before and
 //! after progenitor's `send()`.
 //!

@@ -85,14 +85,17 @@ where
     }
     match Sending::replay(operation, recorded, erased(attempt())).await {
         Ok(value) => Before::Answered(Ok(value)),
-        Err(error) => Before::Answered(Err(not_replayable(journal, operation, &error.to_string()))),
+        Err(error) => {
+            // progenitor's message may quote the whole body: a bounded start of it.
+            let reason: String = error.to_string().chars().take(300).collect();
+            let reason = format!("its recorded answer no longer decodes ({reason})");
+            Before::Answered(Err(not_replayable(journal, operation, reason)))
+        }
     }
 }
 
-fn not_replayable(journal: &Journal, operation: Operation, decode_error: &str) -> Error {
-    // progenitor's message may quote the whole body: a bounded start of it.
-    let reason: String = decode_error.chars().take(300).collect();
-    let reason = format!("its recorded answer no longer decodes ({reason})");
+/// The job cannot answer this call from its journal, and will not send it again.
+fn not_replayable(journal: &Journal, operation: Operation, reason: String) -> Error {
     Error::Job(Box::new(JobError::NotReplayable { job: journal.name.to_string(), operation, reason }))
 }
 
@@ -105,9 +108,6 @@ async fn decide(journal: &Arc<Journal>, operation: Operation, key: Option<Reques
             key: RequestKey::none(operation),
             intent: false,
         }));
-    };
-    let refused = |reason: String| {
-        Error::Job(Box::new(JobError::NotReplayable { job: journal.name.to_string(), operation, reason }))
     };
     let answer = |status: u16, content_type: Option<&str>, body: &str| Recorded {
         status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -140,11 +140,15 @@ async fn decide(journal: &Arc<Journal>, operation: Operation, key: Option<Reques
         }
         // Done without an answer: enough for an operation whose success has none.
         Some(Entry::Done(_)) if empty => Ok(Decided::Replay(answer(operation.meta().success_status, None, ""))),
-        Some(Entry::Done(done)) => Err(refused(match done {
-            Done::Unkept { size, .. } => format!("its answer ({size} bytes) was too large to keep in the journal"),
-            Done::Settled { .. } => "it was settled as done without an answer (`Found::Applied(None)`)".into(),
-            _ => "the journal holds a download's entry for it".into(),
-        })),
+        Some(Entry::Done(done)) => Err(not_replayable(
+            journal,
+            operation,
+            match done {
+                Done::Unkept { size, .. } => format!("its answer ({size} bytes) was too large to keep in the journal"),
+                Done::Settled { .. } => "it was settled as done without an answer (`Found::Applied(None)`)".into(),
+                _ => "the journal holds a download's entry for it".into(),
+            },
+        )),
     }
 }
 
