@@ -208,7 +208,7 @@ pub fn run_progenitor_in(spec: &Spec, module_root: &syn::Path) -> Result<TokenSt
             let mut file = syn::parse2::<syn::File>(tokens)
                 .map_err(|e| Error::Format { file: "client.rs".to_owned(), message: e.to_string() })?;
             builders::prune(&mut file);
-            // Three allocations per call that nothing reads (see `lean`).
+            // Allocations per call that nothing reads, and awaits per operation (see `lean`).
             lean::lighten(&mut file, module_root);
             let left = headers::drop_api_version(&mut file);
             if !left.is_empty() {

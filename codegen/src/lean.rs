@@ -17,6 +17,19 @@
 //! - `ResponseValue::from_response(response)` clones the response's headers
 //!   (two allocations) and drops the originals. It becomes the runtime's
 //!   `decode::json`, which moves them, with progenitor's errors.
+//!
+//! Two more make each `send()` smaller to compile (its future is built once
+//! per operation; BENCHMARKS.md, "Jobs and the build"), and run the same code:
+//!
+//! - the hooks' three steps, `pre`, `exec` and `post`, each awaited in
+//!   `send()`, become one await of the runtime's `hooks::execute`, which runs
+//!   them in that order: one future compiled once, not three awaits per
+//!   operation;
+//! - the status `match` has an arm per documented error status, each
+//!   decoding the same error body (five awaits of the same decode). Arms whose
+//!   literal patterns lead to the same expression are merged into one arm
+//!   (`400u16 | 401u16 | ...`); literal patterns never overlap, so which arm
+//!   runs for a status is unchanged.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -34,6 +47,10 @@ pub struct Lightened {
     pub encodings: usize,
     /// `ResponseValue::from_response` calls that now move the headers.
     pub decodes: usize,
+    /// `pre`/`exec`/`post` sequences that are now one `hooks::execute`.
+    pub hooks: usize,
+    /// Status arms merged into an earlier arm with the same expression.
+    pub arms: usize,
 }
 
 /// Lighten every operation builder in `file` (progenitor's output), whose
@@ -41,6 +58,7 @@ pub struct Lightened {
 pub fn lighten(file: &mut syn::File, module_root: &syn::Path) -> Lightened {
     let segment = format!("{} :: request :: path_segment (", module_root.to_token_stream());
     let json: syn::Path = syn::parse_quote!(#module_root::decode::json);
+    let execute: syn::Path = syn::parse_quote!(#module_root::hooks::execute);
     let mut done = Lightened::default();
     let Some(items) = file.items.iter_mut().find_map(|item| match item {
         Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
@@ -82,6 +100,10 @@ pub fn lighten(file: &mut syn::File, module_root: &syn::Path) -> Lightened {
                 let mut visitor = Decodes { json: &json, replaced: 0 };
                 visitor.visit_block_mut(&mut f.block);
                 done.decodes += visitor.replaced;
+                done.hooks += one_execute(&mut f.block, &execute);
+                let mut visitor = Arms(0);
+                visitor.visit_block_mut(&mut f.block);
+                done.arms += visitor.0;
             }
         }
     }
@@ -158,6 +180,67 @@ impl VisitMut for Decodes<'_> {
     }
 }
 
+/// The statements progenitor writes in `send()` to run the hooks, as tokens.
+const HOOK_STEPS: [&str; 4] = [
+    "client . pre (& mut request , & info) . await ? ;",
+    "let result = client . exec (request , & info) . await ;",
+    "client . post (& result , & info) . await ? ;",
+    "let response = result ? ;",
+];
+
+/// The four statements of [`HOOK_STEPS`], where they appear in that order, →
+/// `let response = <execute>(client, request, &info).await?;`. Returns 1 if replaced.
+fn one_execute(block: &mut syn::Block, execute: &syn::Path) -> usize {
+    let texts: Vec<String> = block.stmts.iter().map(|stmt| stmt.to_token_stream().to_string()).collect();
+    let Some(at) = texts.windows(HOOK_STEPS.len()).position(|w| w.iter().zip(HOOK_STEPS).all(|(a, b)| a == b)) else {
+        return 0;
+    };
+    let one: syn::Stmt = syn::parse_quote!(let response = #execute(client, request, &info).await?;);
+    block.stmts.splice(at..at + HOOK_STEPS.len(), [one]);
+    1
+}
+
+/// In a `match`, an arm with a literal pattern (no guard) whose expression is the
+/// same as an earlier such arm's is merged into that arm (`a | b => same`). Only
+/// before the first other arm (progenitor's `_`): past it, moving an arm up would
+/// change which arm matches.
+struct Arms(usize);
+
+impl VisitMut for Arms {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        syn::visit_mut::visit_expr_match_mut(self, m);
+        // A guard is a pattern of its own (`Pat::Guard`): such an arm is not literal.
+        let literal = |arm: &syn::Arm| match &arm.pat {
+            syn::Pat::Lit(_) => true,
+            syn::Pat::Or(or) => or.cases.iter().all(|case| matches!(case, syn::Pat::Lit(_))),
+            _ => false,
+        };
+        let mut kept: Vec<syn::Arm> = Vec::with_capacity(m.arms.len());
+        let mut open = true;
+        for arm in std::mem::take(&mut m.arms) {
+            open &= literal(&arm);
+            let body = arm.body.to_token_stream().to_string();
+            let same = kept.iter_mut().find(|k| k.body.to_token_stream().to_string() == body);
+            match same {
+                Some(earlier) if open => {
+                    let mut cases = match std::mem::replace(&mut earlier.pat, syn::Pat::Verbatim(TokenStream::new())) {
+                        syn::Pat::Or(or) => or.cases,
+                        pat => std::iter::once(pat).collect(),
+                    };
+                    match arm.pat {
+                        syn::Pat::Or(or) => cases.extend(or.cases),
+                        pat => cases.push(pat),
+                    }
+                    earlier.pat = syn::Pat::Or(syn::PatOr { attrs: Vec::new(), leading_vert: None, cases });
+                    self.0 += 1;
+                }
+                _ => kept.push(arm),
+            }
+        }
+        m.arms = kept;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,11 +266,21 @@ mod tests {
                     }
                     pub async fn send(self) -> Result<(), ()> {
                         let url = format!("{}/a/{}/{}", client.baseurl, encode_path(&account_id.to_string()), encode_path(&page.to_string()));
+                        #[allow(unused_mut)]
+                        let mut request = client.client.get(url).build()?;
+                        let info = OperationInfo { operation_id: "get_thing" };
+                        client.pre(&mut request, &info).await?;
+                        let result = client.exec(request, &info).await;
+                        client.post(&result, &info).await?;
+                        let response = result?;
                         match response.status().as_u16() {
                             200u16 => ResponseValue::from_response(response).await,
                             400u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
                             204u16 => Ok(ResponseValue::empty(response)),
+                            401u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                            429u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
                             _ => Err(Error::UnexpectedResponse(response)),
+                            418u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
                         }
                     }
                 }
@@ -195,7 +288,7 @@ mod tests {
         };
         assert_eq!(
             lighten(&mut file, &syn::parse_quote!(crate)),
-            Lightened { placeholders: 1, copies: 1, encodings: 2, decodes: 2 }
+            Lightened { placeholders: 1, copies: 1, encodings: 2, decodes: 5, hooks: 1, arms: 2 }
         );
         let text = file.to_token_stream().to_string();
         assert!(text.contains("account_id : Err (:: std :: string :: String :: new ())"), "{text}");
@@ -204,7 +297,16 @@ mod tests {
         assert!(text.contains("crate :: request :: path_segment (& page . to_string ())"), "not a String: {text}");
         assert!(!text.contains("encode_path"), "{text}");
         assert!(!text.contains("from_response"), "{text}");
-        assert_eq!(text.matches("crate :: decode :: json (response)").count(), 2, "{text}");
+        assert_eq!(text.matches("crate :: decode :: json (response)").count(), 3, "{text}");
         assert!(text.contains("ResponseValue :: empty (response)"), "{text}");
+        assert!(
+            text.contains("let response = crate :: hooks :: execute (client , request , & info) . await ? ;"),
+            "{text}"
+        );
+        assert!(!text.contains("client . pre") && !text.contains("client . exec"), "{text}");
+        assert!(text.contains("400u16 | 401u16 | 429u16 =>"), "merged, in order: {text}");
+        assert!(text.contains("204u16 =>"), "{text}");
+        // Past the wildcard, an arm stays where it is.
+        assert!(text.contains("_ => Err (Error :: UnexpectedResponse (response)) , 418u16 =>"), "{text}");
     }
 }

@@ -102,6 +102,23 @@ macro_rules! fixture {
             // Hooks are expected by the generated code; the defaults send the request as is.
             impl progenitor_client::ClientHooks<ClientState> for generated::client::Client {}
 
+            /// What each `send()` awaits (codegen's lean pass): the hooks' steps, in
+            /// progenitor's order, as zoom-billing's `hooks::execute` runs them.
+            pub mod hooks {
+                use progenitor_client::ClientHooks as _;
+
+                pub async fn execute<E>(
+                    client: &super::generated::client::Client,
+                    mut request: reqwest::Request,
+                    info: &progenitor_client::OperationInfo,
+                ) -> ::std::result::Result<reqwest::Response, progenitor_client::Error<E>> {
+                    client.pre(&mut request, info).await?;
+                    let result = client.exec(request, info).await;
+                    client.post(&result, info).await?;
+                    Ok(result?)
+                }
+            }
+
             /// What the generated call layer (`calls.rs`) needs of zoom-billing's runtime: its
             /// client and a pipeline; here one attempt, errors as text.
             #[derive(Clone, Debug)]

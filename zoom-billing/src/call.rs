@@ -25,13 +25,13 @@ use std::time::Duration;
 
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::{Instrument, Span};
 
 use crate::auth::Token;
-use crate::classify::{self, Failure, Outcome, Verdict};
+use crate::classify::{self, Bodiless, Failure, Outcome, Verdict};
 use crate::deadline::{Deadlines, Wait};
 use crate::error::AuthError;
 use crate::error::{Error, Result, UnknownOutcome};
@@ -239,21 +239,14 @@ where
             Some(Ok(())) => {
                 // Read where it lies: the value (kilobytes) is moved once, into the call's output.
                 if let Ok(value) = &*slot {
-                    let listening = runtime.observer.is_some() || spans::listening(&span);
-                    // Looked up only for someone listening (a header lookup per call otherwise).
-                    let tracking_id =
-                        listening.then(|| classify::tracking_id(value.headers())).flatten().map(|id| scrub(&token, id));
-                    spans::record_response(&span, value.status().as_u16(), tracking_id.as_deref());
-                    if runtime.observer.is_some() {
-                        let event = Event {
-                            attempt: calls.attempts,
-                            status: Some(value.status()),
-                            tracking_id: tracking_id.as_deref(),
-                            sent_at: Some(sent_at),
-                            pacing_wait,
-                        };
-                        span.in_scope(|| event.tell(runtime, operation, None, None));
-                    }
+                    let event = Event {
+                        attempt: calls.attempts,
+                        status: Some(value.status()),
+                        tracking_id: None,
+                        sent_at: Some(sent_at),
+                        pacing_wait,
+                    };
+                    event.succeeded(runtime, operation, &span, &token, value.headers());
                 }
                 spans::record_ok(&span, started.map(|at| at.elapsed()));
                 #[cfg(feature = "jobs")]
@@ -271,7 +264,7 @@ where
             runtime,
             operation,
             account_id: account_id.as_deref(),
-            empty,
+            bodiless: empty.is_some(),
             timeout,
             ticket,
             token,
@@ -280,6 +273,13 @@ where
             pacing_wait,
         };
         if let Some(result) = Box::pin(failed.next(failure, &mut calls, &span).instrument(span.clone())).await {
+            // The failure path is not generic: a bodiless success gets its value here.
+            let result = result.and_then(|Bodiless { status, headers }| match empty {
+                Some(empty) => Ok(ResponseValue::new(empty(), status, headers)),
+                // Never: `classify::outcome` answers `Bodiless` only when told the operation is
+                // (and the error has no body to scrub).
+                None => Err(classify::undocumented_success(operation, status, &Redactor::default())),
+            });
             #[cfg(feature = "jobs")]
             let result = match (result, pending) {
                 (Err(error), Some(pending)) => Err(Box::pin(pending.failed(operation, error)).await),
@@ -288,7 +288,7 @@ where
             break result;
         }
     };
-    spans::record_done(&span, started.map(|at| at.elapsed()), &result);
+    spans::record_done(&span, started.map(|at| at.elapsed()), result.as_ref().err());
     *slot = result;
 }
 
@@ -373,6 +373,20 @@ struct Event<'a> {
 }
 
 impl Event<'_> {
+    /// A success: the span and the observer hear of it (its tracking id, scrubbed of
+    /// `token`, looked up only for someone listening: a header lookup per call otherwise).
+    fn succeeded(self, runtime: &Runtime, operation: Operation, span: &Span, token: &Token, headers: &HeaderMap) {
+        let listening = runtime.observer.is_some() || spans::listening(span);
+        let tracking_id = listening.then(|| classify::tracking_id(headers)).flatten().map(|id| scrub(token, id));
+        if let Some(status) = self.status {
+            spans::record_response(span, status.as_u16(), tracking_id.as_deref());
+        }
+        if runtime.observer.is_some() {
+            let event = Event { tracking_id: tracking_id.as_deref(), ..self };
+            span.in_scope(|| event.tell(runtime, operation, None, None));
+        }
+    }
+
     /// Tell the client's observer, if it has one.
     fn tell(self, runtime: &Runtime, operation: Operation, retry_in: Option<Duration>, error: Option<&Error>) {
         if let Some(observer) = &runtime.observer {
@@ -390,12 +404,14 @@ impl Event<'_> {
     }
 }
 
-/// An attempt that did not succeed, with everything it had.
-struct Failed<'a, T> {
+/// An attempt that did not succeed, with everything it had. Not generic over the
+/// operation's value: the failure path is compiled once, not per operation.
+struct Failed<'a> {
     runtime: &'a Runtime,
     operation: Operation,
     account_id: Option<&'a str>,
-    empty: Option<fn() -> T>,
+    /// Whether the operation's success has no body (any 2xx then counts).
+    bodiless: bool,
     timeout: Duration,
     ticket: Option<Ticket>,
     token: Token,
@@ -404,17 +420,28 @@ struct Failed<'a, T> {
     pacing_wait: Duration,
 }
 
-impl<T> Failed<'_, T> {
+impl Failed<'_> {
     /// Step 4: what to do after this attempt: return (`Some`) or, after any delay, try
-    /// again (`None`). `failure` is progenitor's error, or `None` when the attempt timed out.
+    /// again (`None`). `failure` is progenitor's error, or `None` when the attempt timed out;
+    /// `Some(Ok(_))` is a bodiless success after all.
     async fn next(
         self,
         failure: Option<GenError<ZoomError>>,
         calls: &mut Calls,
         span: &Span,
-    ) -> Option<Result<ResponseValue<T>>> {
-        let Failed { runtime, operation, account_id, empty, timeout, mut ticket, token, answer, sent_at, pacing_wait } =
-            self;
+    ) -> Option<Result<Bodiless>> {
+        let Failed {
+            runtime,
+            operation,
+            account_id,
+            bodiless,
+            timeout,
+            mut ticket,
+            token,
+            answer,
+            sent_at,
+            pacing_wait,
+        } = self;
         let meta = operation.meta();
         let retry = calls.retry;
         let attempts = calls.attempts;
@@ -433,10 +460,10 @@ impl<T> Failed<'_, T> {
         }
         let deadline = sent_at.checked_add(timeout);
         let now = runtime.pacer.clock().now();
-        let verdict = classify::outcome(operation, empty, failure, answer, deadline, now, &redactor).await;
-        let step: Step<T> = 'attempt: {
+        let verdict = classify::outcome(operation, bodiless, failure, answer, deadline, now, &redactor).await;
+        let step: Step = 'attempt: {
             let failure = match verdict {
-                Outcome::Done(value) => break 'attempt Step::Return(Ok(value)),
+                Outcome::Bodiless(done) => break 'attempt Step::Return(Ok(done)),
                 Outcome::Verdict(Verdict::Fail(error)) => {
                     if let (Error::InvalidRequest { .. }, Some(ticket)) = (&error, &mut ticket) {
                         // progenitor could not build the request: Zoom never saw it.
@@ -576,8 +603,9 @@ fn with_deadline<'a, T, F: Future<Output = RawResult<T>>>(
 }
 
 /// What the pipeline does after an attempt.
-enum Step<T> {
-    Return(Result<ResponseValue<T>>),
+enum Step {
+    /// The call's result: an error, or a bodiless success.
+    Return(Result<Bodiless>),
     /// Try again after the delay; why.
     Again(Duration, String),
     /// Replay at once with a renewed token.

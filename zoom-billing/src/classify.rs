@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
-use progenitor_client::{Error as GenError, ResponseValue};
+use progenitor_client::Error as GenError;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
@@ -127,27 +127,34 @@ pub(crate) enum Verdict {
     Fail(Error),
 }
 
-/// An attempt's outcome: a value after all (a bodiless success progenitor did
-/// not expect), or a verdict.
-pub(crate) enum Outcome<T> {
-    Done(ResponseValue<T>),
+/// An attempt's outcome: a success after all (a bodiless one progenitor did
+/// not expect), or a verdict. Not generic over the operation's value: the
+/// caller builds it, so the failure path is compiled once, not per operation.
+pub(crate) enum Outcome {
+    Bodiless(Bodiless),
     Verdict(Verdict),
+}
+
+/// A success of an operation whose success has no body: its status and headers.
+pub(crate) struct Bodiless {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
 }
 
 /// What an attempt that did not succeed at once means. `failure` is
 /// progenitor's error, or `None` when the attempt timed out; `answer` is
-/// Zoom's status (and an error answer's headers) if it answered; `empty`
-/// builds the value of an operation whose success has no body; an error body
-/// still to read is read by `deadline`.
-pub(crate) async fn outcome<T>(
+/// Zoom's status (and an error answer's headers) if it answered; `bodiless`
+/// when the operation's success has no body (any 2xx then counts); an error
+/// body still to read is read by `deadline`.
+pub(crate) async fn outcome(
     operation: Operation,
-    empty: Option<fn() -> T>,
+    bodiless: bool,
     failure: Option<GenError<ZoomError>>,
     answer: Option<(StatusCode, HeaderMap)>,
     deadline: Option<Instant>,
     now: DateTime<Utc>,
     redactor: &Redactor,
-) -> Outcome<T> {
+) -> Outcome {
     let retry = |failure| Outcome::Verdict(Verdict::Retry(failure));
     let fail = |error| Outcome::Verdict(Verdict::Fail(error));
     let Some(error) = failure else { return retry(Failure::Timeout) };
@@ -161,15 +168,10 @@ pub(crate) async fn outcome<T>(
         GenError::UnexpectedResponse(response) => {
             let status = response.status();
             if status.is_success() {
-                return match empty {
-                    Some(empty) => Outcome::Done(ResponseValue::new(empty(), status, response.headers().clone())),
-                    None => fail(decode_error(
-                        operation,
-                        status,
-                        b"",
-                        "Zoom answered a success status the spec does not document for this operation",
-                        redactor,
-                    )),
+                return if bodiless {
+                    Outcome::Bodiless(Bodiless { status, headers: response.headers().clone() })
+                } else {
+                    fail(undocumented_success(operation, status, redactor))
                 };
             }
             let headers = response.headers().clone();
@@ -221,6 +223,17 @@ pub(crate) async fn outcome<T>(
             fail(Error::InvalidRequest { operation, message: crate::request::explain(&message) })
         }
     }
+}
+
+/// A success status the spec does not document for an operation whose success has a body.
+pub(crate) fn undocumented_success(operation: Operation, status: StatusCode, redactor: &Redactor) -> Error {
+    decode_error(
+        operation,
+        status,
+        b"",
+        "Zoom answered a success status the spec does not document for this operation",
+        redactor,
+    )
 }
 
 /// A body that could not be read: too large (final), idle or broken (retry).

@@ -221,6 +221,21 @@ impl Sending {
     }
 }
 
+/// What every generated `send()` awaits for the request it built (codegen's
+/// lean pass writes this call in place of progenitor's three hook steps):
+/// `pre`, `exec` and `post`, in progenitor's order and with its errors. One
+/// future, compiled once, not three awaits compiled into each operation's.
+pub(crate) async fn execute<E>(
+    client: &RawClient,
+    mut request: reqwest::Request,
+    info: &OperationInfo,
+) -> Result<Response, GenError<E>> {
+    client.pre(&mut request, info).await?;
+    let result = client.exec(request, info).await;
+    client.post(&result, info).await?;
+    Ok(result?)
+}
+
 impl ClientHooks<ClientState> for RawClient {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), GenError<E>> {
         let probed = in_scope(|sending| {

@@ -73,11 +73,8 @@ pub(crate) fn record_ok(span: &Span, elapsed: Option<Duration>) {
 }
 
 /// The call ended.
-pub(crate) fn record_done<T>(span: &Span, elapsed: Option<Duration>, result: &crate::Result<T>) {
-    let e = match result {
-        Ok(_) => return record_ok(span, elapsed),
-        Err(e) => e,
-    };
+pub(crate) fn record_done(span: &Span, elapsed: Option<Duration>, error: Option<&crate::Error>) {
+    let Some(e) = error else { return record_ok(span, elapsed) };
     if let Some(elapsed) = elapsed {
         span.record("duration_ms", elapsed.as_millis() as u64);
     }

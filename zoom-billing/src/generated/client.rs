@@ -5271,16 +5271,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_invoice_reports",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5357,16 +5353,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "generate_invoice_report",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 201u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5435,17 +5427,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "download_invoice_report",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5501,17 +5488,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "delete_invoice_report",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5607,16 +5589,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_upcoming_renewals",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5674,17 +5652,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_billing_information",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5776,17 +5749,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_billing_information",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5880,17 +5848,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_billing_invoices",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5965,17 +5928,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_invoice_details",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6033,17 +5991,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_account_plans",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6137,17 +6090,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "subscribe_plan",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 201u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6239,17 +6187,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_addon_plan",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6324,17 +6267,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "subscribe_addon_plan",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 201u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6427,17 +6365,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "cancel_addon_plans",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6529,17 +6462,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "update_base_plan",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6631,17 +6559,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "cancel_base_plan",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6699,17 +6622,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_plan_usage",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => crate::decode::json(response).await,
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6760,17 +6678,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "download_invoice_pdf",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6821,17 +6734,12 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "download_invoice_file",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::execute(client, request, &info).await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                401u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                403u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                404u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
-                429u16 => Err(Error::ErrorResponse(crate::decode::json(response).await?)),
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 => {
+                    Err(Error::ErrorResponse(crate::decode::json(response).await?))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
