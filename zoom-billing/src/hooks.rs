@@ -10,7 +10,8 @@
 //! notes Zoom's status (with an error answer's headers) in it, and the
 //! redirect policy reads its operation. The token, the pacing
 //! turn, classification and retries all stay in the pipeline, before and
-//! after progenitor's `send()`.
+//! after progenitor's `send()`. Each generated `send()` runs the hooks
+//! through [`execute`] (codegen's lean pass puts it there).
 //!
 //! For a job's call (feature `jobs`, see `crate::resume`), the scope also
 //! carries what the journal asks of the attempt (`Journaling`): `pre` takes
