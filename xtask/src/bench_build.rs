@@ -6,7 +6,8 @@
 //! - its incremental debug rebuild after the mtime of one hand-written file is bumped;
 //! - the same three figures for `zoom-api` 0.10.0 from crates.io, unpacked into a scratch workspace
 //!   under `target/bench-build/zoom-api/` as a workspace member, so it is built exactly as
-//!   zoom-billing is (same profile, incremental on, dependencies at the workspace's opt-level);
+//!   zoom-billing is (same profile, incremental on, dependencies at the workspace's opt-level
+//!   without debug info, and both crates with full debug info, as a user's dev profile has);
 //! - the lines of code of both crates;
 //! - the wall time of `xtask generate` and `xtask spec-diff` on a warm build (the built binary run
 //!   `--tool-runs` times) and of `cargo xtask generate` (cargo's freshness check included).
@@ -252,6 +253,15 @@ fn measure_zoom_api(dir: &Path, runs: usize) -> Result<BuildFigures, BenchError>
 /// member's directory. The source comes from cargo's registry cache (fetched on first use).
 fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, BenchError> {
     let member = dir.join("zoom-api");
+    // The scratch workspace, written on every run so that an older one is brought up to date:
+    // zoom-api as a member (incremental, opt-level 0 in dev), its dependencies at opt-level 1
+    // without debug info, exactly like zoom-billing in this workspace; both crates get full
+    // debug info from `cargo()`.
+    write(
+        &dir.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"zoom-api\"]\n\n\
+         [profile.dev.package.\"*\"]\nopt-level = 1\ndebug = false\n",
+    )?;
     if member.join("Cargo.toml").is_file() {
         return Ok(member);
     }
@@ -280,13 +290,6 @@ fn unpack_zoom_api(dir: &Path) -> Result<PathBuf, BenchError> {
     // A manifest path always has a parent; an empty one reads as the current directory.
     let source = Path::new(manifest).parent().unwrap_or(Path::new("."));
     copy_dir(source, &member)?;
-    // The scratch workspace: zoom-api as a member (incremental, opt-level 0 in dev), its
-    // dependencies at opt-level 1, exactly like zoom-billing in this workspace.
-    write(
-        &dir.join("Cargo.toml"),
-        "[workspace]\nresolver = \"2\"\nmembers = [\"zoom-api\"]\n\n\
-         [profile.dev.package.\"*\"]\nopt-level = 1\n",
-    )?;
     Ok(member)
 }
 
@@ -478,10 +481,12 @@ fn cargo_bin() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// A quiet cargo command in `dir` with its own target dir.
+/// A quiet cargo command in `dir` with its own target dir, building debug code with full
+/// debug info: a user's default dev profile, which this workspace's own profile (line tables
+/// only, to keep CI's disk) would otherwise give zoom-billing alone.
 fn cargo(dir: &Path, target: &Path) -> Command {
     let mut cmd = Command::new(cargo_bin());
-    cmd.current_dir(dir).env("CARGO_TARGET_DIR", target).arg("--quiet");
+    cmd.current_dir(dir).env("CARGO_TARGET_DIR", target).env("CARGO_PROFILE_DEV_DEBUG", "true").arg("--quiet");
     cmd
 }
 
